@@ -1,0 +1,77 @@
+"""Fachstelle: case management for municipal housing-emergency offices.
+
+``create_app`` is the only place that wires configuration, database, Flask-AppBuilder, views and CLI.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import settings
+
+
+def load_configured_spec(config_dir=None, city=None):
+    from .metamodel.loader import load_spec
+    return load_spec(config_dir or settings.config_dir(), city if city is not None else settings.city())
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, connection_record):
+    # SQLite ignores foreign keys unless asked; without this a reference could point at nothing.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def create_app(overrides: dict | None = None, spec=None) -> Flask:
+    """Build the app for the configured city. Raises ConfigError (German, every issue) on a bad config."""
+    from flask_appbuilder import AppBuilder
+
+    from . import core_models  # noqa: F401  (tables and the user's org units)
+    from .extensions import csrf, db
+    from .metamodel.build_models import build_models
+    from .metamodel.build_views import register_views
+    from .services import history
+    from .web import register_web
+    from .web.index import FachstelleIndexView
+    from .web.security import FachstelleSecurityManager
+
+    config = settings.flask_config(overrides)
+    if spec is None:
+        spec = load_configured_spec(config.get("FACHSTELLE_CONFIG_DIR"), config.get("FACHSTELLE_CITY") or None)
+    registry = build_models(spec)
+
+    app = Flask(__name__, instance_path=str(settings.instance_dir()), template_folder="web/templates",
+                static_folder="web/static", static_url_path="/static/fachstelle")
+    app.config.update(config)
+    app.config["FACHSTELLE_SPEC"] = spec
+    app.config["FACHSTELLE_REGISTRY"] = registry
+    logging.getLogger("flask_appbuilder").setLevel(logging.ERROR)
+
+    db.init_app(app)
+    # CSRF for every form and browser-session API call; token (JWT) clients are not browsers.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+
+    @app.before_request
+    def _check_csrf():
+        if not app.config.get("WTF_CSRF_ENABLED", True) or request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return
+        if request.headers.get("Authorization", "").startswith("Bearer "):
+            return
+        csrf.protect()
+    history.install()
+    with app.app_context():
+        appbuilder = AppBuilder(security_manager_class=FachstelleSecurityManager, indexview=FachstelleIndexView,
+                                update_perms=app.config["FAB_UPDATE_PERMS"])
+        appbuilder.init_app(app, db.session)
+        app.config["FACHSTELLE_VIEWS"] = register_views(appbuilder, registry)
+        register_web(app, appbuilder)
+    from .cli import register_cli
+    register_cli(app)
+    return app

@@ -1,0 +1,257 @@
+"""The ``fachstelle`` command: set up, migrate, sync roles, demo data, serve.
+
+Every command reports problems in German and exits non-zero; none prints a stack trace for bad input.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import settings
+
+
+def _fail(message: str, code: int = 1):
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _load_spec():
+    from . import load_configured_spec
+    from .metamodel.issues import ConfigError
+    try:
+        return load_configured_spec()
+    except ConfigError as exc:
+        _fail(exc.report(), 2)
+
+
+def _app(update_perms: bool = False):
+    from . import create_app
+    if update_perms:
+        os.environ["FAB_UPDATE_PERMS"] = "True"
+    spec = _load_spec()
+    instance = settings.instance_dir()
+    instance.mkdir(parents=True, exist_ok=True)
+    return create_app({"FAB_UPDATE_PERMS": update_perms}, spec=spec)
+
+
+def _migrate(app, allow_destructive: bool = False):
+    from flask_appbuilder import Model
+
+    from .extensions import db
+    from .metamodel.migrate import MigrationRefused, migrate
+    with app.app_context():
+        try:
+            return migrate(db.engine, Model.metadata, allow_destructive=allow_destructive)
+        except MigrationRefused as exc:
+            _fail(str(exc), 3)
+
+
+class _Group(click.Group):
+    """Database and unexpected errors become one German line (FACHSTELLE_DEBUG=1 shows the trace)."""
+
+    def invoke(self, ctx):
+        from sqlalchemy.exc import OperationalError
+        try:
+            return super().invoke(ctx)
+        except OperationalError as exc:
+            if os.environ.get("FACHSTELLE_DEBUG"):
+                raise
+            _fail(f"Datenbank nicht erreichbar oder fehlerhaft ({settings.database_url().split('@')[-1]}): "
+                  f"{exc.orig}", 4)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for the CLI user
+            if os.environ.get("FACHSTELLE_DEBUG"):
+                raise
+            _fail(f"Unerwarteter Fehler: {exc.__class__.__name__}: {exc}\n"
+                  "(Mit FACHSTELLE_DEBUG=1 erneut ausführen, um Details zu sehen.)", 5)
+
+
+@click.group(cls=_Group, help="Fachstelle – Fallverwaltung für Wohnungsnotfälle.")
+def main():
+    settings.instance_dir().mkdir(parents=True, exist_ok=True)
+
+
+@main.command("check-config", help="Konfiguration prüfen und ausstehende Schemaänderungen zeigen.")
+def check_config():
+    spec = _load_spec()
+    city = settings.city()
+    click.echo(f"Konfiguration in Ordnung: {len(spec.entities)} Seiten, {len(spec.catalogues)} Kataloge, "
+               f"{len(spec.roles.profiles)} Profile" + (f" (Stadt: {city})" if city else "") + ".")
+    from flask_appbuilder import Model
+    from sqlalchemy import create_engine, inspect
+
+    from .metamodel.build_models import build_models
+    from . import core_models  # noqa: F401
+    from .metamodel.migrate import plan
+    build_models(spec)
+    engine = create_engine(settings.database_url())
+    if not inspect(engine).get_table_names():
+        click.echo("Datenbank ist leer: 'fachstelle init' legt sie an.")
+        return
+    pending = plan(engine, Model.metadata)
+    if pending.empty:
+        click.echo("Datenbankschema ist aktuell.")
+        return
+    click.echo("Ausstehende Schemaänderungen ('fachstelle migrate'):")
+    for change in pending.changes:
+        mark = "  ! " if change.destructive else "  + "
+        click.echo(f"{mark}{change}")
+    if pending.destructive:
+        click.echo("Mit '!' markierte Änderungen können Daten löschen und werden nur mit --allow-destructive ausgeführt.")
+
+
+@main.command(help="Datenbankschema an die Konfiguration anpassen (Alembic-Revision schreiben und anwenden).")
+@click.option("--allow-destructive", is_flag=True, help="Auch Felder/Tabellen entfernen (Daten werden vorher exportiert).")
+def migrate(allow_destructive):
+    app = _app()
+    result = _migrate(app, allow_destructive)
+    if result.plan.empty:
+        click.echo("Datenbankschema ist bereits aktuell.")
+        return
+    for change in result.plan.changes:
+        click.echo(f"  {'!' if change.destructive else '+'} {change}")
+    for path in result.exported:
+        click.echo(f"  Daten gesichert: {path}")
+    click.echo(f"Migration angewendet (Revision {result.revision}).")
+    _seed(app)
+
+
+def _seed(app):
+    from .extensions import db
+    from .services.seed import seed_catalogues, seed_org_units
+    with app.app_context():
+        seed_catalogues(db.session, app.config["FACHSTELLE_SPEC"])
+        seed_org_units(db.session, app.config["FACHSTELLE_SPEC"])
+        db.session.commit()
+
+
+def _sync_roles(app):
+    from flask_appbuilder.security.manager import BaseSecurityManager
+
+    from .metamodel.build_roles import sync_roles
+    with app.app_context():
+        BaseSecurityManager.create_db(app.appbuilder.sm)  # the Admin and Public roles
+        app.appbuilder.add_permissions(update_perms=True)
+        return sync_roles(app.appbuilder.sm, app.config["FACHSTELLE_SPEC"])
+
+
+@main.command(help="Datenbank anlegen oder aktualisieren, Kataloge, Rollen und Admin-Konto einrichten.")
+@click.option("--admin-user", envvar="FACHSTELLE_ADMIN_USER", default=None)
+@click.option("--admin-password", envvar="FACHSTELLE_ADMIN_PASSWORD", default=None)
+def init(admin_user, admin_password):
+    app = _app()
+    result = _migrate(app)
+    if not result.plan.empty:
+        click.echo(f"Datenbankschema angelegt/aktualisiert ({len(result.plan.changes)} Änderungen).")
+    _seed(app)
+    roles = _sync_roles(app)
+    click.echo(f"Rollen synchronisiert: {', '.join(roles)}.")
+    if admin_user:
+        if not admin_password:
+            _fail("Für --admin-user fehlt --admin-password (oder FACHSTELLE_ADMIN_PASSWORD).")
+        from .services.users import ensure_user
+        with app.app_context():
+            created = ensure_user(app.appbuilder.sm, admin_user, admin_password, "Admin", org_units=None)
+        click.echo(f"Admin-Konto '{admin_user}' {'angelegt' if created else 'aktualisiert'}.")
+    click.echo("Fertig.")
+
+
+@main.command("sync-roles", help="Berechtigungsprofile aus roles.yaml in die Datenbank übernehmen.")
+def sync_roles_cmd():
+    app = _app()
+    click.echo(f"Rollen synchronisiert: {', '.join(_sync_roles(app))}.")
+
+
+@main.group(help="Rollen verwalten.")
+def roles():
+    pass
+
+
+@roles.command("export", help="Rollen aus der Datenbank als roles.yaml ausgeben.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None)
+def roles_export(output):
+    from .metamodel.build_roles import export_roles
+    app = _app()
+    with app.app_context():
+        text = export_roles(app.appbuilder.sm, app.config["FACHSTELLE_SPEC"])
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"Geschrieben: {output}")
+    else:
+        click.echo(text)
+
+
+@main.group(help="Benutzerkonten verwalten.")
+def users():
+    pass
+
+
+@users.command("add", help="Benutzerkonto anlegen (oder Passwort, Rolle und Dienststellen aktualisieren).")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, help="Profilname aus roles.yaml oder Admin")
+@click.option("--org-unit", "org_units", multiple=True, help="Kürzel oder Name der Dienststelle (mehrfach möglich)")
+@click.option("--first-name", default=None)
+@click.option("--last-name", default=None)
+@click.option("--email", default=None)
+def users_add(username, password, role, org_units, first_name, last_name, email):
+    from .errors import DomainError
+    from .services.users import ensure_user
+    app = _app()
+    with app.app_context():
+        try:
+            created = ensure_user(app.appbuilder.sm, username, password, role, list(org_units),
+                                  first_name=first_name, last_name=last_name, email=email)
+        except DomainError as exc:
+            _fail(str(exc))
+    click.echo(f"Benutzer '{username}' {'angelegt' if created else 'aktualisiert'}.")
+
+
+@main.command(help="Deterministische Demodaten anlegen (Faker de_DE) mit Demo-Benutzern je Rolle und Dienststelle.")
+@click.option("--size", type=click.Choice(["small", "city"]), default="small", show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+def demo(size, seed):
+    from .services.demo import load_demo
+    app = _app()
+    with app.app_context():
+        summary = load_demo(app, size=size, seed=seed)
+    click.echo(summary)
+
+
+@main.command("import-streets", help="Straßenverzeichnis aus CSV einlesen (Straße;PLZ;Ort;Ortsteil).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_streets_cmd(file):
+    from .extensions import db
+    from .integrations.streets import StreetImportError, import_streets
+    app = _app()
+    with app.app_context():
+        try:
+            result = import_streets(db.session, Path(file))
+        except StreetImportError as exc:
+            db.session.rollback()
+            _fail(str(exc))
+        db.session.commit()
+    click.echo(f"Straßenverzeichnis: {result.added} neu, {result.updated} aktualisiert, {result.unchanged} unverändert.")
+
+
+@main.command(help="Die Anwendung starten.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=0, type=int, help="gunicorn-Worker (0: Entwicklungsserver)")
+def serve(host, port, workers):
+    _load_spec()  # refuse to start on an invalid configuration, with the messages
+    click.echo(f"Fachstelle läuft auf http://{host}:{port}/")
+    if workers:
+        os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"{host}:{port}",
+                                   "app.wsgi:app"])
+    app = _app()
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def register_cli(app) -> None:
+    """Also expose the commands under ``flask`` for developers used to it."""
+    app.cli.add_command(main, "fachstelle")

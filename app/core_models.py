@@ -1,0 +1,96 @@
+"""Hand-written tables that every configuration has: org units, catalogues, history, streets.
+
+They live on FAB's ``Model`` metadata beside FAB's security tables and the generated entity tables,
+so one Alembic environment sees all of them.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+user_org_unit = Table(
+    "user_org_unit",
+    Model.metadata,
+    Column("user_id", Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("org_unit_id", Integer, ForeignKey("org_unit.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class OrgUnit(Model):
+    """A district office or department (Bezirk/Dienststelle); case records belong to one."""
+
+    __tablename__ = "org_unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(48), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(60))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CatalogueValue(Model):
+    """One value of a catalogue (value list). Retired values stay, so old records keep their meaning."""
+
+    __tablename__ = "catalogue_value"
+    __table_args__ = (UniqueConstraint("catalogue", "code"), Index("ix_catalogue_value_cat_sort", "catalogue", "sort"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    catalogue: Mapped[str] = mapped_column(String(48))
+    code: Mapped[str] = mapped_column(String(48))
+    label: Mapped[str] = mapped_column(String(200))
+    group: Mapped[str | None] = mapped_column("value_group", String(120))
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self) -> str:
+        return self.label if self.active else f"{self.label} (nicht mehr aktiv)"
+
+
+class ChangeLog(Model):
+    """Who changed which field of which record from what to what, and when."""
+
+    __tablename__ = "change_log"
+    __table_args__ = (Index("ix_change_log_record", "entity", "record_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(48))
+    record_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))  # create, update, delete, merge
+    field: Mapped[str | None] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Street(Model):
+    """The street directory (Straßenverzeichnis) with the small-area breakdown of the city."""
+
+    __tablename__ = "street"
+    __table_args__ = (UniqueConstraint("name", "postcode", "city"), Index("ix_street_name_lc", "name_lc"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_lc: Mapped[str] = mapped_column(String(120))  # lower-cased: index-friendly type-ahead
+    postcode: Mapped[str | None] = mapped_column(String(5))
+    city: Mapped[str | None] = mapped_column(String(80))
+    district: Mapped[str | None] = mapped_column(String(80))
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.postcode or ''} {self.city or ''}".strip()
+
+
+# FAB's user gets its org units (FAB's own class, extended once, before any view inspects it).
+if not hasattr(User, "org_units"):
+    User.org_units = relationship(OrgUnit, secondary=user_org_unit, lazy="selectin")

@@ -1,0 +1,1 @@
+"""Data coming in and going out: street directory, treasury, imports and exports."""

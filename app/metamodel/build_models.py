@@ -1,0 +1,192 @@
+"""Spec -> SQLAlchemy models on FAB's ``Model`` metadata.
+
+Models are built once per process (FAB's Model has one metadata; a second, different build would clash
+with the first). Nothing imports a generated class by name: code asks ``registry`` for it.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_appbuilder import Model
+from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String,
+                        Table, Text, UniqueConstraint)
+from sqlalchemy.orm import relationship
+
+from ..core_models import CatalogueValue, OrgUnit
+from .spec import AppSpec, EntitySpec, FieldSpec
+
+# Partner name columns get a lower-cased twin (index-friendly prefix search) and a Kölner Phonetik
+# code (duplicate check). They are derived on save, never typed in.
+PHONETIC_FIELDS = {"partner": ("surname", "first_name")}
+
+
+def class_name(entity_name: str) -> str:
+    return "".join(part.capitalize() for part in entity_name.split("_"))
+
+
+def column_name(f: FieldSpec) -> str:
+    return f"{f.name}_id" if f.type in ("ref", "choice") else f.name
+
+
+def lc_name(field_name: str) -> str:
+    return f"{field_name}_lc"
+
+
+def searchable_lc_fields(entity: EntitySpec) -> list[str]:
+    """String fields that are searched or indexed get a lower-cased twin column."""
+    return [f.name for f in entity.fields
+            if f.type == "string" and (f.indexed or f.show_in_search or f.name in entity.search_fields)]
+
+
+def _column(f: FieldSpec, entity: EntitySpec) -> Column:
+    nullable = not f.required
+    index = f.indexed
+    match f.type:
+        case "string":
+            return Column(f.name, String(f.length or 200), nullable=nullable, index=False, unique=f.unique)
+        case "text":
+            return Column(f.name, Text, nullable=nullable)
+        case "integer":
+            return Column(f.name, Integer, nullable=nullable, index=index)
+        case "decimal":
+            return Column(f.name, Numeric(14, 4), nullable=nullable, index=index)
+        case "money":
+            return Column(f.name, Numeric(12, 2), nullable=nullable, index=index)
+        case "date":
+            return Column(f.name, Date, nullable=nullable, index=index or entity.order_by == f.name)
+        case "datetime":
+            return Column(f.name, DateTime(timezone=True), nullable=nullable, index=index or entity.order_by == f.name)
+        case "boolean":
+            return Column(f.name, Boolean, nullable=nullable, default=False)
+        case "choice":
+            return Column(column_name(f), Integer, ForeignKey("catalogue_value.id"), nullable=nullable, index=True)
+        case "ref":
+            # Records of the same org unit refer to each other; deleting a target that is still referred to
+            # is refused by the database and reported in German by the view.
+            return Column(column_name(f), Integer, ForeignKey(f"{f.ref}.id"), nullable=nullable, index=True)
+        case "file":
+            return Column(f.name, String(255), nullable=nullable)
+    raise ValueError(f.type)  # unreachable: the spec restricts types
+
+
+@dataclass
+class EntityModel:
+    spec: EntitySpec
+    model: type
+    multichoice_tables: dict[str, Table] = field(default_factory=dict)
+
+
+@dataclass
+class ModelRegistry:
+    spec: AppSpec
+    fingerprint: str
+    entities: dict[str, EntityModel] = field(default_factory=dict)
+
+    def model(self, name: str) -> type:
+        return self.entities[name].model
+
+    def entity(self, name: str) -> EntitySpec:
+        return self.entities[name].spec
+
+    def __iter__(self):
+        return iter(self.entities.values())
+
+
+def _title(entity: EntitySpec):
+    names = entity.title_fields or [entity.fields[0].name]
+
+    def __str__(self) -> str:
+        parts = []
+        for name in names:
+            value = getattr(self, name, None)
+            if value is None:
+                continue
+            parts.append(value.strftime("%d.%m.%Y") if isinstance(value, (date, datetime)) else str(value))
+        return ", ".join(parts) or f"{entity.label} {self.id}"
+
+    return __str__
+
+
+def _build_entity(spec: AppSpec, entity: EntitySpec) -> EntityModel:
+    attrs: dict = {
+        "__tablename__": entity.name,
+        "__entity__": entity.name,
+        "__org_scope__": entity.org_scope,
+        "__str__": _title(entity),
+        "__repr__": lambda self: f"<{entity.name} {self.id}>",
+        "id": Column(Integer, primary_key=True),
+        "created_at": Column(DateTime(timezone=True)),
+        "created_by": Column(String(64)),
+        "updated_at": Column(DateTime(timezone=True)),
+        "updated_by": Column(String(64)),
+    }
+    table_args: list = []
+    if entity.org_scope != "none":
+        attrs["org_unit_id"] = Column(Integer, ForeignKey("org_unit.id"), index=True,
+                                      nullable=entity.org_scope != "required")
+        attrs["org_unit"] = relationship(OrgUnit, foreign_keys=[attrs["org_unit_id"]], lazy="joined")
+    multi: dict[str, Table] = {}
+    for f in entity.fields:
+        if f.type == "multichoice":
+            table = Table(
+                f"{entity.name}__{f.name}", Model.metadata,
+                Column("record_id", Integer, ForeignKey(f"{entity.name}.id", ondelete="CASCADE"), primary_key=True),
+                Column("value_id", Integer, ForeignKey("catalogue_value.id"), primary_key=True),
+            )
+            multi[f.name] = table
+            attrs[f.name] = relationship(CatalogueValue, secondary=table, lazy="selectin")
+            continue
+        col = _column(f, entity)
+        attrs[column_name(f)] = col
+        if f.type == "choice":
+            attrs[f.name] = relationship(CatalogueValue, foreign_keys=[col], lazy="joined")
+        elif f.type == "ref":
+            attrs[f.name] = relationship(class_name(f.ref), foreign_keys=[col], lazy="select")
+    for name in searchable_lc_fields(entity):
+        attrs[lc_name(name)] = Column(String(_length(entity, name)))
+        table_args.append(Index(f"ix_{entity.name}_{name}_lc", lc_name(name)))
+    for name in PHONETIC_FIELDS.get(entity.name, ()):
+        attrs[f"{name}_phon"] = Column(String(64))
+    if entity.name in PHONETIC_FIELDS:
+        first, second = PHONETIC_FIELDS[entity.name]
+        table_args.append(Index(f"ix_{entity.name}_phon", f"{first}_phon", f"{second}_phon"))
+    for unique in entity.unique:
+        cols = [column_name(entity.field(n)) for n in unique.fields]
+        table_args.append(UniqueConstraint(*cols, name=f"uq_{entity.name}_{'_'.join(unique.fields)}"))
+    if table_args:
+        attrs["__table_args__"] = (*table_args, {"extend_existing": True})
+    model = type(class_name(entity.name), (Model,), attrs)
+    return EntityModel(entity, model, multi)
+
+
+def _length(entity: EntitySpec, name: str) -> int:
+    f = entity.field(name)
+    return (f.length or 200) if f else 200
+
+
+def fingerprint(spec: AppSpec) -> str:
+    return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:16]
+
+
+_BUILT: ModelRegistry | None = None
+
+
+def build_models(spec: AppSpec) -> ModelRegistry:
+    """Build (once per process) the model classes for ``spec``; the same spec returns the same classes."""
+    global _BUILT
+    fp = fingerprint(spec)
+    if _BUILT is not None:
+        if _BUILT.fingerprint != fp:
+            raise RuntimeError("Models are built once per process; a different configuration needs a new process.")
+        return _BUILT
+    registry = ModelRegistry(spec, fp)
+    for entity in spec.entities:
+        registry.entities[entity.name] = _build_entity(spec, entity)
+    _BUILT = registry
+    return registry
+
+
+def built_registry() -> ModelRegistry | None:
+    return _BUILT

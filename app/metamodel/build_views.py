@@ -1,0 +1,243 @@
+"""Spec -> Flask-AppBuilder ModelViews (German forms with tabs, lists, related lists), REST APIs, menus.
+
+Every generated view and API shares one permission name per entity (``entity_<name>``) with the
+actions can_list, can_show, can_add, can_edit, can_delete, so a profile in roles.yaml maps onto
+exactly five permissions per entity, for HTML and REST alike.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask_appbuilder.models.sqla.filters import FilterEqual
+from wtforms import validators as v
+
+from ..core_models import CatalogueValue
+from ..scoping import OrgUnitFilter
+from ..web.entity_api import EntityRestApi
+from ..web.entity_view import EntityModelView
+from ..web.filters import FachstelleInterface
+from ..web.fields import GermanDateField, RefField
+from .build_models import ModelRegistry, column_name
+from .spec import EntitySpec, FieldSpec
+
+PERMISSION_ACTIONS = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
+_API_METHODS = {"get_list": "list", "get": "show", "post": "add", "put": "edit", "delete": "delete",
+                "info": "list"}
+
+
+def permission_name(entity_name: str) -> str:
+    return f"entity_{entity_name}"
+
+
+def _visible(f: FieldSpec) -> bool:
+    return not f.hidden
+
+
+def _edit_fields(entity: EntitySpec) -> list[FieldSpec]:
+    return [f for f in entity.fields if _visible(f) and f.show_in_edit and not f.read_only and f.type != "file"]
+
+
+def _fieldsets(entity: EntitySpec, names: list[str]) -> list[tuple[str, dict]] | None:
+    if not entity.pages:
+        return None
+    wanted = set(names)
+    sets = []
+    placed: set[str] = set()
+    for page in entity.pages:
+        fields = [n for n in page.fields if n in wanted]
+        placed.update(page.fields)
+        if fields:
+            sets.append((page.label, {"fields": fields}))
+    rest = [n for n in names if n not in placed]
+    if rest:
+        sets.insert(0, ("Allgemein", {"fields": rest}))
+    return sets
+
+
+def _validators(f: FieldSpec) -> list:
+    out = []
+    if f.required and f.type not in ("boolean",):
+        out.append(v.InputRequired(message="Pflichtfeld: bitte ausfüllen."))
+    if f.type == "string" and f.length:
+        out.append(v.Length(max=f.length, message=f"Höchstens {f.length} Zeichen."))
+    if f.regex:
+        out.append(v.Optional() if not f.required else v.DataRequired(message="Pflichtfeld: bitte ausfüllen."))
+        out.append(v.Regexp(f.regex, message=f"Ungültiges Format für „{f.label}“."))
+    if f.min is not None or f.max is not None:
+        low = f.min if f.type != "integer" else (int(f.min) if f.min is not None else None)
+        high = f.max if f.type != "integer" else (int(f.max) if f.max is not None else None)
+        text = (f"Wert muss zwischen {low} und {high} liegen." if low is not None and high is not None
+                else f"Wert muss mindestens {low} sein." if low is not None else f"Wert darf höchstens {high} sein.")
+        out.append(v.NumberRange(min=low, max=high, message=text))
+    return out
+
+
+def display_formatter(f: FieldSpec):
+    """How a value reads in lists and on the show page: German dates, ja/nein, 1.234,50 €, nothing for None."""
+    def fmt(value):
+        if value is None or value == "":
+            return ""
+        if f.type == "boolean":
+            return "ja" if value else "nein"
+        if f.type == "date":
+            return value.strftime("%d.%m.%Y")
+        if f.type == "datetime":
+            from ..web import to_berlin
+            return to_berlin(value)
+        if f.type == "money":
+            return format_money(value)
+        if f.type == "multichoice":
+            return ", ".join(str(v) for v in value)
+        return value
+    return fmt
+
+
+def format_money(value) -> str:
+    text = f"{Decimal(value):,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    return f"{text} €"
+
+
+def _default(f: FieldSpec):
+    if f.default is None:
+        return None
+    if f.type == "date" and f.default == "today":
+        return date.today
+    if f.type in ("choice",):
+        code = str(f.default)
+
+        def lookup(catalogue=f.catalogue):
+            from ..extensions import db
+            return db.session.query(CatalogueValue).filter_by(catalogue=catalogue, code=code).first()
+        return lookup
+    if f.type in ("money", "decimal"):
+        return Decimal(str(f.default))
+    return f.default
+
+
+def build_view_classes(registry: ModelRegistry) -> dict[str, type]:
+    """One ModelView class per entity; children first so parents can list them as related views."""
+    views: dict[str, type] = {}
+    pending = list(registry.entities.values())
+    # Resolve related views in dependency order; cycles (partner <-> case) are broken by building
+    # every class first and attaching related views afterwards.
+    for em in pending:
+        views[em.spec.name] = _view_class(registry, em.spec, em.model)
+    for em in pending:
+        views[em.spec.name].related_views = [views[name] for name in em.spec.related]
+    return views
+
+
+def _view_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
+    visible = [f for f in entity.fields if _visible(f)]
+    edit_fields = _edit_fields(entity)
+    edit_names = [f.name for f in edit_fields]
+    show_names = [f.name for f in visible if f.show_in_show]
+    list_names = entity.list_columns or [f.name for f in visible if f.show_in_list] or [visible[0].name]
+    search_names = entity.search_fields or [f.name for f in visible if f.show_in_search]
+    labels = {f.name: f.label for f in entity.fields}
+    labels.update({column_name(f): f.label for f in entity.fields})
+    labels.update({"org_unit": "Dienststelle", "created_at": "angelegt am", "created_by": "angelegt von",
+                   "updated_at": "geändert am", "updated_by": "geändert von"})
+    extra: dict = {}
+    rel_queries: dict = {}
+    edit_rel_queries: dict = {}
+    validators: dict = {}
+    for f in edit_fields:
+        vals = _validators(f)
+        default = _default(f)
+        kwargs = {"description": f.help or "", "validators": vals}
+        if default is not None:
+            kwargs["default"] = default
+        if f.type == "date":
+            extra[f.name] = GermanDateField(f.label, **kwargs)
+        elif f.type == "ref":
+            extra[f.name] = RefField(f.label, model=registry.model(f.ref), endpoint=f"/typeahead/{f.ref}", **kwargs)
+        else:
+            if vals:
+                validators[f.name] = vals
+            if f.type in ("choice", "multichoice"):
+                rel_queries[f.name] = [["catalogue", FilterEqual, f.catalogue], ["active", FilterEqual, True]]
+                edit_rel_queries[f.name] = [["catalogue", FilterEqual, f.catalogue]]
+    defaults = {f.name: _default(f) for f in edit_fields if f.type not in ("date", "ref") and _default(f) is not None}
+    order = entity.order_by or next((f.name for f in visible if f.show_in_list), None)
+    attrs = {
+        "datamodel": FachstelleInterface(model),
+        "entity_spec": entity,
+        "route_base": f"/{entity.name.replace('_', '-')}",
+        "class_permission_name": permission_name(entity.name),
+        "method_permission_name": {"list": "list", "show": "show", "add": "add", "edit": "edit",
+                                   "delete": "delete", "download": "show", "action": "delete",
+                                   "api_read": "list", "api_get": "show", "api_column_add": "add",
+                                   "api_column_edit": "edit", "history": "show"},
+        "list_title": entity.plural,
+        "show_title": entity.label,
+        "add_title": f"{entity.label} anlegen",
+        "edit_title": f"{entity.label} bearbeiten",
+        "label_columns": labels,
+        "description_columns": {f.name: f.help for f in entity.fields if f.help},
+        "list_columns": list_names,
+        "show_columns": show_names,
+        "add_columns": edit_names,
+        "edit_columns": edit_names,
+        "search_columns": search_names,
+        "show_fieldsets": _fieldsets(entity, show_names),
+        "add_fieldsets": _fieldsets(entity, edit_names),
+        "edit_fieldsets": _fieldsets(entity, edit_names),
+        "add_form_extra_fields": dict(extra),
+        "edit_form_extra_fields": dict(extra),
+        "add_form_query_rel_fields": rel_queries,
+        "edit_form_query_rel_fields": edit_rel_queries,
+        "search_form_query_rel_fields": edit_rel_queries,
+        "validators_columns": validators,
+        "formatters_columns": {f.name: display_formatter(f) for f in entity.fields},
+        "field_defaults": defaults,
+        "page_size": 25,
+        "base_order": (column_name(entity.field(order)) if entity.field(order) and entity.field(order).type != "ref"
+                       else "id", entity.order_direction) if order else ("id", "desc"),
+        "base_filters": [["id", OrgUnitFilter, None]] if entity.org_scope != "none" else [],
+    }
+    return type(f"{_camel(entity.name)}View", (EntityModelView,), attrs)
+
+
+def _camel(name: str) -> str:
+    return "".join(p.capitalize() for p in name.split("_"))
+
+
+def build_api_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
+    visible = [f.name for f in entity.fields if _visible(f)]
+    editable = [f.name for f in _edit_fields(entity)]
+    attrs = {
+        "datamodel": FachstelleInterface(model),
+        "entity_spec": entity,
+        "resource_name": entity.name,
+        "class_permission_name": permission_name(entity.name),
+        "method_permission_name": _API_METHODS,
+        "allow_browser_login": True,
+        "list_columns": ["id", *visible],
+        "show_columns": ["id", *visible, "created_at", "created_by", "updated_at", "updated_by"],
+        "add_columns": editable,
+        "edit_columns": editable,
+        "search_columns": [f.name for f in entity.fields if f.type not in ("multichoice", "file") and _visible(f)],
+        "order_columns": [f.name for f in entity.fields if f.type not in ("multichoice", "ref", "choice", "file", "text")],
+        "page_size": 25,
+        "max_page_size": 100,
+        "base_filters": [["id", OrgUnitFilter, None]] if entity.org_scope != "none" else [],
+        "openapi_spec_tag": entity.plural,
+    }
+    return type(f"{_camel(entity.name)}Api", (EntityRestApi,), attrs)
+
+
+def register_views(appbuilder, registry: ModelRegistry) -> dict[str, type]:
+    views = build_view_classes(registry)
+    # Children (case-file pages) appear as tabs of their parent, not in the menu.
+    for em in registry:
+        entity = em.spec
+        view = views[entity.name]
+        if entity.menu:
+            appbuilder.add_view(view, entity.plural, icon=entity.icon or "fa-folder", category=entity.menu,
+                                category_icon=entity.icon or "fa-folder")
+        else:
+            appbuilder.add_view_no_menu(view)
+        appbuilder.add_api(build_api_class(registry, entity, em.model))
+    return views

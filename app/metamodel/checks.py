@@ -1,0 +1,189 @@
+"""Cross-reference checks over a parsed spec, in the manner of Django's system checks.
+
+Each check yields ``Found`` tuples; the loader adds file and line. Checks never stop at the first
+problem, so ``check-config`` can report everything at once.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from .issues import Found
+from .spec import AppSpec, EntitySpec
+
+# The entities and fields that domain code reads (DESIGN.md: the core contract). Everything else in
+# the YAML is free to change; these may be relabelled and reordered, never removed or retyped.
+CORE_CONTRACT: dict[str, dict[str, tuple[str, ...]]] = {
+    "partner": {"surname": ("string",), "first_name": ("string",), "birth_date": ("date",),
+                "sex": ("choice",), "title": ("string",), "kind": ("choice",)},
+    "address": {"partner": ("ref",), "street": ("string",), "house_number": ("string",),
+                "postcode": ("string",), "city": ("string",)},
+    "partner_role_assignment": {"partner": ("ref",), "role": ("choice",)},
+    "case": {"client": ("ref",), "opened_on": ("date",)},
+    "housing_emergency": {"case": ("ref",)},
+}
+CORE_CATALOGUES = {"partner_role", "sex", "partner_kind"}
+RESERVED = {"id", "org_unit_id", "org_unit", "created_at", "created_by", "updated_at", "updated_by",
+            "metadata", "query", "registry"}
+
+
+def _suggest(word: str, choices) -> str | None:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"Meinten Sie '{match[0]}'?" if match else None
+
+
+def check_names(spec: AppSpec) -> Iterator[Found]:
+    for name, count in Counter(e.name for e in spec.entities).items():
+        if count > 1:
+            i = [e.name for e in spec.entities].index(name)
+            yield Found("spec.E101", ("entities", i, "name"), f"Seite '{name}' ist doppelt definiert")
+    for i, entity in enumerate(spec.entities):
+        seen: set[str] = set()
+        for j, field in enumerate(entity.fields):
+            loc = ("entities", i, "fields", j, "name")
+            if field.name in seen:
+                yield Found("spec.E102", loc, f"Feld '{field.name}' ist in '{entity.name}' doppelt definiert")
+            if field.name in RESERVED:
+                yield Found("spec.E103", loc, f"Feldname '{field.name}' ist reserviert",
+                            "Das System legt dieses Feld selbst an.")
+            seen.add(field.name)
+
+
+def check_field_types(spec: AppSpec) -> Iterator[Found]:
+    entities = {e.name for e in spec.entities}
+    catalogues = {c.name for c in spec.catalogues}
+    for i, entity in enumerate(spec.entities):
+        for j, field in enumerate(entity.fields):
+            loc = ("entities", i, "fields", j)
+            if field.type == "ref":
+                if not field.ref:
+                    yield Found("spec.E110", (*loc, "ref"), f"Feld '{field.name}': Verweis ohne Ziel ('ref:')")
+                elif field.ref not in entities:
+                    yield Found("spec.E111", (*loc, "ref"), f"unbekannte Seite '{field.ref}'",
+                                _suggest(field.ref, entities) or "Unter 'entities' anlegen oder Schreibweise prüfen.")
+            elif field.ref:
+                yield Found("spec.E112", (*loc, "ref"), f"'ref' passt nur zu Feldtyp 'ref', nicht '{field.type}'")
+            if field.type in ("choice", "multichoice"):
+                if not field.catalogue:
+                    yield Found("spec.E113", (*loc, "catalogue"), f"Feld '{field.name}': Auswahl ohne Katalog")
+                elif field.catalogue not in catalogues:
+                    yield Found("spec.E114", (*loc, "catalogue"), f"unbekannter Katalog '{field.catalogue}'",
+                                _suggest(field.catalogue, catalogues) or "Unter 'catalogues' anlegen.")
+            elif field.catalogue:
+                yield Found("spec.E115", (*loc, "catalogue"),
+                            f"'catalogue' passt nur zu Auswahlfeldern, nicht '{field.type}'")
+            if field.length is not None and field.type != "string":
+                yield Found("spec.E116", (*loc, "length"), f"'length' gilt nur für Feldtyp 'string'")
+            if field.regex is not None:
+                try:
+                    re.compile(field.regex)
+                except re.error as exc:
+                    yield Found("spec.E117", (*loc, "regex"), f"ungültiger regulärer Ausdruck: {exc}")
+            if (field.min is not None or field.max is not None) and field.type not in ("integer", "decimal", "money"):
+                yield Found("spec.E118", (*loc, "min"), f"'min'/'max' gelten nur für Zahlenfelder")
+            if field.street_picker and field.type != "string":
+                yield Found("spec.E119", (*loc, "street_picker"), "Straßenauswahl nur für Textfelder (string)")
+
+
+def _check_field_list(entity: EntitySpec, i: int, key: str, names: list[str]) -> Iterator[Found]:
+    known = [f.name for f in entity.fields]
+    for k, name in enumerate(names):
+        if name not in known:
+            yield Found("spec.E120", ("entities", i, key, k), f"unbekanntes Feld '{name}' in '{entity.name}'",
+                        _suggest(name, known))
+
+
+def check_field_lists(spec: AppSpec) -> Iterator[Found]:
+    entities = {e.name: e for e in spec.entities}
+    for i, entity in enumerate(spec.entities):
+        yield from _check_field_list(entity, i, "list_columns", entity.list_columns)
+        yield from _check_field_list(entity, i, "search_fields", entity.search_fields)
+        yield from _check_field_list(entity, i, "title_fields", entity.title_fields)
+        if entity.order_by:
+            yield from _check_field_list(entity, i, "order_by", [entity.order_by])
+        for p, page in enumerate(entity.pages):
+            known = [f.name for f in entity.fields]
+            for k, name in enumerate(page.fields):
+                if name not in known:
+                    yield Found("spec.E120", ("entities", i, "pages", p, "fields", k),
+                                f"unbekanntes Feld '{name}' in '{entity.name}'", _suggest(name, known))
+        for u, unique in enumerate(entity.unique):
+            yield from (Found(f.id, ("entities", i, "unique", u, *f.loc[3:]), f.message, f.hint)
+                        for f in _check_field_list(entity, i, "fields", unique.fields))
+        for r, child in enumerate(entity.related):
+            if child not in entities:
+                yield Found("spec.E121", ("entities", i, "related", r), f"unbekannte Seite '{child}'",
+                            _suggest(child, entities))
+            elif not any(f.type == "ref" and f.ref == entity.name for f in entities[child].fields):
+                yield Found("spec.E122", ("entities", i, "related", r),
+                            f"'{child}' hat kein Verweisfeld auf '{entity.name}'")
+        if entity.parent:
+            if entity.parent not in entities:
+                yield Found("spec.E123", ("entities", i, "parent"), f"unbekannte Seite '{entity.parent}'",
+                            _suggest(entity.parent, entities))
+            else:
+                pf = entity.field(entity.parent_field or entity.parent)
+                if pf is None or pf.type != "ref" or pf.ref != entity.parent:
+                    yield Found("spec.E124", ("entities", i, "parent_field"),
+                                f"'{entity.name}' braucht ein Verweisfeld '{entity.parent_field or entity.parent}' "
+                                f"auf '{entity.parent}'")
+
+
+def check_roles(spec: AppSpec) -> Iterator[Found]:
+    entities = {e.name for e in spec.entities}
+    for p, profile in enumerate(spec.roles.profiles):
+        for name in profile.entities:
+            if name not in entities:
+                yield Found("spec.E130", ("roles", "profiles", p, "entities", name),
+                            f"unbekannte Seite '{name}' im Profil '{profile.name}'", _suggest(name, entities))
+    names = [p.name for p in spec.roles.profiles]
+    for name, count in Counter(names).items():
+        if count > 1:
+            yield Found("spec.E131", ("roles", "profiles", names.index(name), "name"), f"Profil '{name}' ist doppelt")
+    codes = [o.code for o in spec.settings.org_units]
+    for code, count in Counter(codes).items():
+        if count > 1:
+            yield Found("spec.E132", ("settings", "org_units", codes.index(code), "code"),
+                        f"Dienststelle '{code}' ist doppelt")
+    for c, catalogue in enumerate(spec.catalogues):
+        vc = [v.code for v in catalogue.values]
+        for code, count in Counter(vc).items():
+            if count > 1:
+                yield Found("spec.E133", ("catalogues", c, "values", vc.index(code), "code"),
+                            f"Wert '{code}' im Katalog '{catalogue.name}' ist doppelt")
+
+
+def check_core_contract(spec: AppSpec, removed: dict[str, list[str]]) -> Iterator[Found]:
+    """Domain code reads these fields; an overlay may relabel them but not remove or retype them."""
+    index = {e.name: i for i, e in enumerate(spec.entities)}
+    for entity_name, fields in CORE_CONTRACT.items():
+        if entity_name not in index:
+            yield Found("spec.E140", ("entities",), f"Seite '{entity_name}' fehlt, wird aber von der Fachlogik benötigt")
+            continue
+        i = index[entity_name]
+        entity = spec.entities[i]
+        for field_name, types in fields.items():
+            field = entity.field(field_name)
+            if field is None:
+                how = "entfernt" if field_name in removed.get(entity_name, []) else "fehlt"
+                yield Found("spec.E141", ("entities", i, "name"),
+                            f"Feld '{entity_name}.{field_name}' {how}, wird aber von der Fachlogik benötigt",
+                            "Felder des Kernvertrags können umbenannt (label) oder ausgeblendet (hidden), "
+                            "aber nicht entfernt werden.")
+            elif field.type not in types:
+                j = entity.fields.index(field)
+                yield Found("spec.E142", ("entities", i, "fields", j, "type"),
+                            f"Feld '{entity_name}.{field_name}' muss vom Typ '{types[0]}' sein")
+    catalogues = {c.name for c in spec.catalogues}
+    for name in sorted(CORE_CATALOGUES - catalogues):
+        yield Found("spec.E143", ("catalogues",), f"Katalog '{name}' fehlt, wird aber von der Fachlogik benötigt")
+
+
+def run_checks(spec: AppSpec, removed: dict[str, list[str]] | None = None) -> Iterator[Found]:
+    yield from check_names(spec)
+    yield from check_field_types(spec)
+    yield from check_field_lists(spec)
+    yield from check_roles(spec)
+    yield from check_core_contract(spec, removed or {})

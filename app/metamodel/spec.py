@@ -1,0 +1,151 @@
+"""Typed spec of the YAML metamodel (config/entities.yaml, config/roles.yaml, config/settings.yaml).
+
+Pydantic classes only; no Flask, no database. Unknown keys are errors (``extra="forbid"``):
+a typo in YAML must never become a silent extension.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)]
+
+FIELD_TYPES = (
+    "string", "text", "integer", "decimal", "money", "date", "datetime", "boolean",
+    "choice", "multichoice", "ref", "file",
+)
+FieldType = Literal[
+    "string", "text", "integer", "decimal", "money", "date", "datetime", "boolean",
+    "choice", "multichoice", "ref", "file",
+]
+ACCESS_LEVELS = ("none", "read", "write", "delete")
+AccessLevel = Literal["none", "read", "write", "delete"]
+
+
+class Strict(BaseModel):
+    # Unknown keys are typos, never silent extensions.
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldSpec(Strict):
+    name: Identifier
+    type: FieldType
+    label: str
+    help: str | None = None
+    required: bool = False
+    default: str | int | float | bool | None = None
+    read_only: bool = False
+    sensitive: bool = False
+    indexed: bool = False
+    unique: bool = False
+    length: int | None = Field(default=None, ge=1, le=4000)
+    catalogue: Identifier | None = None  # for choice / multichoice
+    ref: Identifier | None = None  # target entity for ref
+    min: Decimal | None = None
+    max: Decimal | None = None
+    regex: str | None = None
+    street_picker: bool = False  # string field with type-ahead from the street directory
+    show_in_list: bool = False
+    show_in_search: bool = False
+    show_in_show: bool = True
+    show_in_edit: bool = True
+    hidden: bool = False  # an overlay hides a field without dropping its column
+
+
+class PageSpec(Strict):
+    """A tab (fieldset) of an entity's form."""
+
+    name: Identifier
+    label: str
+    fields: list[Identifier]
+
+
+class UniqueSpec(Strict):
+    fields: list[Identifier]
+
+
+class EntitySpec(Strict):
+    name: Identifier
+    label: str
+    label_plural: str | None = None
+    description: str | None = None
+    parent: Identifier | None = None  # case-file page: belongs to a parent record
+    parent_field: Identifier | None = None  # the ref field pointing at the parent
+    org_scope: Literal["required", "shared", "none"] = "required"
+    menu: str | None = None  # menu category (German)
+    icon: str | None = None
+    title_fields: list[Identifier] = []  # what a reference to this entity shows
+    fields: list[FieldSpec]
+    pages: list[PageSpec] = []
+    list_columns: list[Identifier] = []
+    search_fields: list[Identifier] = []
+    order_by: Identifier | None = None
+    order_direction: Literal["asc", "desc"] = "asc"
+    unique: list[UniqueSpec] = []
+    related: list[Identifier] = []  # child entities listed on the show page
+
+    @property
+    def plural(self) -> str:
+        return self.label_plural or self.label
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+class CatalogueValueSpec(Strict):
+    code: Identifier
+    label: str
+    group: str | None = None
+
+
+class CatalogueSpec(Strict):
+    name: Identifier
+    label: str
+    values: list[CatalogueValueSpec]
+
+
+class OrgUnitSpec(Strict):
+    code: Identifier
+    name: str
+    address: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class SettingsSpec(Strict):
+    city_name: str = "Fachstelle"
+    holiday_subdivision: Literal[
+        "BB", "BE", "BW", "BY", "HB", "HE", "HH", "MV", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH"
+    ] = "NW"
+    closure_days: list[date] = []
+    org_units: list[OrgUnitSpec] = []
+
+
+class ProfileSpec(Strict):
+    """A permission profile in domain terms, synced into a FAB role."""
+
+    name: str
+    label: str | None = None
+    entities: dict[Identifier, AccessLevel] = {}
+    default: AccessLevel = "none"  # for entities not named
+    admin: list[Literal["catalogues", "users", "roles", "org_units", "streets", "merge", "history"]] = []
+
+
+class RolesSpec(Strict):
+    profiles: list[ProfileSpec]
+
+
+class AppSpec(Strict):
+    settings: SettingsSpec = SettingsSpec()
+    catalogues: list[CatalogueSpec] = []
+    entities: list[EntitySpec]
+    roles: RolesSpec = RolesSpec(profiles=[])
+
+    def entity(self, name: str) -> EntitySpec | None:
+        return next((e for e in self.entities if e.name == name), None)
+
+    def catalogue(self, name: str) -> CatalogueSpec | None:
+        return next((c for c in self.catalogues if c.name == name), None)

@@ -1,0 +1,52 @@
+"""Hand-written pages beyond CRUD, and the wiring of error pages and admin views."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import Flask, render_template
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def to_berlin(value: datetime | None) -> str:
+    """Times are stored in UTC and shown in Europe/Berlin."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")
+
+
+def register_web(app: Flask, appbuilder) -> None:
+    from .admin_views import register_admin_views
+    from .lookups import lookups
+
+    app.register_blueprint(lookups)
+    app.jinja_env.filters["berlin"] = to_berlin
+    register_admin_views(appbuilder)
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("fachstelle/error.html", code=404, appbuilder=appbuilder,
+                               message="Diese Seite oder dieser Datensatz wurde nicht gefunden "
+                                       "(oder Sie haben keinen Zugriff darauf)."), 404
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return render_template("fachstelle/error.html", code=403, appbuilder=appbuilder,
+                               message="Dafür fehlt Ihnen die Berechtigung."), 403
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        text = getattr(error, "description", "") or ""
+        if "CSRF" in text:
+            text = "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und speichern Sie erneut."
+        return render_template("fachstelle/error.html", code=400, appbuilder=appbuilder,
+                               message=text or "Die Anfrage war fehlerhaft."), 400
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return render_template("fachstelle/error.html", code=500, appbuilder=appbuilder,
+                               message="Ein interner Fehler ist aufgetreten. Ihre Eingaben wurden nicht "
+                                       "gespeichert; bitte versuchen Sie es erneut."), 500

@@ -1,0 +1,103 @@
+"""Admin pages: catalogues (value lists), org units, the street directory, merging partners."""
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import BaseView, ModelView, expose
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+
+from ..core_models import CatalogueValue, OrgUnit, Street
+from ..errors import DomainError
+from ..extensions import db
+from ..services.partners import merge_partners
+
+ADMIN_MENU = "Administration"
+
+
+class CatalogueValueView(ModelView):
+    """Value lists change in daily work, without a restart ("auch noch im laufenden Betrieb")."""
+
+    datamodel = SQLAInterface(CatalogueValue)
+    route_base = "/catalogues"
+    list_title = "Kataloge (Wertelisten)"
+    add_title = "Katalogwert anlegen"
+    edit_title = "Katalogwert bearbeiten"
+    show_title = "Katalogwert"
+    label_columns = {"catalogue": "Katalog", "code": "Schlüssel", "label": "Bezeichnung", "group": "Gruppe",
+                     "sort": "Reihenfolge", "active": "aktiv"}
+    list_columns = ["catalogue", "label", "code", "group", "sort", "active"]
+    add_columns = ["catalogue", "code", "label", "group", "sort", "active"]
+    edit_columns = ["label", "group", "sort", "active"]  # the code stays: old records keep their meaning
+    search_columns = ["catalogue", "label", "code", "active"]
+    base_order = ("catalogue", "asc")
+    description_columns = {"active": "Nicht mehr aktive Werte bleiben an alten Datensätzen erhalten, "
+                                     "werden aber nicht mehr zur Auswahl angeboten."}
+    page_size = 50
+
+    def pre_delete(self, item):
+        raise DomainError("Katalogwerte werden nicht gelöscht, sondern auf „nicht aktiv“ gesetzt – "
+                          "so behalten alte Einträge ihre Bedeutung.")
+
+
+class OrgUnitView(ModelView):
+    datamodel = SQLAInterface(OrgUnit)
+    route_base = "/org-units"
+    list_title = "Dienststellen"
+    show_title = add_title = edit_title = "Dienststelle"
+    label_columns = {"code": "Kürzel", "name": "Name", "address": "Anschrift", "email": "E-Mail",
+                     "phone": "Telefon", "active": "aktiv"}
+    list_columns = ["name", "code", "address", "email", "phone", "active"]
+    add_columns = edit_columns = ["code", "name", "address", "email", "phone", "active"]
+    base_order = ("name", "asc")
+
+
+class StreetView(ModelView):
+    datamodel = SQLAInterface(Street)
+    route_base = "/streets"
+    list_title = "Straßenverzeichnis"
+    show_title = add_title = edit_title = "Straße"
+    label_columns = {"name": "Straße", "postcode": "PLZ", "city": "Ort",
+                     "district": "Ortsteil / statistisches Gebiet"}
+    list_columns = ["name", "postcode", "city", "district"]
+    add_columns = edit_columns = ["name", "postcode", "city", "district"]
+    search_columns = ["name", "postcode", "district"]
+    base_order = ("name", "asc")
+
+    def pre_add(self, item):
+        item.name_lc = (item.name or "").strip().lower()
+
+    pre_update = pre_add
+
+
+class PartnerMergeView(BaseView):
+    """Merge two partners: every reference moves to the survivor; the history keeps both."""
+
+    route_base = "/partner-merge"
+    default_view = "form"
+
+    @expose("/", methods=["GET", "POST"])
+    @has_access
+    def form(self):
+        survivor = request.values.get("survivor", type=int)
+        duplicate = request.values.get("duplicate", type=int)
+        if request.method == "POST":
+            try:
+                moved = merge_partners(db.session, survivor, duplicate)
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+            else:
+                count = sum(moved.values())
+                flash(f"Partner {duplicate} wurde in Partner {survivor} zusammengeführt "
+                      f"({count} Verweise übertragen).", "success")
+                return redirect(url_for("PartnerView.show", pk=survivor))
+        return self.render_template("fachstelle/merge.html", survivor=survivor, duplicate=duplicate)
+
+
+def register_admin_views(appbuilder) -> None:
+    appbuilder.add_view(CatalogueValueView, "Kataloge", icon="fa-list", category=ADMIN_MENU,
+                        category_icon="fa-cogs")
+    appbuilder.add_view(OrgUnitView, "Dienststellen", icon="fa-building", category=ADMIN_MENU)
+    appbuilder.add_view(StreetView, "Straßenverzeichnis", icon="fa-road", category=ADMIN_MENU)
+    appbuilder.add_view(PartnerMergeView, "Partner zusammenführen", icon="fa-compress", category=ADMIN_MENU)

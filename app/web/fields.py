@@ -1,0 +1,105 @@
+"""Form fields a clerk types into all day: German dates and type-ahead references."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from markupsafe import Markup, escape
+from wtforms import Field
+from wtforms.fields import DateField
+from wtforms.widgets import html_params
+
+from ..scoping import can_see_record
+
+DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y")
+
+
+def parse_german_date(text: str) -> date:
+    """TT.MM.JJJJ (also JJJJ-MM-TT and TT.MM.JJ); raises ValueError with a German message."""
+    text = (text or "").strip()
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"'{text}' ist kein gültiges Datum (TT.MM.JJJJ)")
+
+
+class GermanDateWidget:
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        kwargs.setdefault("name", field.name)
+        kwargs.setdefault("placeholder", "TT.MM.JJJJ")
+        kwargs.setdefault("autocomplete", "off")
+        kwargs["class"] = "form-control fs-date"
+        value = field._value()
+        return Markup(f'<input type="text" {html_params(value=value, **kwargs)}>')
+
+
+class GermanDateField(DateField):
+    widget = GermanDateWidget()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format="%d.%m.%Y", **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.strftime("%d.%m.%Y") if self.data else ""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_german_date(valuelist[0])
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(str(exc)) from None
+
+
+class TypeaheadWidget:
+    """A select2 box that asks the server as the clerk types (never a dropdown of 200,000 rows)."""
+
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        kwargs.setdefault("name", field.name)
+        kwargs["class"] = "form-control fs-typeahead"
+        kwargs["data-endpoint"] = self.endpoint
+        kwargs["data-placeholder"] = "Tippen zum Suchen …"
+        option = ""
+        if field.data is not None:
+            option = f'<option value="{field.data.id}" selected>{escape(str(field.data))}</option>'
+        else:
+            option = '<option value=""></option>'
+        return Markup(f"<select {html_params(**kwargs)}>{option}</select>")
+
+
+class RefField(Field):
+    """A reference to another record, chosen by type-ahead; only records the user may see are accepted."""
+
+    def __init__(self, label=None, validators=None, model=None, endpoint="", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.model = model
+        self.widget = TypeaheadWidget(endpoint)
+
+    def process_data(self, value):
+        self.data = value
+
+    def process_formdata(self, valuelist):
+        from ..extensions import db
+
+        raw = (valuelist[0] if valuelist else "").strip()
+        if not raw:
+            self.data = None
+            return
+        try:
+            record = db.session.get(self.model, int(raw))
+        except (TypeError, ValueError):
+            record = None
+        if record is None or not can_see_record(record):
+            self.data = None
+            raise ValueError("Ausgewählter Datensatz nicht gefunden")
+        self.data = record

@@ -1,0 +1,82 @@
+"""Search filters that stay fast at city size and read German dates.
+
+FAB's "starts with" is ``ILIKE 'x%'``, which scans the table on both databases. A string field that is
+searched has a lower-cased twin column with a plain index; "beginnt mit" becomes the range
+``x <= col_lc < x + U+FFFF``, which both SQLite and PostgreSQL answer from the index.
+"""
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla import filters as fab
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+from .fields import parse_german_date
+
+PREFIX_END = "\uffff"
+
+
+def normalise(text: str) -> str:
+    return (text or "").strip().lower()
+
+
+class FilterPrefix(fab.BaseFilter):
+    name = "beginnt mit"
+    arg_name = "sw"
+
+    def apply(self, query, value):
+        value = normalise(value)
+        twin = getattr(self.model, f"{self.column_name}_lc", None)
+        if twin is None:
+            query, field = fab.get_field_setup_query(query, self.model, self.column_name)
+            return query.filter(field.ilike(value + "%"))
+        if not value:
+            return query
+        return query.filter(twin >= value, twin < value + PREFIX_END)
+
+
+class _GermanDateFilter(fab.BaseFilter):
+    def _date(self, value):
+        try:
+            return value if hasattr(value, "year") else parse_german_date(str(value))
+        except ValueError:
+            return None
+
+
+class FilterDateEqual(_GermanDateFilter):
+    name = "ist gleich"
+    arg_name = "eq"
+
+    def apply(self, query, value):
+        day = self._date(value)
+        return query if day is None else query.filter(getattr(self.model, self.column_name) == day)
+
+
+class FilterDateFrom(_GermanDateFilter):
+    name = "ab (einschließlich)"
+    arg_name = "gt"
+
+    def apply(self, query, value):
+        day = self._date(value)
+        return query if day is None else query.filter(getattr(self.model, self.column_name) >= day)
+
+
+class FilterDateUntil(_GermanDateFilter):
+    name = "bis (einschließlich)"
+    arg_name = "lt"
+
+    def apply(self, query, value):
+        day = self._date(value)
+        return query if day is None else query.filter(getattr(self.model, self.column_name) <= day)
+
+
+class FachstelleFilterConverter(fab.SQLAFilterConverter):
+    conversion_table = tuple(
+        ("is_string", [FilterPrefix, fab.FilterContains, fab.FilterEqual, fab.FilterNotEqual])
+        if kind == "is_string" else
+        ("is_date", [FilterDateEqual, FilterDateFrom, FilterDateUntil])
+        if kind == "is_date" else (kind, filters)
+        for kind, filters in fab.SQLAFilterConverter.conversion_table
+    )
+
+
+class FachstelleInterface(SQLAInterface):
+    filter_converter_class = FachstelleFilterConverter

@@ -1,0 +1,83 @@
+"""JSON look-ups for forms: type-ahead references, the street picker, the duplicate warning.
+
+Each goes through the same org-unit filter as the lists (``scope_query``) and asks for read access
+to the entity it searches.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..core_models import Street
+from ..extensions import db
+from ..metamodel.build_models import lc_name, searchable_lc_fields
+from ..metamodel.build_views import permission_name
+from ..scoping import scope_query
+from ..services.partners import find_duplicates
+from .fields import parse_german_date
+from .filters import PREFIX_END, normalise
+
+lookups = Blueprint("lookups", __name__)
+LIMIT = 20
+
+
+def _require(entity_name: str) -> None:
+    if not getattr(current_user, "is_authenticated", False):
+        abort(401)
+    if not current_app.appbuilder.sm.has_access("can_list", permission_name(entity_name)):
+        abort(403)
+
+
+@lookups.get("/typeahead/<entity_name>")
+def typeahead(entity_name: str):
+    registry = current_app.config["FACHSTELLE_REGISTRY"]
+    if entity_name not in registry.entities:
+        abort(404)
+    _require(entity_name)
+    entity, model = registry.entity(entity_name), registry.model(entity_name)
+    twins = searchable_lc_fields(entity)
+    words = [w for w in normalise(request.args.get("q", "")).replace(",", " ").split() if w]
+    query = select(model)
+    if words and twins:
+        # "meier hans" searches the first searchable field by the first word, the second by the next.
+        for word, field_name in zip(words, twins):
+            column = getattr(model, lc_name(field_name))
+            query = query.where(column >= word, column < word + PREFIX_END)
+        query = query.order_by(getattr(model, lc_name(twins[0])), model.id)
+    else:
+        query = query.order_by(model.id.desc())
+    query = scope_query(query, model).limit(LIMIT)
+    results = [{"id": row.id, "text": str(row)} for row in db.session.scalars(query)]
+    return jsonify(results=results)
+
+
+@lookups.get("/typeahead-street")
+def typeahead_street():
+    if not getattr(current_user, "is_authenticated", False):
+        abort(401)
+    word = normalise(request.args.get("q", ""))
+    query = select(Street).order_by(Street.name_lc, Street.postcode).limit(LIMIT)
+    if word:
+        query = query.where(Street.name_lc >= word, Street.name_lc < word + PREFIX_END)
+    return jsonify(results=[{"id": s.name, "text": str(s), "street": s.name, "postcode": s.postcode or "",
+                             "city": s.city or "", "district": s.district or ""}
+                            for s in db.session.scalars(query)])
+
+
+@lookups.get("/partner-duplicates")
+def partner_duplicates():
+    _require("partner")
+    birth: date | None = None
+    if request.args.get("birth_date"):
+        try:
+            birth = parse_german_date(request.args["birth_date"])
+        except ValueError:
+            birth = None
+    exclude = request.args.get("exclude", type=int)
+    found = find_duplicates(db.session, request.args.get("surname", ""), request.args.get("first_name", ""),
+                            birth, exclude_id=exclude)
+    return jsonify(results=[{"id": d.partner.id, "text": str(d.partner), "score": d.score,
+                             "url": url_for("PartnerView.show", pk=d.partner.id)} for d in found])
