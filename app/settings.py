@@ -67,11 +67,12 @@ def flask_config(overrides: dict | None = None) -> dict:
         "FACHSTELLE_CONFIG_DIR": str(config_dir()),
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
     }
-    if url.startswith("sqlite"):
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
-    else:
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     config.update(overrides or {})
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in config:
+        if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+        else:
+            config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = secret_key()
     return config

@@ -57,7 +57,10 @@ def _fieldsets(entity: EntitySpec, names: list[str]) -> list[tuple[str, dict]] |
 
 def _validators(f: FieldSpec) -> list:
     out = []
-    if f.required and f.type not in ("boolean",):
+    if f.required and f.type == "ref":
+        # The parent of a case-file page may come from the URL, not from the posted form.
+        out.append(v.DataRequired(message="Pflichtfeld: bitte auswählen."))
+    elif f.required and f.type not in ("boolean",):
         out.append(v.InputRequired(message="Pflichtfeld: bitte ausfüllen."))
     if f.type == "string" and f.length:
         out.append(v.Length(max=f.length, message=f"Höchstens {f.length} Zeichen."))
