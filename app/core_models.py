@@ -36,7 +36,7 @@ class OrgUnit(Model):
     address: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(60))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool | None] = mapped_column(Boolean, default=True)  # nullable: FAB would make a NOT NULL checkbox required
 
     def __str__(self) -> str:
         return self.name
@@ -53,7 +53,7 @@ class CatalogueValue(Model):
     label: Mapped[str] = mapped_column(String(200))
     group: Mapped[str | None] = mapped_column("value_group", String(120))
     sort: Mapped[int] = mapped_column(Integer, default=0)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool | None] = mapped_column(Boolean, default=True)  # nullable: FAB would make a NOT NULL checkbox required
 
     def __str__(self) -> str:
         return self.label if self.active else f"{self.label} (nicht mehr aktiv)"
