@@ -255,3 +255,7 @@ def serve(host, port, workers):
 def register_cli(app) -> None:
     """Also expose the commands under ``flask`` for developers used to it."""
     app.cli.add_command(main, "fachstelle")
+
+
+if __name__ == "__main__":
+    main()
