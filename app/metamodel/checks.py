@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import Counter
 from collections.abc import Iterator
 
 from .issues import Found
@@ -35,10 +34,8 @@ def _suggest(word: str, choices) -> str | None:
 
 
 def check_names(spec: AppSpec) -> Iterator[Found]:
-    for name, count in Counter(e.name for e in spec.entities).items():
-        if count > 1:
-            i = [e.name for e in spec.entities].index(name)
-            yield Found("spec.E101", ("entities", i, "name"), f"Seite '{name}' ist doppelt definiert")
+    yield from _duplicates("spec.E101", [e.name for e in spec.entities], ("entities",), "name",
+                           "Entität '{}' ist doppelt definiert")
     for i, entity in enumerate(spec.entities):
         seen: set[str] = set()
         for j, field in enumerate(entity.fields):
@@ -51,6 +48,15 @@ def check_names(spec: AppSpec) -> Iterator[Found]:
             seen.add(field.name)
 
 
+def _duplicates(id: str, names: list, loc: tuple, key: str, message: str) -> Iterator[Found]:
+    """Every repetition of a name, at the place of the repetition (the first one is the original)."""
+    seen: set = set()
+    for index, name in enumerate(names):
+        if name in seen:
+            yield Found(id, (*loc, index, key), message.format(name))
+        seen.add(name)
+
+
 def check_field_types(spec: AppSpec) -> Iterator[Found]:
     entities = {e.name for e in spec.entities}
     catalogues = {c.name for c in spec.catalogues}
@@ -59,15 +65,17 @@ def check_field_types(spec: AppSpec) -> Iterator[Found]:
             loc = ("entities", i, "fields", j)
             if field.type == "ref":
                 if not field.ref:
-                    yield Found("spec.E110", (*loc, "ref"), f"Feld '{field.name}': Verweis ohne Ziel ('ref:')")
+                    yield Found("spec.E110", (*loc, "ref"), f"Feld '{field.name}': Verweis ohne Ziel",
+                                "Mit 'ref: <entität>' angeben, worauf das Feld verweist.")
                 elif field.ref not in entities:
-                    yield Found("spec.E111", (*loc, "ref"), f"unbekannte Seite '{field.ref}'",
+                    yield Found("spec.E111", (*loc, "ref"), f"unbekannte Entität '{field.ref}'",
                                 _suggest(field.ref, entities) or "Unter 'entities' anlegen oder Schreibweise prüfen.")
             elif field.ref:
                 yield Found("spec.E112", (*loc, "ref"), f"'ref' passt nur zu Feldtyp 'ref', nicht '{field.type}'")
             if field.type in ("choice", "multichoice"):
                 if not field.catalogue:
-                    yield Found("spec.E113", (*loc, "catalogue"), f"Feld '{field.name}': Auswahl ohne Katalog")
+                    yield Found("spec.E113", (*loc, "catalogue"), f"Feld '{field.name}': Auswahl ohne Katalog",
+                                "Mit 'catalogue: <name>' den Katalog der Werte angeben.")
                 elif field.catalogue not in catalogues:
                     yield Found("spec.E114", (*loc, "catalogue"), f"unbekannter Katalog '{field.catalogue}'",
                                 _suggest(field.catalogue, catalogues) or "Unter 'catalogues' anlegen.")
@@ -75,16 +83,24 @@ def check_field_types(spec: AppSpec) -> Iterator[Found]:
                 yield Found("spec.E115", (*loc, "catalogue"),
                             f"'catalogue' passt nur zu Auswahlfeldern, nicht '{field.type}'")
             if field.length is not None and field.type != "string":
-                yield Found("spec.E116", (*loc, "length"), f"'length' gilt nur für Feldtyp 'string'")
+                yield Found("spec.E116", (*loc, "length"), f"'length' gilt nur für Feldtyp 'string', nicht '{field.type}'")
             if field.regex is not None:
                 try:
                     re.compile(field.regex)
                 except re.error as exc:
-                    yield Found("spec.E117", (*loc, "regex"), f"ungültiger regulärer Ausdruck: {exc}")
+                    yield Found("spec.E117", (*loc, "regex"), f"ungültiger regulärer Ausdruck '{field.regex}'",
+                                f"Python meldet: {exc}")
             if (field.min is not None or field.max is not None) and field.type not in ("integer", "decimal", "money"):
-                yield Found("spec.E118", (*loc, "min"), f"'min'/'max' gelten nur für Zahlenfelder")
+                yield Found("spec.E118", (*loc, "min" if field.min is not None else "max"),
+                            f"'min'/'max' gelten nur für Zahlenfelder, nicht '{field.type}'")
             if field.street_picker and field.type != "string":
                 yield Found("spec.E119", (*loc, "street_picker"), "Straßenauswahl nur für Textfelder (string)")
+            # Defaults fill the form only: a hidden required field could never be saved. (read_only
+            # stays allowed: a service may fill such a field.)
+            if field.hidden and field.required and field.type != "boolean":
+                yield Found("spec.E125", (*loc, "hidden"),
+                            f"Pflichtfeld '{field.name}' ist ausgeblendet – kein Datensatz ließe sich speichern",
+                            "'required: false' setzen oder das Feld nicht ausblenden.")
 
 
 def _check_field_list(entity: EntitySpec, i: int, key: str, names: list[str]) -> Iterator[Found]:
@@ -102,7 +118,8 @@ def check_field_lists(spec: AppSpec) -> Iterator[Found]:
         yield from _check_field_list(entity, i, "search_fields", entity.search_fields)
         yield from _check_field_list(entity, i, "title_fields", entity.title_fields)
         if entity.order_by:
-            yield from _check_field_list(entity, i, "order_by", [entity.order_by])
+            yield from (Found(f.id, ("entities", i, "order_by"), f.message, f.hint)
+                        for f in _check_field_list(entity, i, "order_by", [entity.order_by]))
         for p, page in enumerate(entity.pages):
             known = [f.name for f in entity.fields]
             for k, name in enumerate(page.fields):
@@ -110,23 +127,23 @@ def check_field_lists(spec: AppSpec) -> Iterator[Found]:
                     yield Found("spec.E120", ("entities", i, "pages", p, "fields", k),
                                 f"unbekanntes Feld '{name}' in '{entity.name}'", _suggest(name, known))
         for u, unique in enumerate(entity.unique):
-            yield from (Found(f.id, ("entities", i, "unique", u, *f.loc[3:]), f.message, f.hint)
+            yield from (Found(f.id, ("entities", i, "unique", u, *f.loc[2:]), f.message, f.hint)
                         for f in _check_field_list(entity, i, "fields", unique.fields))
         for r, child in enumerate(entity.related):
             if child not in entities:
-                yield Found("spec.E121", ("entities", i, "related", r), f"unbekannte Seite '{child}'",
+                yield Found("spec.E121", ("entities", i, "related", r), f"unbekannte Entität '{child}'",
                             _suggest(child, entities))
             elif not any(f.type == "ref" and f.ref == entity.name for f in entities[child].fields):
                 yield Found("spec.E122", ("entities", i, "related", r),
                             f"'{child}' hat kein Verweisfeld auf '{entity.name}'")
         if entity.parent:
             if entity.parent not in entities:
-                yield Found("spec.E123", ("entities", i, "parent"), f"unbekannte Seite '{entity.parent}'",
+                yield Found("spec.E123", ("entities", i, "parent"), f"unbekannte Entität '{entity.parent}'",
                             _suggest(entity.parent, entities))
             else:
                 pf = entity.field(entity.parent_field or entity.parent)
                 if pf is None or pf.type != "ref" or pf.ref != entity.parent:
-                    yield Found("spec.E124", ("entities", i, "parent_field"),
+                    yield Found("spec.E124", ("entities", i, "parent_field" if entity.parent_field else "parent"),
                                 f"'{entity.name}' braucht ein Verweisfeld '{entity.parent_field or entity.parent}' "
                                 f"auf '{entity.parent}'")
 
@@ -137,22 +154,16 @@ def check_roles(spec: AppSpec) -> Iterator[Found]:
         for name in profile.entities:
             if name not in entities:
                 yield Found("spec.E130", ("roles", "profiles", p, "entities", name),
-                            f"unbekannte Seite '{name}' im Profil '{profile.name}'", _suggest(name, entities))
-    names = [p.name for p in spec.roles.profiles]
-    for name, count in Counter(names).items():
-        if count > 1:
-            yield Found("spec.E131", ("roles", "profiles", names.index(name), "name"), f"Profil '{name}' ist doppelt")
-    codes = [o.code for o in spec.settings.org_units]
-    for code, count in Counter(codes).items():
-        if count > 1:
-            yield Found("spec.E132", ("settings", "org_units", codes.index(code), "code"),
-                        f"Dienststelle '{code}' ist doppelt")
+                            f"unbekannte Entität '{name}' im Profil '{profile.name}'", _suggest(name, entities))
+    yield from _duplicates("spec.E131", [p.name for p in spec.roles.profiles], ("roles", "profiles"), "name",
+                           "Profil '{}' ist doppelt")
+    yield from _duplicates("spec.E132", [o.code for o in spec.settings.org_units], ("settings", "org_units"), "code",
+                           "Dienststelle '{}' ist doppelt")
+    yield from _duplicates("spec.E134", [c.name for c in spec.catalogues], ("catalogues",), "name",
+                           "Katalog '{}' ist doppelt definiert")
     for c, catalogue in enumerate(spec.catalogues):
-        vc = [v.code for v in catalogue.values]
-        for code, count in Counter(vc).items():
-            if count > 1:
-                yield Found("spec.E133", ("catalogues", c, "values", vc.index(code), "code"),
-                            f"Wert '{code}' im Katalog '{catalogue.name}' ist doppelt")
+        yield from _duplicates("spec.E133", [v.code for v in catalogue.values], ("catalogues", c, "values"), "code",
+                               "Wert '{}' im Katalog '" + catalogue.name + "' ist doppelt")
 
 
 def check_core_contract(spec: AppSpec, removed: dict[str, list[str]]) -> Iterator[Found]:
@@ -160,18 +171,21 @@ def check_core_contract(spec: AppSpec, removed: dict[str, list[str]]) -> Iterato
     index = {e.name: i for i, e in enumerate(spec.entities)}
     for entity_name, fields in CORE_CONTRACT.items():
         if entity_name not in index:
-            yield Found("spec.E140", ("entities",), f"Seite '{entity_name}' fehlt, wird aber von der Fachlogik benötigt")
+            yield Found("spec.E140", ("entities",), f"Entität '{entity_name}' fehlt, wird aber von der Fachlogik benötigt")
             continue
         i = index[entity_name]
         entity = spec.entities[i]
         for field_name, types in fields.items():
             field = entity.field(field_name)
             if field is None:
-                how = "entfernt" if field_name in removed.get(entity_name, []) else "fehlt"
-                yield Found("spec.E141", ("entities", i, "name"),
+                removals = removed.get(entity_name, [])
+                # Point at the overlay's remove_fields entry when that is what removed it.
+                loc = (("entities", i, "remove_fields", removals.index(field_name)) if field_name in removals
+                       else ("entities", i, "fields"))
+                how = "entfernt" if field_name in removals else "fehlt"
+                yield Found("spec.E141", loc,
                             f"Feld '{entity_name}.{field_name}' {how}, wird aber von der Fachlogik benötigt",
-                            "Felder des Kernvertrags können umbenannt (label) oder ausgeblendet (hidden), "
-                            "aber nicht entfernt werden.")
+                            "Kernfelder lassen sich umbenennen (label) oder ausblenden (hidden), nicht entfernen.")
             elif field.type not in types:
                 j = entity.fields.index(field)
                 yield Found("spec.E142", ("entities", i, "fields", j, "type"),

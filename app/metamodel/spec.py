@@ -95,10 +95,11 @@ class EntitySpec(Strict):
         return next((f for f in self.fields if f.name == name), None)
 
 
+# Lengths of the database columns these values are seeded into (core_models.py, FAB's ab_role).
 class CatalogueValueSpec(Strict):
     code: Identifier
-    label: str
-    group: str | None = None
+    label: Annotated[str, StringConstraints(max_length=200)]
+    group: Annotated[str, StringConstraints(max_length=120)] | None = None
 
 
 class CatalogueSpec(Strict):
@@ -109,10 +110,10 @@ class CatalogueSpec(Strict):
 
 class OrgUnitSpec(Strict):
     code: Identifier
-    name: str
-    address: str | None = None
-    email: str | None = None
-    phone: str | None = None
+    name: Annotated[str, StringConstraints(max_length=120)]
+    address: Annotated[str, StringConstraints(max_length=200)] | None = None
+    email: Annotated[str, StringConstraints(max_length=120)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=60)] | None = None
 
 
 class SettingsSpec(Strict):
@@ -127,7 +128,7 @@ class SettingsSpec(Strict):
 class ProfileSpec(Strict):
     """A permission profile in domain terms, synced into a FAB role."""
 
-    name: str
+    name: Annotated[str, StringConstraints(max_length=64)]
     label: str | None = None
     entities: dict[Identifier, AccessLevel] = {}
     default: AccessLevel = "none"  # for entities not named
