@@ -6,16 +6,18 @@ so no view has to remember it. Values are logged as the user saw them (labels, T
 from __future__ import annotations
 
 import contextvars
-from datetime import date, datetime
+import re
+from datetime import date, datetime, timezone
 from decimal import Decimal
+from types import SimpleNamespace
 
 from flask import has_request_context
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
-from ..core_models import ChangeLog, utcnow
+from ..core_models import CatalogueValue, ChangeLog, utcnow
 from ..domain.phonetics import phonetic
-from ..metamodel.build_models import PHONETIC_FIELDS, built_registry, lc_name, searchable_lc_fields
+from ..metamodel.build_models import PHONETIC_FIELDS, built_registry, column_name, lc_name, searchable_lc_fields
 from ..web.filters import normalise
 
 # Who acts outside a web request (CLI, import, demo): set with ``acting_as``.
@@ -41,19 +43,29 @@ def current_actor() -> str:
     return _actor.get()
 
 
-def shown(value) -> str | None:
-    if value is None:
+def _german_number(value: Decimal, places: int | None = None) -> str:
+    text = f"{value:,.{places}f}" if places is not None else f"{value:,f}"
+    return text.replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+def shown(value, field=None) -> str | None:
+    """A value as the user reads it: TT.MM.JJJJ, Berlin time, ja/nein, 1.234,50 €, labels and titles."""
+    if value is None or value == "":
         return None
+    kind = getattr(field, "type", None)
     if isinstance(value, bool):
         return "ja" if value else "nein"
     if isinstance(value, datetime):
-        return value.strftime("%d.%m.%Y %H:%M")
+        from ..web import to_berlin
+        return to_berlin(value)
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
     if isinstance(value, Decimal):
-        return f"{value:.2f}".replace(".", ",")
+        return f"{_german_number(value, 2)} €" if kind == "money" else _german_number(value.normalize())
     if isinstance(value, (list, tuple, set)):
-        return ", ".join(sorted(str(v) for v in value))
+        return ", ".join(sorted(shown(v) or "" for v in value)) or None
+    if isinstance(value, CatalogueValue):
+        return value.label
     return str(value)
 
 
@@ -65,6 +77,28 @@ def derive_columns(obj, entity) -> None:
         setattr(obj, f"{name}_phon", phonetic(getattr(obj, name, None)) or None)
 
 
+def _old_reference(obj, f, state, hist):
+    """The value a reference or choice had before: FAB and the REST API may set the relationship without
+    loading it first, and merges move references; the foreign key still holds the committed id."""
+    if hist.deleted:
+        return hist.deleted[0]
+    fk = state.attrs[column_name(f)]
+    old_id = fk.history.deleted[0] if fk.history.deleted else fk.value
+    if old_id is None:
+        return None
+    target = type(obj).__mapper__.relationships[f.name].mapper.class_
+    with state.session.no_autoflush:
+        return state.session.get(target, old_id)
+
+
+def _ref_title(record, other) -> str | None:
+    # Two records may read alike (a merged duplicate): then the number tells them apart.
+    text = shown(record)
+    if record is not None and other is not None and text == shown(other) and record is not other:
+        text = f"{text} (Nr. {record.id})"
+    return text
+
+
 def _field_changes(obj, entity) -> list[tuple[str, str | None, str | None]]:
     state = inspect(obj)
     changes = []
@@ -73,15 +107,33 @@ def _field_changes(obj, entity) -> list[tuple[str, str | None, str | None]]:
             continue
         hist = state.attrs[f.name].history
         if not hist.has_changes():
+            # A reference or choice changed by its id (REST, merge) shows up on the foreign key only.
+            fk = column_name(f)
+            if f.type in ("ref", "choice") and fk in state.attrs and state.attrs[fk].history.has_changes():
+                fk_hist = state.attrs[fk].history
+                old_id = fk_hist.deleted[0] if fk_hist.deleted else None
+                new_id = fk_hist.added[0] if fk_hist.added else None
+                if old_id != new_id:
+                    target = type(obj).__mapper__.relationships[f.name].mapper.class_
+                    with state.session.no_autoflush:
+                        old = state.session.get(target, old_id) if old_id is not None else None
+                        new = state.session.get(target, new_id) if new_id is not None else None
+                    changes.append((f.name, _ref_title(old, new), _ref_title(new, old)))
             continue
         if f.type == "multichoice":
             old = [*hist.unchanged, *hist.deleted]
             new = [*hist.unchanged, *hist.added]
+        elif f.type in ("ref", "choice"):
+            old = _old_reference(obj, f, state, hist)
+            new = hist.added[0] if hist.added else None
+            if old is not new and (old is None or new is None or old.id != new.id):
+                changes.append((f.name, _ref_title(old, new), _ref_title(new, old)))
+            continue
         else:
             old = hist.deleted[0] if hist.deleted else None
             new = hist.added[0] if hist.added else None
-        if shown(old) != shown(new):
-            changes.append((f.name, shown(old), shown(new)))
+        if shown(old, f) != shown(new, f):
+            changes.append((f.name, shown(old, f), shown(new, f)))
     return changes
 
 
@@ -90,7 +142,8 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     if registry is None:
         return
     actor, now = current_actor(), utcnow()
-    pending = session.info.setdefault("fs_changes", [])
+    # A flush that failed left its entries here; they were never written and must not be now.
+    pending = session.info["fs_changes"] = []
     for obj in session.new:
         entity_name = getattr(type(obj), "__entity__", None)
         if entity_name is None:
@@ -124,6 +177,51 @@ def _after_flush(session: Session, flush_context) -> None:
              "old_value": old, "new_value": new, "changed_by": actor, "changed_at": when}
             for action, obj, field, old, new, actor, when in pending]
     session.connection().execute(insert(ChangeLog.__table__), rows)
+
+
+# The survivor's merge entry starts with the duplicate's number, so its page can show the duplicate's history.
+MERGED_FROM = re.compile(r"^Nr\. (\d+): ")
+
+
+def merged_from_text(duplicate_id: int, summary: str) -> str:
+    return f"Nr. {duplicate_id}: {summary}"
+
+
+def record_history(session: Session, entity_name: str, record_id: int, limit: int = 200) -> list:
+    """The change log of a record, newest first, with the history of the duplicates merged into it.
+
+    Entries of a merged duplicate name it in the field column ("Name (Doppelsatz Nr. 12)"), so the
+    page shows whose change it was.
+    """
+    def entries_of(rid: int) -> list[ChangeLog]:
+        query = (select(ChangeLog).where(ChangeLog.entity == entity_name, ChangeLog.record_id == rid)
+                 .order_by(ChangeLog.changed_at.desc(), ChangeLog.id.desc()).limit(limit))
+        return list(session.scalars(query))
+
+    entity = built_registry().entity(entity_name)
+    own = entries_of(record_id)
+    rows: list = list(own)
+    todo = [int(m.group(1)) for e in own if e.action == "merge" and (m := MERGED_FROM.match(e.old_value or ""))]
+    seen = {record_id}
+    while todo and len(seen) < 20:  # a chain of merges, bounded
+        rid = todo.pop()
+        if rid in seen:
+            continue
+        seen.add(rid)
+        for e in entries_of(rid):
+            if e.action == "merge" and (m := MERGED_FROM.match(e.old_value or "")):
+                todo.append(int(m.group(1)))
+            label = entity.field(e.field).label if e.field and entity.field(e.field) else (e.field or "")
+            rows.append(SimpleNamespace(id=e.id, entity=e.entity, record_id=e.record_id, action=e.action,
+                                        field=f"{label} (Doppelsatz Nr. {rid})".strip(), old_value=e.old_value,
+                                        new_value=e.new_value, changed_by=e.changed_by, changed_at=e.changed_at))
+    rows.sort(key=lambda e: (_aware(e.changed_at), e.id), reverse=True)
+    return rows[:limit]
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite gives naive UTC times back, PostgreSQL aware ones.
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
 def install(session_class=Session) -> None:

@@ -9,7 +9,9 @@ from flask_appbuilder.security.decorators import has_access
 from ..core_models import CatalogueValue, OrgUnit, Street
 from ..errors import DomainError
 from ..extensions import db
-from ..services.partners import merge_partners
+from ..metamodel.build_models import built_registry
+from ..services.history import shown
+from ..services.partners import fillable_fields, load_pair, merge_partners, partner_references
 
 ADMIN_MENU = "Administration"
 
@@ -70,7 +72,11 @@ class StreetView(ModelView):
 
 
 class PartnerMergeView(BaseView):
-    """Merge two partners: every reference moves to the survivor; the history keeps both."""
+    """Merge two partners: every reference moves to the survivor; the history keeps both.
+
+    GET with both numbers shows them side by side with the references that will move (the preview);
+    only the POST from that preview merges. Both partners must be visible to the user (org units).
+    """
 
     route_base = "/partner-merge"
     default_view = "form"
@@ -78,21 +84,45 @@ class PartnerMergeView(BaseView):
     @expose("/", methods=["GET", "POST"])
     @has_access
     def form(self):
-        survivor = request.values.get("survivor", type=int)
-        duplicate = request.values.get("duplicate", type=int)
+        survivor_id = request.values.get("survivor", type=int)
+        duplicate_id = request.values.get("duplicate", type=int)
         if request.method == "POST":
             try:
-                moved = merge_partners(db.session, survivor, duplicate)
+                result = merge_partners(db.session, survivor_id, duplicate_id)
                 db.session.commit()
             except DomainError as exc:
                 db.session.rollback()
                 flash(str(exc), "danger")
             else:
-                count = sum(moved.values())
-                flash(f"Partner {duplicate} wurde in Partner {survivor} zusammengeführt "
-                      f"({count} Verweise übertragen).", "success")
-                return redirect(url_for("PartnerView.show", pk=survivor))
-        return self.render_template("fachstelle/merge.html", survivor=survivor, duplicate=duplicate)
+                moved = ", ".join(f"{count} × {label}" for label, count in result.moved.items()) or "keine Verweise"
+                flash(f"Partner Nr. {duplicate_id} wurde in Partner Nr. {survivor_id} zusammengeführt "
+                      f"({result.total} Verweise übertragen: {moved}).", "success")
+                return redirect(url_for("PartnerView.show", pk=survivor_id))
+        preview = None
+        if survivor_id or duplicate_id:
+            try:
+                preview = merge_preview(db.session, survivor_id, duplicate_id)
+            except DomainError as exc:
+                if request.method == "GET":
+                    flash(str(exc), "danger")
+        return self.render_template("fachstelle/merge.html", preview=preview,
+                                    survivor=preview["survivor"] if preview else None,
+                                    duplicate=preview["duplicate"] if preview else None)
+
+
+def merge_preview(session, survivor_id, duplicate_id) -> dict:
+    """Both partners' data side by side, what the survivor takes over, and the references that move."""
+    survivor, duplicate = load_pair(session, survivor_id, duplicate_id)
+    entity = built_registry().entity("partner")
+    filled = {f.name for f in fillable_fields(survivor, duplicate)}
+    rows = [(f.label, shown(getattr(survivor, f.name), f) or "", shown(getattr(duplicate, f.name), f) or "",
+             f.name in filled)
+            for f in entity.fields if not f.hidden and f.type != "file"]
+    rows.append(("Dienststelle", str(survivor.org_unit or "alle (gemeinsam)"),
+                 str(duplicate.org_unit or "alle (gemeinsam)"), False))
+    return {"survivor": survivor, "duplicate": duplicate, "rows": rows,
+            "survivor_refs": partner_references(session, survivor.id),
+            "duplicate_refs": partner_references(session, duplicate.id)}
 
 
 def register_admin_views(appbuilder) -> None:

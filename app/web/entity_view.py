@@ -5,7 +5,8 @@ from flask import abort, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.security.decorators import has_access
 
-from ..services import records
+from ..services import records, save_hooks
+from ..services.history import record_history
 
 
 class EntityModelView(ModelView):
@@ -34,8 +35,14 @@ class EntityModelView(ModelView):
     def pre_add(self, item):
         records.assign_org_unit(self.entity_spec, item)
 
+    def post_add(self, item):
+        save_hooks.after_save(self.entity_spec.name, item, created=True)
+
     def pre_update(self, item):
         records.check_refs_visible(self.entity_spec, item)
+
+    def post_update(self, item):
+        save_hooks.after_save(self.entity_spec.name, item, created=False)
 
     def pre_delete(self, item):
         records.check_deletable(self.entity_spec, item)
@@ -61,8 +68,8 @@ class EntityModelView(ModelView):
     def show(self, pk):
         pk = self._deserialize_pk_if_composite(pk)
         widgets = self._show(pk)
-        history = records.history_of(self.entity_spec.name, int(pk)) if self.appbuilder.sm.has_access(
-            "can_show", self.class_permission_name) else []
+        history = record_history(self.datamodel.session, self.entity_spec.name, int(pk)) \
+            if self.appbuilder.sm.has_access("can_show", self.class_permission_name) else []
         return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
                                     related_views=self._allowed_related(), history=history,
                                     entity=self.entity_spec)

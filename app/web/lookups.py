@@ -5,10 +5,12 @@ to the entity it searches.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from ..core_models import Street
@@ -17,6 +19,7 @@ from ..metamodel.build_models import lc_name, searchable_lc_fields
 from ..metamodel.build_views import permission_name
 from ..scoping import scope_query
 from ..services.partners import find_duplicates
+from ..services.save_hooks import on_saved
 from .fields import parse_german_date
 from .filters import PREFIX_END, normalise
 
@@ -58,13 +61,20 @@ def typeahead(entity_name: str):
 def typeahead_street():
     if not getattr(current_user, "is_authenticated", False):
         abort(401)
-    word = normalise(request.args.get("q", ""))
+    # "Hauptstr. 12" still finds "Hauptstraße": the house number is not part of the street's name.
+    word = re.sub(r"\s+\d+\s*[a-z]?$", "", normalise(request.args.get("q", ""))).replace("str.", "straße")
     query = select(Street).order_by(Street.name_lc, Street.postcode).limit(LIMIT)
     if word:
         query = query.where(Street.name_lc >= word, Street.name_lc < word + PREFIX_END)
-    return jsonify(results=[{"id": s.name, "text": str(s), "street": s.name, "postcode": s.postcode or "",
+    return jsonify(results=[{"id": s.id, "text": _street_text(s), "street": s.name, "postcode": s.postcode or "",
                              "city": s.city or "", "district": s.district or ""}
                             for s in db.session.scalars(query)])
+
+
+def _street_text(street: Street) -> str:
+    # What the clerk chooses from: "Hauptstraße, 47112 Musterhausen (Süd)".
+    text = ", ".join(part for part in (street.name, " ".join(p for p in (street.postcode, street.city) if p)) if part)
+    return f"{text} ({street.district})" if street.district else text
 
 
 @lookups.get("/partner-duplicates")
@@ -81,3 +91,25 @@ def partner_duplicates():
                             birth, exclude_id=exclude)
     return jsonify(results=[{"id": d.partner.id, "text": str(d.partner), "score": d.score,
                              "url": url_for("PartnerView.show", pk=d.partner.id)} for d in found])
+
+
+@on_saved("partner")
+def warn_about_duplicates(partner, created: bool) -> None:
+    """After a partner is saved from the form: a German warning with links to its likely duplicates.
+
+    The live check in fachstelle.js warns while typing; this one also reaches clerks without JavaScript
+    and those who saved anyway.
+    """
+    found = find_duplicates(db.session, partner.surname, partner.first_name, partner.birth_date,
+                            exclude_id=partner.id)
+    if not found:
+        return
+    links = Markup(", ").join(
+        Markup('<a href="{}">{}</a>').format(url_for("PartnerView.show", pk=d.partner.id), str(d.partner))
+        for d in found)
+    merge = ""
+    if current_app.appbuilder.sm.has_access("can_form", "PartnerMergeView"):
+        merge = Markup(' (<a href="{}">zusammenführen</a>)').format(
+            url_for("PartnerMergeView.form", survivor=found[0].partner.id, duplicate=partner.id))
+    flash(Markup("<strong>Möglicher Doppelsatz:</strong> ") + links + Markup(merge)
+          + Markup(" – bitte prüfen, ob {} schon erfasst ist.").format(str(partner)), "warning")
