@@ -41,12 +41,15 @@ def _migrate(app, allow_destructive: bool = False):
     from flask_appbuilder import Model
 
     from .extensions import db
-    from .metamodel.migrate import MigrationRefused, migrate
+    from .metamodel.migrate import MigrationFailed, MigrationRefused, migrate
     with app.app_context():
         try:
-            return migrate(db.engine, Model.metadata, allow_destructive=allow_destructive)
+            return migrate(db.engine, Model.metadata, allow_destructive=allow_destructive,
+                           spec=app.config["FACHSTELLE_SPEC"])
         except MigrationRefused as exc:
             _fail(str(exc), 3)
+        except MigrationFailed as exc:
+            _fail(str(exc), 6)
 
 
 class _Group(click.Group):
@@ -92,22 +95,34 @@ def check_config():
     if not inspect(engine).get_table_names():
         click.echo("Datenbank ist leer: 'fachstelle init' legt sie an.")
         return
-    pending = plan(engine, Model.metadata)
+    pending = plan(engine, Model.metadata, spec)
+    engine.dispose()
     if pending.empty:
         click.echo("Datenbankschema ist aktuell.")
         return
     click.echo("Ausstehende Schemaänderungen ('fachstelle migrate'):")
     for change in pending.changes:
-        mark = "  ! " if change.destructive else "  + "
+        mark = "  x " if change.blocked else "  ! " if change.destructive else "  + "
         click.echo(f"{mark}{change}")
+        if change.blocked:
+            click.echo(f"      {change.blocked}")
     if pending.destructive:
         click.echo("Mit '!' markierte Änderungen können Daten löschen und werden nur mit --allow-destructive ausgeführt.")
+    if pending.blocked:
+        click.echo("Mit 'x' markierte Änderungen sind so nicht möglich; 'fachstelle migrate' lehnt sie ab.")
 
 
 @main.command(help="Datenbankschema an die Konfiguration anpassen (Alembic-Revision schreiben und anwenden).")
 @click.option("--allow-destructive", is_flag=True, help="Auch Felder/Tabellen entfernen (Daten werden vorher exportiert).")
 def migrate(allow_destructive):
     app = _app()
+    from sqlalchemy import inspect
+
+    from .extensions import db
+    with app.app_context():
+        initialised = inspect(db.engine).has_table("catalogue_value")
+    if initialised:
+        _seed(app)  # new catalogue values first: a new required choice field may default to one
     result = _migrate(app, allow_destructive)
     if result.plan.empty:
         click.echo("Datenbankschema ist bereits aktuell.")
@@ -117,6 +132,8 @@ def migrate(allow_destructive):
     for path in result.exported:
         click.echo(f"  Daten gesichert: {path}")
     click.echo(f"Migration angewendet (Revision {result.revision}).")
+    if result.revision_path:
+        click.echo(f"Revision gespeichert: {result.revision_path} (mit der Installation aufbewahren).")
     _seed(app)
 
 

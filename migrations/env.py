@@ -10,7 +10,10 @@ context.configure(
     connection=connection,
     target_metadata=metadata,
     compare_type=True,
+    # SQLite can alter little in place: batch mode rebuilds the table (migrate.py turns foreign keys off).
     render_as_batch=connection.dialect.name == "sqlite",
+    # Fills existing rows, names constraints, cuts narrowed strings (app/metamodel/revision_ops.py).
+    process_revision_directives=config.attributes.get("process_revision_directives"),
 )
 with context.begin_transaction():
     context.run_migrations()

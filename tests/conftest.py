@@ -148,3 +148,37 @@ def factory(ctx):
 
     make.value = value
     return make
+
+
+# --- module-scoped data (permission matrix, isolation): many requests over one record set -------------
+
+def purge_entity_rows(flask_app) -> None:
+    """Remove every entity row, multi-choice link and change-log entry (what ``ctx`` does after a test)."""
+    from flask_appbuilder import Model
+
+    from app.extensions import db
+    with flask_app.app_context():
+        registry = flask_app.config["FACHSTELLE_REGISTRY"]
+        mine = {em.spec.name for em in registry} | {t.name for em in registry for t in em.multichoice_tables.values()}
+        mine |= {"change_log", "street"}
+        for table in reversed(Model.metadata.sorted_tables):
+            if table.name in mine:
+                db.session.execute(delete(table))
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture(scope="module")
+def user_client(app):
+    """``user_client('sachbearbeitung_nord')``: a logged-in test client, made once per module and user.
+
+    Requests run without an outer app context, so each one gets its own ``g`` and session, as in
+    production (an outer context would share ``g``, and with it the cached user, between clients).
+    """
+    made: dict[str, object] = {}
+
+    def get(user: str):
+        if user not in made:
+            made[user] = login(app.test_client(), user)
+        return made[user]
+    return get

@@ -1,8 +1,10 @@
 """Import the street directory (Straßenverzeichnis) from CSV.
 
-Columns: Straße;PLZ;Ort;Ortsteil (the small-area breakdown: district or statistical area). The header
-row is recognised by name (German or English), ``;`` or ``,`` separated, UTF-8 with or without BOM.
-The import is idempotent (street + postcode + city is the key) and all-or-nothing.
+Columns: Straße;PLZ;Ort;Ortsteil (Ortsteil is the small-area breakdown, "kleinräumige Gliederung": a
+district or statistical area, and may be left out). The header row is recognised by name (German or
+English, any order), ``;`` or ``,`` separated, UTF-8 with or without BOM. The import is idempotent
+(street + postcode + city is the key; a changed Ortsteil is updated) and all-or-nothing: one bad row
+and nothing is written, with every bad row reported by its line number.
 """
 from __future__ import annotations
 
@@ -18,15 +20,18 @@ from sqlalchemy.orm import Session
 from ..core_models import Street
 
 HEADERS = {
-    "name": ("straße", "strasse", "street", "name", "straßenname"),
+    "name": ("straße", "strasse", "str.", "street", "straßenname", "strassenname"),
     "postcode": ("plz", "postleitzahl", "postcode"),
-    "city": ("ort", "stadt", "city"),
-    "district": ("ortsteil", "bezirk", "district", "statistisches gebiet", "gebiet", "sozialraum"),
+    "city": ("ort", "stadt", "city", "gemeinde"),
+    "district": ("ortsteil", "bezirk", "district", "statistisches gebiet", "gebiet", "sozialraum", "stadtteil"),
 }
+COLUMN_LABELS = {"name": "Straße", "postcode": "PLZ", "city": "Ort", "district": "Ortsteil"}
+REQUIRED = ("name", "postcode", "city")
+LENGTHS = {"name": 120, "city": 80, "district": 80}
 
 
 class StreetImportError(Exception):
-    pass
+    """A German message naming the file and the line; nothing was written."""
 
 
 @dataclass
@@ -35,58 +40,103 @@ class StreetImportResult:
     updated: int = 0
     unchanged: int = 0
 
+    def __str__(self) -> str:
+        return f"Straßenverzeichnis: {self.added} neu, {self.updated} aktualisiert, {self.unchanged} unverändert."
 
-def _columns(header: list[str]) -> dict[str, int]:
-    found = {}
+
+def _columns(header: list[str], file_name: str) -> dict[str, int]:
+    found: dict[str, int] = {}
     for i, name in enumerate(h.strip().lower() for h in header):
         for key, names in HEADERS.items():
             if name in names and key not in found:
                 found[key] = i
-    if "name" not in found:
-        raise StreetImportError("Zeile 1: Spalte 'Straße' fehlt in der Kopfzeile "
-                                "(erwartet: Straße;PLZ;Ort;Ortsteil).")
+    missing = [COLUMN_LABELS[key] for key in REQUIRED if key not in found]
+    if missing:
+        raise StreetImportError(
+            f"{file_name}, Zeile 1: Kopfzeile unvollständig, es fehlt {', '.join(missing)}. "
+            f"Erwartet: Straße;PLZ;Ort;Ortsteil – gefunden: {';'.join(h.strip() for h in header) or '(leer)'}")
     return found
 
 
-def import_streets(session: Session, path: Path) -> StreetImportResult:
-    raw = path.read_bytes()
+def _decode(raw: bytes, file_name: str) -> str:
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise StreetImportError(f"{path.name}: Datei ist nicht UTF-8-kodiert.") from None
-    dialect = ";" if text.split("\n", 1)[0].count(";") >= text.split("\n", 1)[0].count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=dialect))
-    if not rows:
-        raise StreetImportError(f"{path.name}: Datei ist leer.")
-    cols = _columns(rows[0])
-    existing = {(s.name, s.postcode, s.city): s for s in session.scalars(select(Street))}
-    result = StreetImportResult()
-    errors = []
-    for line, row in enumerate(rows[1:], start=2):
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise StreetImportError(
+            f"{file_name}, Zeile {line}: Die Datei ist nicht UTF-8-kodiert (z. B. Windows-1252 aus Excel). "
+            "Bitte als „CSV UTF-8“ speichern und erneut einlesen.") from None
+
+
+def read_streets(raw: bytes, file_name: str) -> list[tuple[int, dict[str, str | None]]]:
+    """Parse and check every row: (line number, values); raises StreetImportError listing all bad rows."""
+    text = _decode(raw, file_name)
+    if not text.strip():
+        raise StreetImportError(f"{file_name}: Die Datei ist leer.")
+    first_line = text.lstrip().split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    cols = _columns(next(reader), file_name)
+    rows, errors = [], []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(f"Zeile {reader.line_num}: Zeile nicht lesbar ({exc}).")
+            break
+        line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
-        get = lambda key: (row[cols[key]].strip() if key in cols and cols[key] < len(row) else "") or None  # noqa: E731
-        name, postcode = get("name"), get("postcode")
-        if not name:
-            errors.append(f"Zeile {line}: Straßenname fehlt.")
-            continue
-        if postcode and not re.fullmatch(r"\d{5}", postcode):
-            errors.append(f"Zeile {line}: PLZ '{postcode}' ist keine fünfstellige Zahl.")
-            continue
-        key = (name, postcode, get("city"))
+        values = {key: (row[i].strip() if i < len(row) else "") or None for key, i in cols.items()}
+        problems = []
+        if not values.get("name"):
+            problems.append("Straßenname fehlt")
+        postcode = values.get("postcode")
+        if not postcode:
+            problems.append("PLZ fehlt")
+        elif not re.fullmatch(r"\d{5}", postcode):
+            problems.append(f"PLZ „{postcode}“ ist keine fünfstellige Zahl")
+        if not values.get("city"):
+            problems.append("Ort fehlt")
+        for key, length in LENGTHS.items():
+            if values.get(key) and len(values[key]) > length:
+                problems.append(f"{COLUMN_LABELS[key]} ist länger als {length} Zeichen")
+        if problems:
+            errors.append(f"Zeile {line}: " + "; ".join(problems) + ".")
+        else:
+            rows.append((line, values))
+    if errors:
+        shown = errors[:20] + ([f"… und {len(errors) - 20} weitere fehlerhafte Zeilen."] if len(errors) > 20 else [])
+        raise StreetImportError(f"{file_name}: Nichts importiert, die Datei enthält Fehler:\n" + "\n".join(shown))
+    return rows
+
+
+def import_streets(session: Session, path: Path) -> StreetImportResult:
+    """Read ``path`` into the street directory; the caller commits (or rolls back on StreetImportError)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StreetImportError(f"{path.name}: Datei nicht lesbar ({exc.strerror}).") from None
+    rows = read_streets(raw, path.name)
+    existing = {(s.name, s.postcode, s.city): s for s in session.scalars(select(Street))}
+    result = StreetImportResult()
+    for _line, values in rows:
+        key = (values["name"], values["postcode"], values["city"])
         street = existing.get(key)
+        district = values.get("district")
         if street is None:
-            street = Street(name=name, name_lc=name.lower(), postcode=postcode, city=get("city"),
-                            district=get("district"))
+            street = Street(name=values["name"], name_lc=values["name"].lower(), postcode=values["postcode"],
+                            city=values["city"], district=district)
             session.add(street)
             existing[key] = street
             result.added += 1
-        elif street.district != get("district"):
-            street.district = get("district")
+        elif "district" in values and street.district != district:
+            # A file without the Ortsteil column leaves the known districts alone.
+            street.district = district
             result.updated += 1
         else:
             result.unchanged += 1
-    if errors:
-        raise StreetImportError("Nichts importiert:\n" + "\n".join(errors))
     session.flush()
     return result

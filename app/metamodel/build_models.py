@@ -146,7 +146,10 @@ def _build_entity(spec: AppSpec, entity: EntitySpec) -> EntityModel:
             attrs[f.name] = relationship(class_name(f.ref), foreign_keys=[col], lazy="select")
     for name in searchable_lc_fields(entity):
         attrs[lc_name(name)] = Column(String(_length(entity, name)))
-        table_args.append(Index(f"ix_{entity.name}_{name}_lc", lc_name(name)))
+        # With the org unit in the index, "beginnt mit" and its (capped) count are answered from the
+        # index alone, without reading each row to check its unit.
+        unit = ["org_unit_id"] if entity.org_scope != "none" else []
+        table_args.append(Index(f"ix_{entity.name}_{name}_lc", lc_name(name), *unit))
     for name in PHONETIC_FIELDS.get(entity.name, ()):
         attrs[f"{name}_phon"] = Column(String(64))
     if entity.name in PHONETIC_FIELDS:

@@ -17,7 +17,7 @@ from ..scoping import OrgUnitFilter
 from ..web.entity_api import EntityRestApi
 from ..web.entity_view import EntityModelView
 from ..web.filters import FachstelleInterface
-from ..web.fields import GermanDateField, RefField
+from ..web.fields import GermanDateField, GermanDecimalField, RefField
 from .build_models import ModelRegistry, column_name
 from .spec import EntitySpec, FieldSpec
 
@@ -68,6 +68,9 @@ def _validators(f: FieldSpec) -> list:
         out.append(v.Optional() if not f.required else v.DataRequired(message="Pflichtfeld: bitte ausfüllen."))
         out.append(v.Regexp(f.regex, message=f"Ungültiges Format für „{f.label}“."))
     if f.min is not None or f.max is not None:
+        if not f.required and not f.regex:
+            # An empty optional amount is fine; NumberRange alone would reject it.
+            out.append(v.Optional())
         low = f.min if f.type != "integer" else (int(f.min) if f.min is not None else None)
         high = f.max if f.type != "integer" else (int(f.max) if f.max is not None else None)
         text = (f"Wert muss zwischen {low} und {high} liegen." if low is not None and high is not None
@@ -154,6 +157,9 @@ def _view_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
             kwargs["default"] = default
         if f.type == "date":
             extra[f.name] = GermanDateField(f.label, **kwargs)
+        elif f.type in ("money", "decimal"):
+            # Clerks type 1.234,56; FAB's DecimalField only knows 1234.56.
+            extra[f.name] = GermanDecimalField(f.label, places=2 if f.type == "money" else 4, **kwargs)
         elif f.type == "ref":
             extra[f.name] = RefField(f.label, model=registry.model(f.ref), endpoint=f"/typeahead/{f.ref}", **kwargs)
         else:
@@ -165,7 +171,7 @@ def _view_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
     defaults = {f.name: _default(f) for f in edit_fields if f.type not in ("date", "ref") and _default(f) is not None}
     order = entity.order_by or next((f.name for f in visible if f.show_in_list), None)
     attrs = {
-        "datamodel": FachstelleInterface(model),
+        "datamodel": _interface(entity, model, list_names),
         "entity_spec": entity,
         "route_base": f"/{entity.name.replace('_', '-')}",
         "class_permission_name": permission_name(entity.name),
@@ -196,11 +202,24 @@ def _view_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
         "formatters_columns": {f.name: display_formatter(f) for f in entity.fields},
         "field_defaults": defaults,
         "page_size": 25,
-        "base_order": (column_name(entity.field(order)) if entity.field(order) and entity.field(order).type != "ref"
-                       else "id", entity.order_direction) if order else ("id", "desc"),
+        "base_order": _base_order(entity, order),
         "base_filters": [["id", OrgUnitFilter, None]] if entity.org_scope != "none" else [],
     }
     return type(f"{_camel(entity.name)}View", (EntityModelView,), attrs)
+
+
+def _base_order(entity: EntitySpec, order: str | None) -> tuple[str, str]:
+    if not order:
+        return ("id", "desc")
+    f = entity.field(order)
+    return (column_name(f) if f and f.type != "ref" else "id", entity.order_direction)
+
+
+def _interface(entity: EntitySpec, model, listed: list[str]) -> FachstelleInterface:
+    # References shown in the list are loaded in one query each, not once per row (N+1).
+    interface = FachstelleInterface(model)
+    interface.eager_refs = tuple(f.name for f in entity.fields if f.type == "ref" and f.name in listed)
+    return interface
 
 
 def _camel(name: str) -> str:
@@ -211,7 +230,7 @@ def build_api_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
     visible = [f.name for f in entity.fields if _visible(f)]
     editable = [f.name for f in _edit_fields(entity)]
     attrs = {
-        "datamodel": FachstelleInterface(model),
+        "datamodel": _interface(entity, model, visible),
         "entity_spec": entity,
         "resource_name": entity.name,
         "class_permission_name": permission_name(entity.name),
@@ -225,6 +244,9 @@ def build_api_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
         "order_columns": [f.name for f in entity.fields if f.type not in ("multichoice", "ref", "choice", "file", "text")],
         "page_size": 25,
         "max_page_size": 100,
+        # Paging needs a stable order (PostgreSQL returns rows in any order without one): the list's order.
+        "base_order": _base_order(entity, entity.order_by or next((f.name for f in entity.fields
+                                                                   if _visible(f) and f.show_in_list), None)),
         "base_filters": [["id", OrgUnitFilter, None]] if entity.org_scope != "none" else [],
         "openapi_spec_tag": entity.plural,
     }

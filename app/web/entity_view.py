@@ -1,12 +1,24 @@
 """The ModelView every generated entity page derives from: org units, defaults, history, guarded deletes."""
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort, g, redirect, request, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.widgets import ListWidget
 
+from ..scoping import OrgUnitFilter
 from ..services import records, save_hooks
 from ..services.history import record_history
+from .filters import COUNT_CAP
+
+
+class CappedCountListWidget(ListWidget):
+    """FAB's list table; the count above COUNT_CAP reads "mehr als 10.000" (see FachstelleInterface)."""
+
+    template = "fachstelle/widgets/list.html"
+
+    def __init__(self, **kwargs):
+        super().__init__(count_cap=COUNT_CAP, **kwargs)
 
 
 class EntityModelView(ModelView):
@@ -14,6 +26,17 @@ class EntityModelView(ModelView):
     field_defaults: dict = {}
     show_template = "fachstelle/show.html"
     list_template = "fachstelle/list.html"
+    list_widget = CappedCountListWidget
+
+    def _init_forms(self):
+        # A reference in the search form is a drop-down of its target's records (FAB searches every
+        # column when none is configured): it lists only what the user may see.
+        rel_fields = {name: list(filters) for name, filters in (self.search_form_query_rel_fields or {}).items()}
+        for name in self.search_columns:
+            if self.datamodel.is_relation(name) and hasattr(self.datamodel.get_related_model(name), "org_unit_id"):
+                rel_fields.setdefault(name, []).append(["id", OrgUnitFilter, None])
+        self.search_form_query_rel_fields = rel_fields
+        super()._init_forms()
 
     # --- add: defaults and the record's org unit -------------------------------------------------
     def _get_add_widget(self, form, exclude_cols=None, widgets=None):
@@ -36,7 +59,16 @@ class EntityModelView(ModelView):
         records.assign_org_unit(self.entity_spec, item)
 
     def post_add(self, item):
+        g.fs_added = item
         save_hooks.after_save(self.entity_spec.name, item, created=True)
+
+    def post_add_redirect(self):
+        # A new partner or case is where the clerk goes on working (FAB would return to the page before,
+        # e.g. the look-alike partner of the duplicate warning); a case-file page returns to its case.
+        item = g.pop("fs_added", None)
+        if item is not None and self.entity_spec.parent is None:
+            return redirect(url_for(f"{self.__class__.__name__}.show", pk=item.id))
+        return super().post_add_redirect()
 
     def pre_update(self, item):
         records.check_refs_visible(self.entity_spec, item)
@@ -50,7 +82,10 @@ class EntityModelView(ModelView):
     # --- show: related pages the user may read, and the record's history ---------------------------
     def _allowed_related(self):
         sm = self.appbuilder.sm
-        return [view for view in self._related_views if sm.has_access("can_list", view.class_permission_name)]
+        # FAB collects related views in registration order; the tabs follow the YAML's "related" order.
+        rank = {cls: i for i, cls in enumerate(self.related_views)}
+        views = sorted(self._related_views, key=lambda view: rank.get(type(view), len(rank)))
+        return [view for view in views if sm.has_access("can_list", view.class_permission_name)]
 
     def _get_related_views_widgets(self, item, orders=None, pages=None, page_sizes=None, widgets=None, **args):
         widgets = widgets or {}
@@ -73,3 +108,15 @@ class EntityModelView(ModelView):
         return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
                                     related_views=self._allowed_related(), history=history,
                                     entity=self.entity_spec)
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        # FAB passes every related view to the template, but only the readable ones have widgets: a case
+        # edited by a profile without "Soziale Situation" would otherwise fail with a 500.
+        pk = self._deserialize_pk_if_composite(pk)
+        widgets = self._edit(pk)
+        if not widgets:
+            return self.post_edit_redirect()
+        return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
+                                    related_views=self._allowed_related())

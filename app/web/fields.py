@@ -1,11 +1,14 @@
 """Form fields a clerk types into all day: German dates and type-ahead references."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 
 from markupsafe import Markup, escape
 from wtforms import Field
-from wtforms.fields import DateField
+from wtforms.fields import DateField, DecimalField
+from wtforms.validators import StopValidation
 from wtforms.widgets import html_params
 
 from ..scoping import can_see_record
@@ -57,6 +60,65 @@ class GermanDateField(DateField):
             raise ValueError(str(exc)) from None
 
 
+GERMAN_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
+
+
+def parse_german_decimal(text: str, places: int) -> Decimal:
+    """1.234,56 / 1234,56 / 1234.56 / 1.234 (thousands); raises ValueError with a German message."""
+    raw = (text or "").strip()
+    cleaned = raw.replace("€", "").replace(" ", "").replace("\u00a0", "")
+    if "," in cleaned:
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    elif GERMAN_THOUSANDS.match(cleaned):
+        cleaned = cleaned.replace(".", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"'{raw}' ist kein gültiger Betrag (z. B. 1.234,50)") from None
+    if not value.is_finite():
+        raise ValueError(f"'{raw}' ist kein gültiger Betrag (z. B. 1.234,50)")
+    if -value.as_tuple().exponent > places:
+        raise ValueError(f"Höchstens {places} Nachkommastellen erlaubt.")
+    return value
+
+
+class GermanDecimalWidget:
+    # A text box, not <input type=number>: the browser would refuse "1.234,56".
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        kwargs.setdefault("name", field.name)
+        kwargs.setdefault("inputmode", "decimal")
+        kwargs.setdefault("placeholder", "0," + "0" * field.places)
+        kwargs["class"] = "form-control fs-decimal"
+        return Markup(f'<input type="text" {html_params(value=field._value(), **kwargs)}>')
+
+
+class GermanDecimalField(DecimalField):
+    """Amounts as a German clerk types them: 1.234,56 or 1234,56 (1234.56 also works)."""
+
+    widget = GermanDecimalWidget()
+
+    def __init__(self, label=None, validators=None, places=2, **kwargs):
+        super().__init__(label, validators, places=places, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return f"{Decimal(self.data):.{self.places}f}".replace(".", ",")
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_german_decimal(valuelist[0], self.places)
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(str(exc)) from None
+
+
 class TypeaheadWidget:
     """A select2 box that asks the server as the clerk types (never a dropdown of 200,000 rows)."""
 
@@ -103,3 +165,8 @@ class RefField(Field):
             self.data = None
             raise ValueError("Ausgewählter Datensatz nicht gefunden")
         self.data = record
+
+    def pre_validate(self, form):
+        # Keep "nicht gefunden": DataRequired would replace it by "bitte auswählen" as the data is None.
+        if self.process_errors:
+            raise StopValidation()

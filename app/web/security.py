@@ -11,6 +11,9 @@ from flask_appbuilder.security.views import UserDBModelView
 
 
 class FachstelleUserDBView(UserDBModelView):
+    # Keep FAB's permission name: roles.yaml's base permissions and the "users" admin function name
+    # UserDBModelView; under the subclass name they granted nothing (own account page: 403).
+    class_permission_name = "UserDBModelView"
     add_columns = [*UserDBModelView.add_columns, "org_units"]
     edit_columns = [*UserDBModelView.edit_columns, "org_units"]
     show_fieldsets = [
