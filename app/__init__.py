@@ -36,7 +36,7 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     from .extensions import csrf, db
     from .metamodel.build_models import build_models
     from .metamodel.build_views import register_views
-    from .services import history
+    from .services import documentation, history
     from .web import register_web
     from .web.index import FachstelleIndexView
     from .web.security import FachstelleSecurityManager
@@ -65,6 +65,7 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
         if request.headers.get("Authorization", "").startswith("Bearer "):
             return
         csrf.protect()
+    documentation.install()  # before history: the tasks it creates get their history too
     history.install()
     with app.app_context():
         appbuilder = AppBuilder(security_manager_class=FachstelleSecurityManager, indexview=FachstelleIndexView,

@@ -139,10 +139,9 @@ def migrate(allow_destructive):
 
 def _seed(app):
     from .extensions import db
-    from .services.seed import seed_catalogues, seed_org_units
+    from .services.seed import seed_all
     with app.app_context():
-        seed_catalogues(db.session, app.config["FACHSTELLE_SPEC"])
-        seed_org_units(db.session, app.config["FACHSTELLE_SPEC"])
+        seed_all(db.session, app.config["FACHSTELLE_SPEC"])
         db.session.commit()
 
 

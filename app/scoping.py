@@ -82,3 +82,18 @@ class OrgUnitFilter(BaseFilter):
 
     def apply(self, query, value):
         return scope_query(query, self.model)
+
+
+class UserOfMyUnitsFilter(BaseFilter):
+    """Staff pickers (provider, assignee) offer active colleagues of the user's own org units."""
+
+    name = "Kollegium"
+    arg_name = "myunits"
+
+    def apply(self, query, value):
+        from .core_models import OrgUnit
+        query = query.filter(self.model.active.is_(True))
+        ids = visible_org_unit_ids()
+        if ids is None:
+            return query
+        return query.filter(self.model.org_units.any(OrgUnit.id.in_(ids or [-1])))

@@ -66,7 +66,7 @@ def app(db_url, tmp_path_factory):
     from app.extensions import db
     from app.metamodel.build_roles import sync_roles
     from app.metamodel.migrate import migrate
-    from app.services.seed import seed_catalogues, seed_org_units
+    from app.services.seed import seed_all
     from app.services.users import ensure_user
 
     instance = tmp_path_factory.mktemp("instance")
@@ -77,8 +77,7 @@ def app(db_url, tmp_path_factory):
     with flask_app.app_context():
         migrate(db.engine, Model.metadata, versions_dir=instance / "versions")
         spec = flask_app.config["FACHSTELLE_SPEC"]
-        seed_catalogues(db.session, spec)
-        seed_org_units(db.session, spec)
+        seed_all(db.session, spec)
         db.session.commit()
         sm = flask_app.appbuilder.sm
         BaseSecurityManager.create_db(sm)
@@ -92,6 +91,14 @@ def app(db_url, tmp_path_factory):
     with flask_app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def reseed(flask_app) -> None:
+    """The Leistungskatalog is entity rows too: put the seeded services back after a purge."""
+    from app.extensions import db
+    from app.services.seed import seed_services
+    seed_services(db.session, flask_app.config["FACHSTELLE_SPEC"])
+    db.session.commit()
 
 
 @pytest.fixture
@@ -110,6 +117,7 @@ def ctx(app):
             if table.name in mine:
                 db.session.execute(delete(table))
         db.session.commit()
+        reseed(app)
 
 
 @pytest.fixture
@@ -165,6 +173,7 @@ def purge_entity_rows(flask_app) -> None:
             if table.name in mine:
                 db.session.execute(delete(table))
         db.session.commit()
+        reseed(flask_app)
         db.session.remove()
 
 

@@ -14,6 +14,8 @@ from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Index, Inte
                         Table, Text, UniqueConstraint)
 from sqlalchemy.orm import relationship
 
+from flask_appbuilder.security.sqla.models import User
+
 from ..core_models import CatalogueValue, OrgUnit
 from .spec import AppSpec, EntitySpec, FieldSpec
 
@@ -22,12 +24,16 @@ from .spec import AppSpec, EntitySpec, FieldSpec
 PHONETIC_FIELDS = {"partner": ("surname", "first_name")}
 
 
+# Field types stored as a foreign key ``<name>_id`` with a relationship ``<name>``.
+REFERENCE_TYPES = ("ref", "choice", "user")
+
+
 def class_name(entity_name: str) -> str:
     return "".join(part.capitalize() for part in entity_name.split("_"))
 
 
 def column_name(f: FieldSpec) -> str:
-    return f"{f.name}_id" if f.type in ("ref", "choice") else f.name
+    return f"{f.name}_id" if f.type in REFERENCE_TYPES else f.name
 
 
 def lc_name(field_name: str) -> str:
@@ -66,6 +72,9 @@ def _column(f: FieldSpec, entity: EntitySpec) -> Column:
             # Records of the same org unit refer to each other; deleting a target that is still referred to
             # is refused by the database and reported in German by the view.
             return Column(column_name(f), Integer, ForeignKey(f"{f.ref}.id"), nullable=nullable, index=True)
+        case "user":
+            # A staff login (FAB's ab_user): provider of a service, assignee of a task.
+            return Column(column_name(f), Integer, ForeignKey("ab_user.id"), nullable=nullable, index=True)
         case "file":
             return Column(f.name, String(255), nullable=nullable)
     raise ValueError(f.type)  # unreachable: the spec restricts types
@@ -144,6 +153,8 @@ def _build_entity(spec: AppSpec, entity: EntitySpec) -> EntityModel:
             attrs[f.name] = relationship(CatalogueValue, foreign_keys=[col], lazy="joined")
         elif f.type == "ref":
             attrs[f.name] = relationship(class_name(f.ref), foreign_keys=[col], lazy="select")
+        elif f.type == "user":
+            attrs[f.name] = relationship(User, foreign_keys=[col], lazy="select")
     for name in searchable_lc_fields(entity):
         attrs[lc_name(name)] = Column(String(_length(entity, name)))
         # With the org unit in the index, "beginnt mit" and its (capped) count are answered from the

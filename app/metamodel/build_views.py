@@ -13,7 +13,7 @@ from flask_appbuilder.models.sqla.filters import FilterEqual
 from wtforms import validators as v
 
 from ..core_models import CatalogueValue
-from ..scoping import OrgUnitFilter
+from ..scoping import OrgUnitFilter, UserOfMyUnitsFilter
 from ..web.entity_api import EntityRestApi
 from ..web.entity_view import EntityModelView
 from ..web.filters import FachstelleInterface
@@ -109,6 +109,17 @@ def _default(f: FieldSpec):
         return None
     if f.type == "date" and f.default == "today":
         return date.today
+    if f.type == "user":
+        if str(f.default) != "me":
+            return None
+
+        def me():
+            from flask_login import current_user
+
+            from ..extensions import db
+            user_id = getattr(current_user, "id", None)
+            return db.session.get(type(current_user._get_current_object()), user_id) if user_id else None
+        return me
     if f.type in ("choice",):
         code = str(f.default)
 
@@ -168,6 +179,9 @@ def _view_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
             if f.type in ("choice", "multichoice"):
                 rel_queries[f.name] = [["catalogue", FilterEqual, f.catalogue], ["active", FilterEqual, True]]
                 edit_rel_queries[f.name] = [["catalogue", FilterEqual, f.catalogue]]
+            elif f.type == "user":
+                # Colleagues of the clerk's own units only (admins: everyone), active accounts.
+                rel_queries[f.name] = edit_rel_queries[f.name] = [["id", UserOfMyUnitsFilter, None]]
     defaults = {f.name: _default(f) for f in edit_fields if f.type not in ("date", "ref") and _default(f) is not None}
     order = entity.order_by or next((f.name for f in visible if f.show_in_list), None)
     attrs = {
@@ -241,7 +255,8 @@ def build_api_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
         "add_columns": editable,
         "edit_columns": editable,
         "search_columns": [f.name for f in entity.fields if f.type not in ("multichoice", "file") and _visible(f)],
-        "order_columns": [f.name for f in entity.fields if f.type not in ("multichoice", "ref", "choice", "file", "text")],
+        "order_columns": [f.name for f in entity.fields
+                          if f.type not in ("multichoice", "ref", "choice", "user", "file", "text")],
         "page_size": 25,
         "max_page_size": 100,
         # Paging needs a stable order (PostgreSQL returns rows in any order without one): the list's order.

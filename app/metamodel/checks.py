@@ -22,8 +22,23 @@ CORE_CONTRACT: dict[str, dict[str, tuple[str, ...]]] = {
     "partner_role_assignment": {"partner": ("ref",), "role": ("choice",)},
     "case": {"client": ("ref",), "opened_on": ("date",)},
     "housing_emergency": {"case": ("ref",)},
+    # Documentation, the service catalogue and the worklist (follow-up rules, indicators, letters).
+    "service": {"code": ("string",), "name": ("string",), "measurement_point": ("choice",),
+                "counts_as_contact": ("boolean",), "letter_template": ("string",),
+                "follow_up_days": ("integer",), "follow_up_title": ("string",),
+                "follow_up_closed_by": ("choice",), "follow_up_cancel_on_contact": ("boolean",),
+                "active_from": ("date",), "active_to": ("date",)},
+    "doc_entry": {"case": ("ref",), "entry_date": ("date",), "service": ("ref",), "info": ("string",),
+                  "provider": ("user",), "in_pairs": ("boolean",), "measurement_point": ("choice",),
+                  "counts_as_contact": ("boolean",)},
+    "task": {"case": ("ref",), "title": ("string",), "due_on": ("date",), "assignee": ("user",),
+             "state": ("choice",), "closed_by": ("choice",), "cancel_on_contact": ("boolean",),
+             "source_entry": ("ref",), "done_on": ("date",)},
+    "appointment": {"case": ("ref",), "starts_on": ("date",), "starts_at": ("string",), "place": ("choice",),
+                    "location": ("string",), "staff": ("user",), "in_pairs": ("boolean",)},
 }
-CORE_CATALOGUES = {"partner_role", "sex", "partner_kind"}
+CORE_CATALOGUES = {"partner_role", "sex", "partner_kind", "measurement_point", "task_state", "service_group",
+                   "appointment_place"}
 RESERVED = {"id", "org_unit_id", "org_unit", "created_at", "created_by", "updated_at", "updated_by",
             "metadata", "query", "registry"}
 
@@ -195,9 +210,29 @@ def check_core_contract(spec: AppSpec, removed: dict[str, list[str]]) -> Iterato
         yield Found("spec.E143", ("catalogues",), f"Katalog '{name}' fehlt, wird aber von der Fachlogik benötigt")
 
 
+def check_services(spec: AppSpec) -> Iterator[Found]:
+    """Seeded services name catalogue codes; a typo would seed a service that indicators never see."""
+    codes = {c.name: {v.code for v in c.values} for c in spec.catalogues}
+    yield from _duplicates("spec.E150", [s.code for s in spec.services], ("services",), "code",
+                           "Leistung '{}' ist doppelt")
+    for i, service in enumerate(spec.services):
+        checks = [("group", service.group, "service_group"),
+                  ("measurement_point", service.measurement_point, "measurement_point")]
+        if service.follow_up:
+            checks.append((("follow_up", "closed_by"), service.follow_up.closed_by, "measurement_point"))
+        for key, value, catalogue in checks:
+            if value is not None and value not in codes.get(catalogue, set()):
+                key = key if isinstance(key, tuple) else (key,)
+                yield Found("spec.E151", ("services", i, *key), f"unbekannter Wert '{value}' (Katalog '{catalogue}')",
+                            _suggest(value, codes.get(catalogue, set())) or f"Im Katalog '{catalogue}' anlegen.")
+        if service.active_from and service.active_to and service.active_to < service.active_from:
+            yield Found("spec.E152", ("services", i, "active_to"), "'active_to' liegt vor 'active_from'")
+
+
 def run_checks(spec: AppSpec, removed: dict[str, list[str]] | None = None) -> Iterator[Found]:
     yield from check_names(spec)
     yield from check_field_types(spec)
     yield from check_field_lists(spec)
     yield from check_roles(spec)
     yield from check_core_contract(spec, removed or {})
+    yield from check_services(spec)

@@ -89,10 +89,10 @@ def _assign_locs(node: Any, loc: Loc) -> None:
 # fields, list_columns, remove_fields ...) are replaced as a whole.
 _MERGE_KEYS = {
     "entities": "name", "fields": "name", "pages": "name", "catalogues": "name",
-    "values": "code", "profiles": "name",
+    "values": "code", "profiles": "name", "services": "code",
 }
 # Each file of a configuration directory and where its content goes in the spec.
-_FILES = {"settings.yaml": "settings", "entities.yaml": None, "roles.yaml": "roles"}
+_FILES = {"settings.yaml": "settings", "entities.yaml": None, "roles.yaml": "roles", "services.yaml": None}
 
 
 def _merge(base: Any, over: Any, key: str | None = None) -> Any:

@@ -15,11 +15,12 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_
 
 FIELD_TYPES = (
     "string", "text", "integer", "decimal", "money", "date", "datetime", "boolean",
-    "choice", "multichoice", "ref", "file",
+    "choice", "multichoice", "ref", "user", "file",
 )
+# "user" refers to a staff login (the provider of a service, the assignee of a task); default "me".
 FieldType = Literal[
     "string", "text", "integer", "decimal", "money", "date", "datetime", "boolean",
-    "choice", "multichoice", "ref", "file",
+    "choice", "multichoice", "ref", "user", "file",
 ]
 ACCESS_LEVELS = ("none", "read", "write", "delete")
 AccessLevel = Literal["none", "read", "write", "delete"]
@@ -135,6 +136,30 @@ class ProfileSpec(Strict):
     admin: list[Literal["catalogues", "users", "roles", "org_units", "streets", "merge", "history"]] = []
 
 
+class FollowUpSpec(Strict):
+    """A catalogue rule: recording this service creates a task due ``days`` working days later."""
+
+    days: int = Field(ge=0, le=250)
+    title: Annotated[str, StringConstraints(max_length=200)]
+    closed_by: Identifier | None = None  # measurement point whose entry completes the task
+    cancel_on_contact: bool = False  # "unless a contact is recorded"
+
+
+class ServiceSpec(Strict):
+    """One service of the Leistungskatalog, seeded into the database and edited there afterwards."""
+
+    code: Identifier
+    name: Annotated[str, StringConstraints(max_length=120)]
+    group: Identifier | None = None  # code in catalogue service_group
+    product_number: Annotated[str, StringConstraints(max_length=20)] | None = None
+    measurement_point: Identifier | None = None  # code in catalogue measurement_point
+    counts_as_contact: bool = False
+    letter_template: Identifier | None = None
+    follow_up: FollowUpSpec | None = None
+    active_from: date | None = None
+    active_to: date | None = None
+
+
 class RolesSpec(Strict):
     profiles: list[ProfileSpec]
 
@@ -144,6 +169,7 @@ class AppSpec(Strict):
     catalogues: list[CatalogueSpec] = []
     entities: list[EntitySpec]
     roles: RolesSpec = RolesSpec(profiles=[])
+    services: list[ServiceSpec] = []
 
     def entity(self, name: str) -> EntitySpec | None:
         return next((e for e in self.entities if e.name == name), None)

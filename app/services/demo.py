@@ -17,7 +17,7 @@ from ..core_models import CatalogueValue, OrgUnit, Street
 from ..domain.phonetics import phonetic
 from ..extensions import db
 from ..metamodel.build_models import PHONETIC_FIELDS, lc_name, searchable_lc_fields
-from .seed import seed_catalogues, seed_org_units
+from .seed import seed_all
 from .users import ensure_user
 
 SIZES = {"small": (240, 160), "city": (200_000, 300_000)}
@@ -78,8 +78,7 @@ def load_demo(app, size: str = "small", seed: int = 42) -> str:
     session = db.session
     spec = app.config["FACHSTELLE_SPEC"]
     registry = app.config["FACHSTELLE_REGISTRY"]
-    seed_catalogues(session, spec)
-    seed_org_units(session, spec)
+    seed_all(session, spec)
     session.commit()
     units = list(session.scalars(select(OrgUnit).order_by(OrgUnit.id)))
     users = demo_users(app, units)

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from ..core_models import CatalogueValue, ChangeLog, utcnow
 from ..domain.phonetics import phonetic
-from ..metamodel.build_models import PHONETIC_FIELDS, built_registry, column_name, lc_name, searchable_lc_fields
+from ..metamodel.build_models import (PHONETIC_FIELDS, REFERENCE_TYPES, built_registry, column_name, lc_name,
+                                      searchable_lc_fields)
 from ..web.filters import normalise
 
 # Who acts outside a web request (CLI, import, demo): set with ``acting_as``.
@@ -109,7 +110,7 @@ def _field_changes(obj, entity) -> list[tuple[str, str | None, str | None]]:
         if not hist.has_changes():
             # A reference or choice changed by its id (REST, merge) shows up on the foreign key only.
             fk = column_name(f)
-            if f.type in ("ref", "choice") and fk in state.attrs and state.attrs[fk].history.has_changes():
+            if f.type in REFERENCE_TYPES and fk in state.attrs and state.attrs[fk].history.has_changes():
                 fk_hist = state.attrs[fk].history
                 old_id = fk_hist.deleted[0] if fk_hist.deleted else None
                 new_id = fk_hist.added[0] if fk_hist.added else None
@@ -123,7 +124,7 @@ def _field_changes(obj, entity) -> list[tuple[str, str | None, str | None]]:
         if f.type == "multichoice":
             old = [*hist.unchanged, *hist.deleted]
             new = [*hist.unchanged, *hist.added]
-        elif f.type in ("ref", "choice"):
+        elif f.type in REFERENCE_TYPES:
             old = _old_reference(obj, f, state, hist)
             new = hist.added[0] if hist.added else None
             if old is not new and (old is None or new is None or old.id != new.id):

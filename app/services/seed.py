@@ -36,6 +36,42 @@ def seed_org_units(session: Session, spec: AppSpec) -> int:
     return added
 
 
+def seed_services(session: Session, spec: AppSpec) -> int:
+    """The Leistungskatalog from services.yaml: missing codes are added, existing ones never overwritten."""
+    from ..metamodel.build_models import built_registry
+    registry = built_registry()
+    if registry is None or "service" not in registry.entities or not spec.services:
+        return 0
+    model = registry.model("service")
+    existing = set(session.scalars(select(model.code)))
+    values = {(v.catalogue, v.code): v for v in session.scalars(select(CatalogueValue))}
+    added = 0
+    for item in spec.services:
+        if item.code in existing:
+            continue
+        follow = item.follow_up
+        record = model(code=item.code, name=item.name, product_number=item.product_number,
+                       group=values.get(("service_group", item.group)),
+                       measurement_point=values.get(("measurement_point", item.measurement_point)),
+                       counts_as_contact=item.counts_as_contact, letter_template=item.letter_template,
+                       follow_up_days=follow.days if follow else None, follow_up_title=follow.title if follow else None,
+                       follow_up_closed_by=values.get(("measurement_point", follow.closed_by)) if follow else None,
+                       follow_up_cancel_on_contact=follow.cancel_on_contact if follow else False,
+                       active_from=item.active_from, active_to=item.active_to)
+        from .history import acting_as
+        with acting_as("system"):
+            session.add(record)
+            session.flush()
+        added += 1
+    return added
+
+
+def seed_all(session: Session, spec: AppSpec) -> dict[str, int]:
+    """Everything an installation gets from YAML: catalogues, org units, services (then the caller commits)."""
+    return {"catalogues": seed_catalogues(session, spec), "org_units": seed_org_units(session, spec),
+            "services": seed_services(session, spec)}
+
+
 def catalogue_value(session: Session, catalogue: str, code: str) -> CatalogueValue | None:
     return session.scalars(select(CatalogueValue).where(CatalogueValue.catalogue == catalogue,
                                                         CatalogueValue.code == code)).first()

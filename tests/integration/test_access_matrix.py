@@ -130,6 +130,8 @@ class Matrix:
                 out[f.name] = Decimal("12.50")
             elif f.type == "integer":
                 out[f.name] = 1
+            elif f.unique:
+                out[f.name] = f"x{variant}"  # a second record needs a value of its own
             else:
                 out[f.name] = "x"
         return out

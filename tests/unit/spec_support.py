@@ -46,6 +46,54 @@ CORE_ENTITIES = """\
     label: Wohnungsnotfall
     fields:
       - {name: case, type: ref, ref: case, label: Fallakte, required: true}
+  - name: service
+    label: Leistung
+    org_scope: none
+    fields:
+      - {name: code, type: string, label: Kürzel, required: true}
+      - {name: name, type: string, label: Leistung, required: true}
+      - {name: measurement_point, type: choice, catalogue: measurement_point, label: Messpunkt}
+      - {name: counts_as_contact, type: boolean, label: Kontakt}
+      - {name: letter_template, type: string, label: Briefvorlage}
+      - {name: follow_up_days, type: integer, label: Tage}
+      - {name: follow_up_title, type: string, label: Aufgabe}
+      - {name: follow_up_closed_by, type: choice, catalogue: measurement_point, label: erledigt durch}
+      - {name: follow_up_cancel_on_contact, type: boolean, label: entfällt bei Kontakt}
+      - {name: active_from, type: date, label: ab}
+      - {name: active_to, type: date, label: bis}
+  - name: doc_entry
+    label: Doku-Eintrag
+    fields:
+      - {name: case, type: ref, ref: case, label: Fallakte, required: true}
+      - {name: entry_date, type: date, label: Datum, required: true}
+      - {name: service, type: ref, ref: service, label: Leistung, required: true}
+      - {name: info, type: string, label: Kurzinfo}
+      - {name: provider, type: user, label: Erbringer/in}
+      - {name: in_pairs, type: boolean, label: zu zweit}
+      - {name: measurement_point, type: choice, catalogue: measurement_point, label: Messpunkt}
+      - {name: counts_as_contact, type: boolean, label: Kontakt}
+  - name: task
+    label: Aufgabe
+    fields:
+      - {name: case, type: ref, ref: case, label: Fallakte, required: true}
+      - {name: title, type: string, label: Aufgabe, required: true}
+      - {name: due_on, type: date, label: fällig, required: true}
+      - {name: assignee, type: user, label: zuständig}
+      - {name: state, type: choice, catalogue: task_state, label: Status, required: true}
+      - {name: closed_by, type: choice, catalogue: measurement_point, label: erledigt durch}
+      - {name: cancel_on_contact, type: boolean, label: entfällt bei Kontakt}
+      - {name: source_entry, type: ref, ref: doc_entry, label: Eintrag}
+      - {name: done_on, type: date, label: erledigt am}
+  - name: appointment
+    label: Termin
+    fields:
+      - {name: case, type: ref, ref: case, label: Fallakte, required: true}
+      - {name: starts_on, type: date, label: Datum, required: true}
+      - {name: starts_at, type: string, label: Uhrzeit}
+      - {name: place, type: choice, catalogue: appointment_place, label: Ort, required: true}
+      - {name: location, type: string, label: Raum}
+      - {name: staff, type: user, label: Mitarbeiter/in}
+      - {name: in_pairs, type: boolean, label: zu zweit}
 """
 CORE_CATALOGUES = """\
 catalogues:
@@ -61,9 +109,22 @@ catalogues:
   - name: person_group
     label: Personengruppe
     values: [{code: obdachlose, label: Obdachlose}]
+  - name: measurement_point
+    label: Messpunkt
+    values: [{code: klage_eingang, label: Eingang Räumungsklage}, {code: kontakt, label: Kontakt}]
+  - name: task_state
+    label: Status
+    values: [{code: open, label: offen}, {code: done, label: erledigt}, {code: cancelled, label: entfallen}]
+  - name: service_group
+    label: Gruppe
+    values: [{code: beratung, label: Beratung}]
+  - name: appointment_place
+    label: Ort
+    values: [{code: office, label: Dienststelle}]
 """
 # Index of the first core entity when a test declares no entities of its own.
-CORE = {"partner": 0, "address": 1, "partner_role_assignment": 2, "case": 3, "housing_emergency": 4}
+CORE = {"partner": 0, "address": 1, "partner_role_assignment": 2, "case": 3, "housing_emergency": 4, "service": 5,
+        "doc_entry": 6, "task": 7, "appointment": 8}
 
 
 def write_config(root: Path, entities: str = "entities:\n", *, roles: str | None = None,

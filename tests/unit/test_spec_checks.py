@@ -145,7 +145,9 @@ entities:
         *[issue("E141", file, 4, "entities[0].fields", f"Feld 'partner.{name}' fehlt, {missing}", hint)
           for name in ("first_name", "birth_date", "sex", "title", "kind")],
         *[issue("E140", file, 1, "entities", f"Entität '{name}' fehlt, {missing}")
-          for name in ("address", "partner_role_assignment", "case", "housing_emergency")],
+          for name in ("address", "partner_role_assignment", "case", "housing_emergency", "service", "doc_entry",
+                       "task", "appointment")],
         *[issue("E143", file, 1, "catalogues", f"Katalog '{name}' fehlt, {missing}")
-          for name in ("partner_kind", "partner_role", "sex")],
+          for name in ("appointment_place", "measurement_point", "partner_kind", "partner_role", "service_group",
+                       "sex", "task_state")],
     ]

@@ -1,0 +1,103 @@
+"""Rules a documentation entry (Doku-Eintrag) triggers, on every path that saves one: form, REST, import.
+
+When a new entry is flushed:
+1. it keeps its service's measurement point and "counts as contact" as they are now, so a later change
+   of the catalogue never changes what old entries mean (and the indicators computed from them);
+2. open tasks of the case that this measurement point completes are done (``closed_by``), and a
+   contact cancels the tasks that were only needed without one (``cancel_on_contact``);
+3. the service's follow-up rule creates a task due N working days after the entry's date.
+
+The rules run in ``before_flush`` (before the history listener, so the tasks get their history too).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from ..core_models import CatalogueValue
+from ..metamodel.build_models import built_registry
+
+
+def working_calendar(spec):
+    """The configured Land's working days, minus office closure days (settings.yaml)."""
+    from ..domain.calendar import working_calendar as make
+    return make(spec.settings.holiday_subdivision, tuple(spec.settings.closure_days))
+
+
+def _value(session: Session, catalogue: str, code: str) -> CatalogueValue | None:
+    return session.scalars(select(CatalogueValue).where(CatalogueValue.catalogue == catalogue,
+                                                        CatalogueValue.code == code)).first()
+
+
+def _entry_service(session: Session, registry, entry):
+    service = entry.__dict__.get("service")
+    if service is None and entry.service_id is not None:
+        service = session.get(registry.model("service"), entry.service_id)
+    return service
+
+
+def _entry_case(session: Session, registry, entry):
+    case = entry.__dict__.get("case")
+    if case is None and entry.case_id is not None:
+        case = session.get(registry.model("case"), entry.case_id)
+    return case
+
+
+def apply_entry_rules(session: Session, entry, spec) -> list:
+    """Snapshot, close/cancel and follow up for one new entry; returns the tasks it created."""
+    registry = built_registry()
+    service = _entry_service(session, registry, entry)
+    case = _entry_case(session, registry, entry)
+    if service is None or case is None:
+        return []
+    point = service.__dict__.get("measurement_point") or (
+        session.get(CatalogueValue, service.measurement_point_id) if service.measurement_point_id else None)
+    entry.measurement_point = point
+    entry.counts_as_contact = bool(service.counts_as_contact)
+    task_model = registry.model("task")
+    on = entry.entry_date or date.today()
+    state = {code: _value(session, "task_state", code) for code in ("open", "done", "cancelled")}
+    open_tasks = list(session.scalars(select(task_model).where(task_model.case_id == case.id,
+                                                               task_model.state_id == state["open"].id))) \
+        if case.id is not None and state["open"] is not None else []
+    # Tasks created earlier in the same flush (an import books several events of a case at once).
+    open_tasks += [obj for obj in session.new if isinstance(obj, task_model) and obj not in open_tasks
+                   and obj.__dict__.get("case") is case and obj.state is state["open"]]
+    for task in open_tasks:
+        if point is not None and task.closed_by_id == point.id:
+            task.state, task.done_on = state["done"], on
+        elif entry.counts_as_contact and task.cancel_on_contact:
+            task.state, task.done_on = state["cancelled"], on
+    created = []
+    if service.follow_up_days is not None and service.follow_up_title:
+        due = working_calendar(spec).add_working_days(on, service.follow_up_days)
+        closed_by = service.__dict__.get("follow_up_closed_by") or (
+            session.get(CatalogueValue, service.follow_up_closed_by_id) if service.follow_up_closed_by_id else None)
+        task = task_model(case=case, title=service.follow_up_title, due_on=due, state=state["open"],
+                          closed_by=closed_by, cancel_on_contact=bool(service.follow_up_cancel_on_contact),
+                          source_entry=entry, assignee_id=entry.provider_id)
+        task.org_unit_id = case.org_unit_id
+        session.add(task)
+        created.append(task)
+    return created
+
+
+def _before_flush(session: Session, flush_context, instances) -> None:
+    registry = built_registry()
+    if registry is None or "doc_entry" not in registry.entities:
+        return
+    entries = [obj for obj in session.new if getattr(type(obj), "__entity__", None) == "doc_entry"]
+    if not entries:
+        return
+    spec = registry.spec
+    with session.no_autoflush:
+        for entry in sorted(entries, key=lambda e: (e.entry_date or date.min)):
+            apply_entry_rules(session, entry, spec)
+
+
+def install(session_class=Session) -> None:
+    """Listen on every Session of the process, once; call before ``history.install``."""
+    if not event.contains(session_class, "before_flush", _before_flush):
+        event.listen(session_class, "before_flush", _before_flush)
