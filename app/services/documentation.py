@@ -11,12 +11,12 @@ The rules run in ``before_flush`` (before the history listener, so the tasks get
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta, timezone
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from ..core_models import CatalogueValue
+from ..core_models import CatalogueValue, ChangeLog, utcnow
 from ..metamodel.build_models import built_registry
 
 
@@ -24,6 +24,14 @@ def working_calendar(spec):
     """The configured Land's working days, minus office closure days (settings.yaml)."""
     from ..domain.calendar import working_calendar as make
     return make(spec.settings.holiday_subdivision, tuple(spec.settings.closure_days))
+
+
+def _acting_user_id() -> int | None:
+    from flask import has_request_context
+    from flask_login import current_user
+    if has_request_context() and getattr(current_user, "is_authenticated", False):
+        return current_user.id
+    return None
 
 
 def _value(session: Session, catalogue: str, code: str) -> CatalogueValue | None:
@@ -55,6 +63,8 @@ def apply_entry_rules(session: Session, entry, spec) -> list:
     point = service.__dict__.get("measurement_point") or (
         session.get(CatalogueValue, service.measurement_point_id) if service.measurement_point_id else None)
     entry.measurement_point = point
+    if entry.provider_id is None and entry.__dict__.get("provider") is None:
+        entry.provider_id = _acting_user_id()  # the clerk who records it, unless another is named
     entry.counts_as_contact = bool(service.counts_as_contact)
     task_model = registry.model("task")
     on = entry.entry_date or date.today()
@@ -77,17 +87,40 @@ def apply_entry_rules(session: Session, entry, spec) -> list:
             session.get(CatalogueValue, service.follow_up_closed_by_id) if service.follow_up_closed_by_id else None)
         task = task_model(case=case, title=service.follow_up_title, due_on=due, state=state["open"],
                           closed_by=closed_by, cancel_on_contact=bool(service.follow_up_cancel_on_contact),
-                          source_entry=entry, assignee_id=entry.provider_id)
+                          source_entry=entry,
+                          assignee_id=entry.provider_id if entry.__dict__.get("provider") is None else entry.provider.id)
         task.org_unit_id = case.org_unit_id
         session.add(task)
         created.append(task)
     return created
 
 
+# An entry is documentation: changed after this time, the change is marked as a late edit in its history.
+LATE_EDIT_AFTER = timedelta(hours=24)
+
+
+def _late_edits(session: Session) -> None:
+    from .history import current_actor
+    now = utcnow()
+    for obj in session.dirty:
+        if getattr(type(obj), "__entity__", None) != "doc_entry" or not session.is_modified(obj):
+            continue
+        created = obj.created_at
+        if created is None:
+            continue
+        created = created.replace(tzinfo=timezone.utc) if created.tzinfo is None else created
+        if now - created > LATE_EDIT_AFTER:
+            session.add(ChangeLog(entity="doc_entry", record_id=obj.id, action="late_edit", field=None,
+                                  old_value=created.isoformat(timespec="minutes"),
+                                  new_value="Eintrag mehr als 24 Stunden nach dem Anlegen geändert",
+                                  changed_by=current_actor(), changed_at=now))
+
+
 def _before_flush(session: Session, flush_context, instances) -> None:
     registry = built_registry()
     if registry is None or "doc_entry" not in registry.entities:
         return
+    _late_edits(session)
     entries = [obj for obj in session.new if getattr(type(obj), "__entity__", None) == "doc_entry"]
     if not entries:
         return
