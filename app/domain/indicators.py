@@ -28,8 +28,8 @@ Decisions where the agreement is silent (each one tested in ``tests/unit/test_in
 
 1. Counting unit is the notice, not the case ("Gesamtanzahl der Mitteilungen"). A case with several
    notices of one kind has each notice evaluated with the letters dated on or after it and before the
-   next notice of the same kind; a letter before the first notice belongs to none. Two notices of one
-   kind on the same day are one notice.
+   next notice of the same kind (its first such letter counts); a letter before the first notice
+   belongs to none. Two notices of one kind on the same day are one notice.
 2. The lawsuit chain (klage_*) and the bailiff chain (zr_*) are separate: a lawsuit letter never
    answers a bailiff's notice. Contacts and home visits belong to the case, not to a notice.
 3. QS 1.2: the dispatch is the notice's first standard letter, in time or late. A contact on the
@@ -38,12 +38,15 @@ Decisions where the agreement is silent (each one tested in ``tests/unit/test_in
    not count; a visit on the dispatch day does.
 4. QS 1.4: "before" means any contact in the case dated before the eviction date; attendance counts
    when an ``zr_anwesenheit`` event is dated on the eviction date. Each distinct ``zr_termin`` date is
-   one eviction. 1.4 has no pending cases: evictions after the report date are not seen.
+   one eviction. 1.4 has no pending cases: evictions after the report date are not seen. The
+   "fachliche Einschätzung" whether attendance was needed is not recorded and not filtered on.
 5. QS 1.5: each standard takes its latest confirmation on or before the report date; two on the same
    day disagreeing count as not fulfilled; a standard never confirmed counts as not fulfilled. Every
    district in the report has the denominator 7.
 6. "The deadline lies after the report date" is ``add_working_days(D, N) > R``. An action on the
    weekend right after the deadline day still counts as in time once it is seen by a later report.
+7. "In pairs" (Anlage 2) is counted for met cases of 1.2 (first visit) and 1.4 (attendance); it
+   changes no rate.
 """
 from __future__ import annotations
 
