@@ -329,18 +329,20 @@ def _evaluate_case(case: Case, acc: _Acc, window: _Window, as_of: date) -> None:
             attendances.append(event)
     contacts.sort()
     if klage:
-        for ref, letter in _letter_indicator(case, klage, klage_letters, acc.lists["1.1"], window):
-            _visit_indicator(ref, letter, contacts, visits, acc, window)
+        for ref, sent in _letter_indicator(case, klage, klage_letters, acc.lists["1.1"], window):
+            _visit_indicator(ref, sent, contacts, visits, acc, window)
     if zr:
-        for _ in _letter_indicator(case, zr, zr_letters, acc.lists["1.3"], window):
-            pass
+        _letter_indicator(case, zr, zr_letters, acc.lists["1.3"], window)
     if evictions:
         _attendance_indicator(case, evictions, contacts, attendances, acc, window)
 
 
-def _letter_indicator(case, notices, letters, lists, window):
-    """QS 1.1 / 1.3 for each notice in the window; yields (ref, first letter) for notices with a letter."""
+def _letter_indicator(
+    case: Case, notices: list[date], letters: list[date], lists: tuple[list, list, list], window: _Window,
+) -> list[tuple[CaseRef, date]]:
+    """QS 1.1 / 1.3 for each notice in the window; returns (ref, first letter) of notices with a letter."""
     met, not_met, pending = lists
+    sent: list[tuple[CaseRef, date]] = []
     if len(notices) > 1:
         notices = sorted(set(notices))
     letters.sort()
@@ -358,10 +360,13 @@ def _letter_indicator(case, notices, letters, lists, window):
             (pending if window.as_of_ordinal - start < LETTER_WORKING_DAYS else not_met).append(ref)
             continue
         (met if ordinals[letter] - start <= LETTER_WORKING_DAYS else not_met).append(ref)
-        yield ref, letter
+        sent.append((ref, letter))
+    return sent
 
 
-def _visit_indicator(ref, sent, contacts, visits, acc, window):
+def _visit_indicator(
+    ref: CaseRef, sent: date, contacts: list[date], visits: list[Event], acc: _Acc, window: _Window,
+) -> None:
     """QS 1.2 for one lawsuit notice whose standard letter went out on ``sent``."""
     ordinals = window.ordinals
     start = ordinals[sent]
@@ -382,7 +387,10 @@ def _visit_indicator(ref, sent, contacts, visits, acc, window):
         not_met.append(ref)
 
 
-def _attendance_indicator(case, evictions, contacts, attendances, acc, window):
+def _attendance_indicator(
+    case: Case, evictions: list[date], contacts: list[date], attendances: list[Event], acc: _Acc,
+    window: _Window,
+) -> None:
     """QS 1.4 for each eviction date in the window without an earlier contact."""
     met, not_met, _pending = acc.lists["1.4"]
     first_contact = contacts[0] if contacts else None
@@ -401,8 +409,11 @@ def _attendance_indicator(case, evictions, contacts, attendances, acc, window):
             not_met.append(ref)
 
 
-def _latest_confirmations(confirmations: Iterable[AccessConfirmation], as_of: date):
-    latest: dict[tuple[str, str], tuple[date, bool]] = {}
+_Latest = dict[tuple[str, str], tuple[date, bool]]  # (org unit, standard) -> (confirmed on, fulfilled)
+
+
+def _latest_confirmations(confirmations: Iterable[AccessConfirmation], as_of: date) -> _Latest:
+    latest: _Latest = {}
     for c in confirmations:
         if c.confirmed_on > as_of:
             continue
@@ -415,7 +426,7 @@ def _latest_confirmations(confirmations: Iterable[AccessConfirmation], as_of: da
     return latest
 
 
-def _access_result(unit: str, latest) -> IndicatorResult:
+def _access_result(unit: str, latest: _Latest) -> IndicatorResult:
     met, not_met = [], []
     for standard in ACCESS_STANDARDS:
         confirmed_on, fulfilled = latest.get((unit, standard), (None, False))
