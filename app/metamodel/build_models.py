@@ -166,6 +166,12 @@ def _build_entity(spec: AppSpec, entity: EntitySpec) -> EntityModel:
     if entity.name in PHONETIC_FIELDS:
         first, second = PHONETIC_FIELDS[entity.name]
         table_args.append(Index(f"ix_{entity.name}_phon", f"{first}_phon", f"{second}_phon"))
+    system = {"org_unit": "org_unit_id", "created_at": "created_at", "updated_at": "updated_at"}
+    for names in entity.indexes:
+        columns = [system[n] if n in system else column_name(entity.field(n)) for n in names
+                   if n in system or (entity.field(n) and entity.field(n).type != "multichoice")]
+        if len(columns) == len(names):  # else the spec checks report it
+            table_args.append(Index(f"ix_{entity.name}_{'_'.join(names)}", *columns))
     for unique in entity.unique:
         cols = [column_name(entity.field(n)) for n in unique.fields]
         table_args.append(UniqueConstraint(*cols, name=f"uq_{entity.name}_{'_'.join(unique.fields)}"))

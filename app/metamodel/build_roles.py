@@ -23,6 +23,10 @@ BASE_PERMISSIONS = [
     ("can_this_form_get", "ResetMyPasswordView"), ("can_this_form_post", "ResetMyPasswordView"),
     ("can_get", "OpenApi"), ("can_get", "MenuApi"),
 ]
+# Hand-written pages that come with reading an entity: the worklist with the tasks.
+PAGE_PERMISSIONS = {
+    "task": [("menu_access", "Arbeitsliste")],
+}
 ADMIN_FUNCTIONS = {
     "catalogues": [("can_list", "CatalogueValueView"), ("can_show", "CatalogueValueView"),
                    ("can_add", "CatalogueValueView"), ("can_edit", "CatalogueValueView"),
@@ -48,6 +52,9 @@ def profile_permissions(spec: AppSpec, profile: ProfileSpec) -> set[tuple[str, s
         perms.update((action, permission_name(entity.name)) for action in actions)
         if actions and entity.menu:
             perms.update({("menu_access", entity.plural), ("menu_access", entity.menu)})
+    for entity_name, extra in PAGE_PERMISSIONS.items():
+        if spec.entity(entity_name) and profile.entities.get(entity_name, profile.default) != "none":
+            perms.update(extra)
     for function in profile.admin:
         perms.update(ADMIN_FUNCTIONS[function])
         if ADMIN_FUNCTIONS[function]:

@@ -39,6 +39,7 @@ CORE_CONTRACT: dict[str, dict[str, tuple[str, ...]]] = {
 }
 CORE_CATALOGUES = {"partner_role", "sex", "partner_kind", "measurement_point", "task_state", "service_group",
                    "appointment_place"}
+INDEXABLE_SYSTEM_COLUMNS = {"org_unit": "org_unit_id", "created_at": "created_at", "updated_at": "updated_at"}
 RESERVED = {"id", "org_unit_id", "org_unit", "created_at", "created_by", "updated_at", "updated_by",
             "metadata", "query", "registry"}
 
@@ -141,6 +142,11 @@ def check_field_lists(spec: AppSpec) -> Iterator[Found]:
                 if name not in known:
                     yield Found("spec.E120", ("entities", i, "pages", p, "fields", k),
                                 f"unbekanntes Feld '{name}' in '{entity.name}'", _suggest(name, known))
+        for x, index in enumerate(entity.indexes):
+            # The record's own columns (org unit, created/updated at) may be indexed too.
+            fields = [n for n in index if n not in INDEXABLE_SYSTEM_COLUMNS]
+            for f in _check_field_list(entity, i, "indexes", fields):
+                yield Found(f.id, ("entities", i, "indexes", x, index.index(fields[f.loc[-1]])), f.message, f.hint)
         for u, unique in enumerate(entity.unique):
             yield from (Found(f.id, ("entities", i, "unique", u, *f.loc[2:]), f.message, f.hint)
                         for f in _check_field_list(entity, i, "fields", unique.fields))

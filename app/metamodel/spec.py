@@ -86,6 +86,8 @@ class EntitySpec(Strict):
     order_by: Identifier | None = None
     order_direction: Literal["asc", "desc"] = "asc"
     unique: list[UniqueSpec] = []
+    # Composite indexes for the lists that domain pages read at city size, e.g. [case, entry_date].
+    indexes: list[list[Identifier]] = []
     related: list[Identifier] = []  # child entities listed on the show page
 
     @property

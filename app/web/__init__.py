@@ -22,8 +22,13 @@ def register_web(app: Flask, appbuilder) -> None:
     from .admin_views import register_admin_views
     from .lookups import lookups
 
+    from .worklist import WorklistView, due_count
+
     app.register_blueprint(lookups)
     app.jinja_env.filters["berlin"] = to_berlin
+    app.jinja_env.globals["fs_due_count"] = due_count
+    appbuilder.add_view(WorklistView, "Arbeitsliste", icon="fa-tasks", category="Arbeitsliste",
+                        category_icon="fa-tasks")
     register_admin_views(appbuilder)
 
     @app.errorhandler(404)
