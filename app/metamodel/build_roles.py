@@ -26,6 +26,7 @@ BASE_PERMISSIONS = [
 # Hand-written pages that come with reading an entity: the worklist with the tasks.
 PAGE_PERMISSIONS = {
     "task": [("menu_access", "Arbeitsliste")],
+    "doc_entry": [("menu_access", "Dokumentation (Übersicht)"), ("menu_access", "Falldokumentation")],
 }
 ADMIN_FUNCTIONS = {
     "catalogues": [("can_list", "CatalogueValueView"), ("can_show", "CatalogueValueView"),

@@ -22,13 +22,18 @@ def register_web(app: Flask, appbuilder) -> None:
     from .admin_views import register_admin_views
     from .lookups import lookups
 
+    from datetime import date
+
+    from .documentation import DocumentationView
     from .worklist import WorklistView, due_count
 
     app.register_blueprint(lookups)
     app.jinja_env.filters["berlin"] = to_berlin
     app.jinja_env.globals["fs_due_count"] = due_count
+    app.jinja_env.globals["today_date"] = date.today
     appbuilder.add_view(WorklistView, "Arbeitsliste", icon="fa-tasks", category="Arbeitsliste",
                         category_icon="fa-tasks")
+    appbuilder.add_view(DocumentationView, "Dokumentation (Übersicht)", icon="fa-book", category="Falldokumentation")
     register_admin_views(appbuilder)
 
     @app.errorhandler(404)
