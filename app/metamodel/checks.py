@@ -20,7 +20,7 @@ CORE_CONTRACT: dict[str, dict[str, tuple[str, ...]]] = {
     "address": {"partner": ("ref",), "street": ("string",), "house_number": ("string",),
                 "postcode": ("string",), "city": ("string",)},
     "partner_role_assignment": {"partner": ("ref",), "role": ("choice",)},
-    "case": {"client": ("ref",), "opened_on": ("date",)},
+    "case": {"client": ("ref",), "opened_on": ("date",), "file_number": ("string",), "external_ref": ("string",)},
     "housing_emergency": {"case": ("ref",)},
     # Documentation, the service catalogue and the worklist (follow-up rules, indicators, letters).
     "service": {"code": ("string",), "name": ("string",), "measurement_point": ("choice",),
@@ -34,6 +34,10 @@ CORE_CONTRACT: dict[str, dict[str, tuple[str, ...]]] = {
     "task": {"case": ("ref",), "title": ("string",), "due_on": ("date",), "assignee": ("user",),
              "state": ("choice",), "closed_by": ("choice",), "cancel_on_contact": ("boolean",),
              "source_entry": ("ref",), "done_on": ("date",)},
+    "eviction_lawsuit": {"case": ("ref",), "court": ("ref",), "court_file_number": ("string",),
+                         "received_on": ("date",), "hearing_on": ("date",)},
+    "forced_eviction": {"case": ("ref",), "bailiff": ("ref",), "received_on": ("date",), "eviction_on": ("date",),
+                        "eviction_at": ("string",)},
     "appointment": {"case": ("ref",), "starts_on": ("date",), "starts_at": ("string",), "place": ("choice",),
                     "location": ("string",), "staff": ("user",), "in_pairs": ("boolean",)},
 }

@@ -100,9 +100,9 @@ BERLIN_DISTRICTS = [
     ("neukoelln", "Neukölln"), ("treptow_koepenick", "Treptow-Köpenick"),
     ("marzahn_hellersdorf", "Marzahn-Hellersdorf"), ("lichtenberg", "Lichtenberg"), ("reinickendorf", "Reinickendorf"),
 ]
-BASE_ENTITIES = ["address", "appointment", "case", "contact", "doc_entry", "household_income", "household_member",
-                 "housing_emergency", "partner", "partner_role_assignment", "relationship", "service",
-                 "social_situation", "task"]
+BASE_ENTITIES = ["address", "appointment", "case", "contact", "doc_entry", "eviction_lawsuit", "forced_eviction",
+                 "household_income", "household_member", "housing_emergency", "partner", "partner_role_assignment",
+                 "relationship", "service", "social_situation", "task"]
 
 
 def cli_env(tmp: Path, **extra: str) -> dict[str, str]:
@@ -162,8 +162,8 @@ def db(request) -> str:
 
 
 @pytest.mark.parametrize(("city", "summary"), [
-    ("berlin", "Konfiguration in Ordnung: 14 Seiten, 24 Kataloge, 5 Profile (Stadt: berlin)."),
-    ("musterhausen", "Konfiguration in Ordnung: 14 Seiten, 24 Kataloge, 6 Profile (Stadt: musterhausen)."),
+    ("berlin", "Konfiguration in Ordnung: 16 Seiten, 24 Kataloge, 5 Profile (Stadt: berlin)."),
+    ("musterhausen", "Konfiguration in Ordnung: 16 Seiten, 24 Kataloge, 6 Profile (Stadt: musterhausen)."),
 ])
 def test_check_config_accepts_the_shipped_overlay(built, city, summary):
     code, out, err = built[city]["check"]

@@ -41,6 +41,8 @@ CORE_ENTITIES = """\
     fields:
       - {name: client, type: ref, ref: partner, label: Klient/in, required: true}
       - {name: opened_on, type: date, label: Fallbeginn, required: true}
+      - {name: file_number, type: string, label: Aktenzeichen}
+      - {name: external_ref, type: string, label: Fallnummer}
       - {name: info, type: text, label: Info}
   - name: housing_emergency
     label: Wohnungsnotfall
@@ -84,6 +86,22 @@ CORE_ENTITIES = """\
       - {name: cancel_on_contact, type: boolean, label: entfällt bei Kontakt}
       - {name: source_entry, type: ref, ref: doc_entry, label: Eintrag}
       - {name: done_on, type: date, label: erledigt am}
+  - name: eviction_lawsuit
+    label: Räumungsklage
+    fields:
+      - {name: case, type: ref, ref: case, label: Fallakte, required: true}
+      - {name: court, type: ref, ref: partner, label: Amtsgericht}
+      - {name: court_file_number, type: string, label: Aktenzeichen}
+      - {name: received_on, type: date, label: Eingang, required: true}
+      - {name: hearing_on, type: date, label: Verhandlung}
+  - name: forced_eviction
+    label: Zwangsräumung
+    fields:
+      - {name: case, type: ref, ref: case, label: Fallakte, required: true}
+      - {name: bailiff, type: ref, ref: partner, label: Gerichtsvollzieher/in}
+      - {name: received_on, type: date, label: Eingang, required: true}
+      - {name: eviction_on, type: date, label: Räumungstermin, required: true}
+      - {name: eviction_at, type: string, label: Uhrzeit}
   - name: appointment
     label: Termin
     fields:
@@ -124,7 +142,7 @@ catalogues:
 """
 # Index of the first core entity when a test declares no entities of its own.
 CORE = {"partner": 0, "address": 1, "partner_role_assignment": 2, "case": 3, "housing_emergency": 4, "service": 5,
-        "doc_entry": 6, "task": 7, "appointment": 8}
+        "doc_entry": 6, "task": 7, "eviction_lawsuit": 8, "forced_eviction": 9, "appointment": 10}
 
 
 def write_config(root: Path, entities: str = "entities:\n", *, roles: str | None = None,

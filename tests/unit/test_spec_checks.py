@@ -146,7 +146,7 @@ entities:
           for name in ("first_name", "birth_date", "sex", "title", "kind")],
         *[issue("E140", file, 1, "entities", f"Entität '{name}' fehlt, {missing}")
           for name in ("address", "partner_role_assignment", "case", "housing_emergency", "service", "doc_entry",
-                       "task", "appointment")],
+                       "task", "eviction_lawsuit", "forced_eviction", "appointment")],
         *[issue("E143", file, 1, "catalogues", f"Katalog '{name}' fehlt, {missing}")
           for name in ("appointment_place", "measurement_point", "partner_kind", "partner_role", "service_group",
                        "sex", "task_state")],

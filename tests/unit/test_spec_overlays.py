@@ -67,7 +67,7 @@ def test_overlay_adds_relabels_hides_and_merges_by_name(tmp_path):
     assert [(p.name, p.label, p.fields) for p in visit.pages] == [
         ("main", "Hausbesuch", ["kind", "visitor", "visited_on"])]
     assert spec.entity("case").label == "Fallakte (Soziale Wohnhilfe)"
-    assert [f.name for f in spec.entity("case").fields] == ["client", "opened_on", "info"]
+    assert [f.name for f in spec.entity("case").fields] == ["client", "opened_on", "file_number", "external_ref", "info"]
     assert [e.name for e in spec.entities] == ["visit", *CORE, "room"]
     assert [v.code for v in spec.catalogue("person_group").values] == ["obdachlose", "haftentlassene"]
     assert spec.catalogue("person_group").label == "Personengruppe"
@@ -181,7 +181,7 @@ def test_removing_other_fields_works(tmp_path):
               - {name: main, label: Besuch, fields: [visited_on, visitor]}
         """}})
     spec = spec_for(root, "x")
-    assert [f.name for f in spec.entity("case").fields] == ["client", "opened_on"]
+    assert [f.name for f in spec.entity("case").fields] == ["client", "opened_on", "file_number", "external_ref"]
     assert [f.name for f in spec.entity("visit").fields] == ["visited_on", "visitor"]
 
 
