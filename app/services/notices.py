@@ -1,0 +1,180 @@
+"""Registering a court's notice of an eviction lawsuit or a bailiff's notice of a forced eviction.
+
+One call does what the standard procedure (Zielvereinbarung 2.2) needs to start:
+1. the client: the chosen partner, or a new person with a main address;
+2. the case: the client's newest open case in the clerk's units, or a new one with its
+   Wohnungsnotfall page ("Wohnungsverlust droht durch" lawsuit / forced eviction);
+3. the notice page (Räumungsklage / Zwangsräumung);
+4. the documentation entry at the measurement point (klage_eingang / zr_mitteilung_eingang and, for a
+   forced eviction, zr_termin on the eviction date), whose catalogue rule creates the standard letter's
+   task due 3 working days after receipt;
+5. for a forced eviction, the task to attend it, due on the eviction date, which a contact cancels
+   (Qualitätsstandard 1.4: attendance where there was no prior contact).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..core_models import CatalogueValue
+from ..errors import DomainError
+from ..metamodel.build_models import built_registry
+from ..scoping import home_org_unit_id, scope_query
+
+
+@dataclass
+class NewPerson:
+    surname: str
+    first_name: str | None = None
+    birth_date: date | None = None
+    sex_id: int | None = None
+    street: str | None = None
+    house_number: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+
+
+@dataclass
+class Registered:
+    case: object
+    notice: object
+    entries: list = field(default_factory=list)
+    tasks: list = field(default_factory=list)
+    created_client: bool = False
+    created_case: bool = False
+
+
+def _value(session: Session, catalogue: str, code: str) -> CatalogueValue | None:
+    return session.scalars(select(CatalogueValue).where(CatalogueValue.catalogue == catalogue,
+                                                        CatalogueValue.code == code)).first()
+
+
+def _service(session: Session, code: str):
+    service = built_registry().model("service")
+    found = session.scalars(select(service).where(service.code == code)).first()
+    if found is None:
+        raise DomainError(f"Die Leistung „{code}“ fehlt im Leistungskatalog; bitte die Fachadministration fragen.")
+    return found
+
+
+def _client(session: Session, client, person: NewPerson | None, unit_id: int | None):
+    registry = built_registry()
+    if client is not None:
+        return client, False
+    if person is None or not (person.surname or "").strip():
+        raise DomainError("Bitte eine Person auswählen oder Name (und möglichst Geburtsdatum) der neuen Person angeben.")
+    partner = registry.model("partner")(kind=_value(session, "partner_kind", "person"), surname=person.surname.strip(),
+                                        first_name=(person.first_name or "").strip() or None,
+                                        birth_date=person.birth_date, sex_id=person.sex_id)
+    partner.org_unit_id = unit_id
+    session.add(partner)
+    if person.street:
+        address = registry.model("address")(partner=partner, kind=_value(session, "address_kind", "main"),
+                                            street=person.street.strip(), house_number=person.house_number,
+                                            postcode=person.postcode, city=person.city, country="Deutschland")
+        address.org_unit_id = unit_id
+        session.add(address)
+    return partner, True
+
+
+def _case(session: Session, client, received_on: date, unit_id: int | None, threat: str, known_through: str):
+    registry = built_registry()
+    case_model = registry.model("case")
+    open_state = _value(session, "case_status", "open")
+    if client.id is not None:
+        query = (select(case_model).where(case_model.client_id == client.id, case_model.status_id == open_state.id)
+                 .order_by(case_model.opened_on.desc(), case_model.id.desc()))
+        existing = session.scalars(scope_query(query, case_model)).first()
+        if existing is not None:
+            return existing, False
+    case = case_model(client=client, opened_on=received_on, status=open_state)
+    case.org_unit_id = getattr(client, "org_unit_id", None) or unit_id
+    if case.org_unit_id is None:
+        raise DomainError("Für die neue Fallakte ist keine Dienststelle bekannt; bitte an die Administration wenden.")
+    session.add(case)
+    page = registry.model("housing_emergency")(case=case, started_on=received_on,
+                                               threatened_by=_value(session, "threat_type", threat),
+                                               known_through=_value(session, "known_through", known_through),
+                                               known_on=received_on)
+    page.org_unit_id = case.org_unit_id
+    session.add(page)
+    return case, True
+
+
+def _entry(session: Session, case, service_code: str, on: date, info: str | None, provider_id: int | None):
+    entry = built_registry().model("doc_entry")(case=case, service=_service(session, service_code), entry_date=on,
+                                                info=info, provider_id=provider_id)
+    entry.org_unit_id = case.org_unit_id
+    session.add(entry)
+    return entry
+
+
+def register_lawsuit(session: Session, *, received_on: date, court=None, court_file_number: str | None = None,
+                     hearing_on: date | None = None, client=None, person: NewPerson | None = None,
+                     provider_id: int | None = None, org_unit_id: int | None = None,
+                     today: date | None = None) -> Registered:
+    """A court's notice of an eviction lawsuit (Mitteilung des Amtsgerichts über eine Räumungsklage)."""
+    today = today or date.today()
+    if received_on > today:
+        raise DomainError("Das Eingangsdatum der Mitteilung liegt in der Zukunft.")
+    if hearing_on is not None and hearing_on < received_on:
+        raise DomainError("Der Verhandlungstermin liegt vor dem Eingang der Mitteilung.")
+    unit_id = org_unit_id or home_org_unit_id()
+    with session.no_autoflush:
+        client, created_client = _client(session, client, person, unit_id)
+        case, created_case = _case(session, client, received_on, unit_id, "raeumungsklage", "amtsgericht")
+    registry = built_registry()
+    notice = registry.model("eviction_lawsuit")(case=case, court=court, court_file_number=court_file_number,
+                                                received_on=received_on, hearing_on=hearing_on)
+    notice.org_unit_id = case.org_unit_id
+    session.add(notice)
+    info = " ".join(p for p in (str(court) if court else "", court_file_number or "") if p) or None
+    entry = _entry(session, case, "klage_eingang", received_on, info, provider_id)
+    session.flush()  # the catalogue rule creates the letter's task
+    tasks = _open_tasks_from(session, entry)
+    return Registered(case, notice, [entry], tasks, created_client, created_case)
+
+
+def register_forced_eviction(session: Session, *, received_on: date, eviction_on: date, eviction_at: str | None = None,
+                             bailiff=None, bailiff_file_number: str | None = None, client=None,
+                             person: NewPerson | None = None, provider_id: int | None = None,
+                             org_unit_id: int | None = None, today: date | None = None) -> Registered:
+    """A bailiff's notice of a forced eviction (Mitteilung der Gerichtsvollzieherin / des Gerichtsvollziehers)."""
+    today = today or date.today()
+    if received_on > today:
+        raise DomainError("Das Eingangsdatum der Mitteilung liegt in der Zukunft.")
+    if eviction_on < received_on:
+        raise DomainError("Der Räumungstermin liegt vor dem Eingang der Mitteilung.")
+    unit_id = org_unit_id or home_org_unit_id()
+    with session.no_autoflush:
+        client, created_client = _client(session, client, person, unit_id)
+        case, created_case = _case(session, client, received_on, unit_id, "zwangsraeumung", "gerichtsvollzieher")
+    registry = built_registry()
+    notice = registry.model("forced_eviction")(case=case, bailiff=bailiff, bailiff_file_number=bailiff_file_number,
+                                               received_on=received_on, eviction_on=eviction_on,
+                                               eviction_at=eviction_at)
+    notice.org_unit_id = case.org_unit_id
+    session.add(notice)
+    info = " ".join(p for p in (str(bailiff) if bailiff else "", bailiff_file_number or "") if p) or None
+    received = _entry(session, case, "zr_eingang", received_on, info, provider_id)
+    when = f"Räumung am {eviction_on.strftime('%d.%m.%Y')}" + (f" um {eviction_at} Uhr" if eviction_at else "")
+    termin = _entry(session, case, "zr_termin", eviction_on, when, provider_id)
+    session.flush()
+    task_model = registry.model("task")
+    attend = task_model(case=case, title=f"Anwesenheit bei der Zwangsräumung ({when})", due_on=eviction_on,
+                        state=_value(session, "task_state", "open"),
+                        closed_by=_value(session, "measurement_point", "zr_anwesenheit"), cancel_on_contact=True,
+                        source_entry=termin, assignee_id=received.provider_id)
+    attend.org_unit_id = case.org_unit_id
+    session.add(attend)
+    session.flush()
+    return Registered(case, notice, [received, termin], [*_open_tasks_from(session, received), attend],
+                      created_client, created_case)
+
+
+def _open_tasks_from(session: Session, entry) -> list:
+    task = built_registry().model("task")
+    return list(session.scalars(select(task).where(task.source_entry_id == entry.id).order_by(task.id)))

@@ -1,0 +1,106 @@
+"""Registering court and bailiff notices: client, case, notice page, entry and the standard procedure's tasks."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app.errors import DomainError
+
+
+@pytest.fixture
+def reg(ctx):
+    from app.extensions import db
+    from app.services import notices
+    from app.services.history import acting_as
+    registry = ctx.config["FACHSTELLE_REGISTRY"]
+
+    class Reg:
+        def lawsuit(self, **kw):
+            with acting_as("test"):
+                result = notices.register_lawsuit(db.session, today=date(2026, 12, 1), **kw)
+                db.session.commit()
+            return result
+
+        def eviction(self, **kw):
+            with acting_as("test"):
+                result = notices.register_forced_eviction(db.session, today=date(2026, 12, 1), **kw)
+                db.session.commit()
+            return result
+
+        def count(self, name):
+            return len(list(db.session.scalars(select(registry.model(name)))))
+
+    r = Reg()
+    r.registry, r.notices = registry, notices
+    return r
+
+
+def test_new_client_gets_case_page_notice_entry_and_letter_task(reg, factory):
+    court = factory("partner", None, kind=factory.value("partner_kind", "institution"), surname="Amtsgericht Mitte")
+    from app.core_models import OrgUnit
+    from app.extensions import db
+    nord = db.session.scalars(select(OrgUnit).where(OrgUnit.code == "nord")).one()
+    result = reg.lawsuit(received_on=date(2026, 11, 27), court=court, court_file_number="12 C 345/26",
+                         org_unit_id=nord.id,
+                         hearing_on=date(2027, 1, 14),
+                         person=reg.notices.NewPerson(surname="Wonlos", first_name="Günther",
+                                                      birth_date=date(1969, 5, 13), street="Lagesche Str.",
+                                                      house_number="1", postcode="33102", city="Paderborn"))
+    assert result.created_client and result.created_case
+    case = result.case
+    assert case.client.surname == "Wonlos" and case.opened_on == date(2026, 11, 27)
+    assert case.org_unit.code == "nord" and case.client.org_unit.code == "nord"
+    page = reg.registry.model("housing_emergency")
+    emergency = db.session.scalars(select(page).where(page.case_id == case.id)).one()
+    assert (emergency.threatened_by.code, emergency.known_through.code) == ("raeumungsklage", "amtsgericht")
+    assert result.notice.court_file_number == "12 C 345/26"
+    assert [e.measurement_point.code for e in result.entries] == ["klage_eingang"]
+    # Fri 27 Nov 2026 -> 3 working days: Mon 30 Nov, Tue 1 Dec, Wed 2 Dec.
+    assert [(t.title, t.due_on) for t in result.tasks] == [("Standardanschreiben Räumungsklage versenden",
+                                                             date(2026, 12, 2))]
+
+
+def test_known_client_reuses_the_open_case(reg, factory):
+    person = factory("partner", "nord", kind=factory.value("partner_kind", "person"), surname="Meier")
+    first = reg.lawsuit(received_on=date(2026, 11, 2), client=person)
+    second = reg.eviction(received_on=date(2026, 11, 30), eviction_on=date(2026, 12, 15), eviction_at="09:00",
+                          client=person)
+    assert not second.created_case and second.case.id == first.case.id
+    assert reg.count("case") == 1
+
+
+def test_forced_eviction_tasks_and_contact_cancels_attendance(reg, factory):
+    from app.extensions import db
+    person = factory("partner", "nord", kind=factory.value("partner_kind", "person"), surname="Schulz")
+    result = reg.eviction(received_on=date(2026, 11, 30), eviction_on=date(2026, 12, 15), eviction_at="09:00",
+                          client=person)
+    assert [e.measurement_point.code for e in result.entries] == ["zr_mitteilung_eingang", "zr_termin"]
+    assert [(t.title, t.due_on) for t in result.tasks] == [
+        ("Standardanschreiben Zwangsräumung versenden", date(2026, 12, 3)),
+        ("Anwesenheit bei der Zwangsräumung (Räumung am 15.12.2026 um 09:00 Uhr)", date(2026, 12, 15))]
+    # The client calls: attendance is no longer the standard's business; the letter still is.
+    entry_model, service = reg.registry.model("doc_entry"), reg.registry.model("service")
+    call = entry_model(case=result.case, entry_date=date(2026, 12, 1),
+                       service=db.session.scalars(select(service).where(service.code == "beratung_telefonisch")).one())
+    call.org_unit_id = result.case.org_unit_id
+    db.session.add(call)
+    db.session.commit()
+    db.session.expire_all()
+    states = {t.title.split(" ")[0]: t.state.code for t in db.session.scalars(select(reg.registry.model("task")))}
+    assert states == {"Standardanschreiben": "open", "Anwesenheit": "cancelled"}
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"received_on": date(2026, 12, 2)}, "Eingangsdatum der Mitteilung liegt in der Zukunft"),
+    ({"received_on": date(2026, 11, 2), "hearing_on": date(2026, 10, 1)}, "Verhandlungstermin liegt vor"),
+    ({"received_on": date(2026, 11, 2)}, "Bitte eine Person auswählen"),
+    ({"received_on": date(2026, 11, 2), "person": None}, "Bitte eine Person"),
+], ids=["future-receipt", "hearing-before-receipt", "no-client", "no-person"])
+def test_bad_input_is_a_german_message_and_writes_nothing(reg, kwargs, message):
+    from app.extensions import db
+    with pytest.raises(DomainError, match=message):
+        reg.lawsuit(**kwargs)
+    db.session.rollback()
+    assert reg.count("case") == 0
