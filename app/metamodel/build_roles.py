@@ -27,6 +27,8 @@ BASE_PERMISSIONS = [
 PAGE_PERMISSIONS = {
     "task": [("menu_access", "Arbeitsliste")],
     "doc_entry": [("menu_access", "Dokumentation (Übersicht)"), ("menu_access", "Falldokumentation")],
+    "eviction_lawsuit": [("menu_access", "Räumungsklage erfassen")],
+    "forced_eviction": [("menu_access", "Zwangsräumung erfassen")],
 }
 ADMIN_FUNCTIONS = {
     "catalogues": [("can_list", "CatalogueValueView"), ("can_show", "CatalogueValueView"),

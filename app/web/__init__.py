@@ -25,6 +25,7 @@ def register_web(app: Flask, appbuilder) -> None:
     from datetime import date
 
     from .documentation import DocumentationView
+    from .notices import NoticeView
     from .worklist import WorklistView, due_count
 
     app.register_blueprint(lookups)
@@ -34,6 +35,9 @@ def register_web(app: Flask, appbuilder) -> None:
     appbuilder.add_view(WorklistView, "Arbeitsliste", icon="fa-tasks", category="Arbeitsliste",
                         category_icon="fa-tasks")
     appbuilder.add_view(DocumentationView, "Dokumentation (Übersicht)", icon="fa-book", category="Falldokumentation")
+    appbuilder.add_view(NoticeView, "Räumungsklage erfassen", href="/notices/lawsuit", icon="fa-gavel",
+                        category="Fallakten")
+    appbuilder.add_link("Zwangsräumung erfassen", href="/notices/eviction", icon="fa-truck", category="Fallakten")
     register_admin_views(appbuilder)
 
     @app.errorhandler(404)

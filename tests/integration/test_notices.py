@@ -104,3 +104,38 @@ def test_bad_input_is_a_german_message_and_writes_nothing(reg, kwargs, message):
         reg.lawsuit(**kwargs)
     db.session.rollback()
     assert reg.count("case") == 0
+
+
+def test_clerk_registers_a_lawsuit_in_the_browser_form(client, reg, factory):
+    from tests.conftest import login
+    from app.extensions import db
+    login(client, "sachbearbeitung_nord")
+    page = client.get("/notices/lawsuit").get_data(as_text=True)
+    assert "Räumungsklage erfassen" in page and "Eingang der Mitteilung" in page
+    court = factory("partner", None, kind=factory.value("partner_kind", "institution"), surname="Amtsgericht Mitte")
+    today = date.today().strftime("%d.%m.%Y")
+    response = client.post("/notices/lawsuit", data={
+        "surname": "Neumann", "first_name": "Erika", "birth_date": "01.02.1970", "street": "Hauptstraße",
+        "house_number": "5", "postcode": "12345", "city": "Musterstadt", "court": court.id,
+        "court_file_number": "12 C 99/26", "received_on": today}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Räumungsklage erfasst (neue Person und neue Fallakte)" in html
+    assert "Standardanschreiben Räumungsklage versenden: fällig am" in html
+    case = db.session.scalars(select(reg.registry.model("case"))).one()
+    assert case.client.surname == "Neumann" and case.org_unit.code == "nord"
+
+
+def test_bad_form_input_keeps_what_was_typed(client, reg):
+    from tests.conftest import login
+    login(client, "sachbearbeitung_nord")
+    html = client.post("/notices/eviction", data={"surname": "Neumann", "received_on": "31.02.2026",
+                                                  "eviction_on": "", "eviction_at": "25:00"}).get_data(as_text=True)
+    assert "kein gültiges Datum" in html and "Pflichtfeld" in html and "Uhrzeit als SS:MM" in html
+    assert 'value="Neumann"' in html
+    assert reg.count("case") == 0
+
+
+def test_controlling_may_not_register(client, reg):
+    from tests.conftest import login
+    login(client, "controlling_nord")
+    assert client.get("/notices/lawsuit").status_code in (302, 403)
