@@ -88,7 +88,9 @@ def load_demo(app, size: str = "small", seed: int = 42) -> str:
     n_partners, n_cases = SIZES[size]
     generate(session, registry, units, n_partners, n_cases, seed)
     session.commit()
-    return _summary(users, f"Demodaten angelegt: {n_partners} Partner, {n_cases} Fallakten.")
+    entries = document_recent_cases(session, registry, seed)
+    session.commit()
+    return _summary(users, f"Demodaten angelegt: {n_partners} Partner, {n_cases} Fallakten, {entries} Doku-Einträge.")
 
 
 def _summary(users, head: str) -> str:
@@ -186,6 +188,43 @@ def generate(session, registry, units, n_partners: int, n_cases: int, seed: int)
     _insert(session, HM, members)
     _insert(session, HE, emergencies)
     session.flush()
+
+
+def document_recent_cases(session, registry, seed: int, per_unit: int = 12) -> int:
+    """The newest open cases of each unit get the lawsuit procedure's entries through the normal rules,
+    so the demo worklist has overdue, due and upcoming tasks (entries written one by one, not in bulk)."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from .history import acting_as
+    rnd = random.Random(seed + 1)
+    case, entry, service = (registry.model(n) for n in ("case", "doc_entry", "service"))
+    services = {s.code: s for s in session.scalars(select(service))}
+    if not {"klage_eingang", "einladung_raeumungsklage", "beratung_telefonisch"} <= services.keys():
+        return 0
+    today, made = date.today(), 0
+    for unit in session.scalars(select(OrgUnit).order_by(OrgUnit.id)):
+        clerk = session.scalars(select(User).where(User.username == f"sb_{unit.code}")).first()
+        cases = session.scalars(select(case).where(case.org_unit_id == unit.id, case.closed_on.is_(None))
+                                .order_by(case.opened_on.desc(), case.id.desc()).limit(per_unit))
+        for n, c in enumerate(cases):
+            received = today - timedelta(days=rnd.randint(1, 20))
+            steps = [("klage_eingang", received, "Mitteilung des Amtsgerichts")]
+            if n % 3:  # two of three got their letter, some of those a reaction
+                steps.append(("einladung_raeumungsklage", received + timedelta(days=rnd.randint(1, 4)),
+                              "Standardanschreiben mit Termin"))
+                if n % 3 == 2:
+                    steps.append(("beratung_telefonisch", received + timedelta(days=6), "Rückruf der Klientin/des Klienten"))
+            for code, on, info in steps:
+                if on > today:
+                    continue
+                record = entry(case=c, service=services[code], entry_date=on, info=info,
+                               provider_id=clerk.id if clerk else None)
+                record.org_unit_id = c.org_unit_id
+                with acting_as("demo"):
+                    session.add(record)
+                    session.flush()
+                made += 1
+    return made
 
 
 def _stamp(now: datetime) -> dict:

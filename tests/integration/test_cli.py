@@ -48,7 +48,7 @@ def test_init_from_environment_then_users_and_demo(env, tmp_path):
     assert bad_unit.returncode != 0 and "Dienststelle 'west' gibt es nicht. Vorhanden: nord, sued" in bad_unit.stderr
 
     demo = fachstelle(env, "demo").stdout
-    assert "Demodaten angelegt: 240 Partner, 160 Fallakten." in demo and "sb_nord" in demo
+    assert "Demodaten angelegt: 240 Partner, 160 Fallakten, 47 Doku-Einträge." in demo and "sb_nord" in demo
     names = _names(tmp_path / "cli.db")
     assert len(names) > 200 and any("ü" in n or "ö" in n or "ä" in n for n in names)
     assert "schon vorhanden" in fachstelle(env, "demo").stdout  # a second run books nothing twice
