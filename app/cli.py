@@ -254,6 +254,27 @@ def import_streets_cmd(file):
     click.echo(f"Straßenverzeichnis: {result.added} neu, {result.updated} aktualisiert, {result.unchanged} unverändert.")
 
 
+@main.command("import-events", help="Ereignisse aus Bezirkslisten als Doku-Einträge einlesen "
+                                    "(CSV: fall_id;bezirk;ereignis;datum;zu_zweit).")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Nur prüfen und zählen, nichts speichern.")
+def import_events_cmd(file, dry_run):
+    from .extensions import db
+    from .integrations.events_import import EventImportError, import_events
+    app = _app()
+    with app.app_context():
+        try:
+            result = import_events(db.session, Path(file))
+        except EventImportError as exc:
+            db.session.rollback()
+            _fail(str(exc))
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    click.echo(result.report(dry_run))
+
+
 @main.command(help="Die Anwendung starten.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

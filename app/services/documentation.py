@@ -7,6 +7,10 @@ When a new entry is flushed:
    contact cancels the tasks that were only needed without one (``cancel_on_contact``);
 3. the service's follow-up rule creates a task due N working days after the entry's date.
 
+An entry dated before the entry that triggered a task does not complete it (back-dated or imported
+history is no answer to a later notice). An import of past events sets ``session.info[FOLLOW_UPS_NOT_BEFORE]``
+to a date: follow-ups due before it are not created, so old events do not flood the worklist with overdue tasks.
+
 The rules run in ``before_flush`` (before the history listener, so the tasks get their history too).
 """
 from __future__ import annotations
@@ -18,6 +22,10 @@ from sqlalchemy.orm import Session
 
 from ..core_models import CatalogueValue, ChangeLog, utcnow
 from ..metamodel.build_models import built_registry
+
+
+# session.info key: follow-ups due before this date are not created (app/integrations/events_import.py).
+FOLLOW_UPS_NOT_BEFORE = "fachstelle.follow_ups_not_before"
 
 
 def working_calendar(spec):
@@ -76,6 +84,9 @@ def apply_entry_rules(session: Session, entry, spec) -> list:
     open_tasks += [obj for obj in session.new if isinstance(obj, task_model) and obj not in open_tasks
                    and obj.__dict__.get("case") is case and obj.state is state["open"]]
     for task in open_tasks:
+        source = task.source_entry
+        if source is not None and source is not entry and source.entry_date is not None and source.entry_date > on:
+            continue  # triggered after this entry's date: not its answer
         if point is not None and task.closed_by_id == point.id:
             task.state, task.done_on = state["done"], on
         elif entry.counts_as_contact and task.cancel_on_contact:
@@ -83,6 +94,9 @@ def apply_entry_rules(session: Session, entry, spec) -> list:
     created = []
     if service.follow_up_days is not None and service.follow_up_title:
         due = working_calendar(spec).add_working_days(on, service.follow_up_days)
+        not_before = session.info.get(FOLLOW_UPS_NOT_BEFORE)
+        if not_before is not None and due < not_before:
+            return created
         closed_by = service.__dict__.get("follow_up_closed_by") or (
             session.get(CatalogueValue, service.follow_up_closed_by_id) if service.follow_up_closed_by_id else None)
         task = task_model(case=case, title=service.follow_up_title, due_on=due, state=state["open"],
