@@ -167,7 +167,7 @@ def register_forced_eviction(session: Session, *, received_on: date, eviction_on
     attend = task_model(case=case, title=f"Anwesenheit bei der Zwangsräumung ({when})", due_on=eviction_on,
                         state=_value(session, "task_state", "open"),
                         closed_by=_value(session, "measurement_point", "zr_anwesenheit"), cancel_on_contact=True,
-                        source_entry=termin, assignee_id=received.provider_id)
+                        source_entry=received, assignee_id=received.provider_id)
     attend.org_unit_id = case.org_unit_id
     session.add(attend)
     session.flush()
