@@ -171,7 +171,7 @@ def register_forced_eviction(session: Session, *, received_on: date, eviction_on
     attend.org_unit_id = case.org_unit_id
     session.add(attend)
     session.flush()
-    return Registered(case, notice, [received, termin], [*_open_tasks_from(session, received), attend],
+    return Registered(case, notice, [received, termin], _open_tasks_from(session, received),
                       created_client, created_case)
 
 
