@@ -25,6 +25,8 @@ def register_web(app: Flask, appbuilder) -> None:
     app.register_blueprint(lookups)
     app.jinja_env.filters["berlin"] = to_berlin
     register_admin_views(appbuilder)
+    from ..letters import register_letters
+    register_letters(app, appbuilder)
 
     @app.errorhandler(404)
     def not_found(error):
