@@ -23,7 +23,7 @@ from ..scoping import can_see_record, scope_query
 from .models import Letter
 from .pdf import PdfError, convert_to_pdf, pdf_enabled
 from .placeholders import missing_values
-from .render import TemplateProblem, render_docx, used_placeholders
+from .render import TemplateProblem, needed_placeholders, render_docx
 from .sources import visible_case
 from .storage import read_verified, store
 from .versions import LetterError, newest_version, version_bytes
@@ -136,10 +136,10 @@ def letters_of_case(session: Session, case_id: int) -> list[Letter]:
 def series_problems(session: Session, template_code: str, items: Iterable[SeriesItem]) -> list[str]:
     """What stops letters of a series, checked before any is made (each item named)."""
     template = version_bytes(newest_version(session, template_code))
-    used = used_placeholders(template)
+    needed = needed_placeholders(template)
     problems = []
     for n, item in enumerate(items, start=1):
-        for label in missing_values(item.context, used):
+        for label in missing_values(item.context, needed):
             problems.append(f"{item.label or f'Brief {n}'}: Für diesen Brief fehlt: {label}.")
     return problems
 

@@ -9,6 +9,7 @@ number is a paragraph number.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import io
@@ -124,7 +125,65 @@ class _Checker:
     def __init__(self, source: TemplateSource):
         self.source = source
         self.problems: list[str] = []
-        self.used: set[str] = set()
+        self.used: set[str] = set()  # every placeholder named
+        self.needed: set[str] = set()  # printed without an {% if %} or |default that guards it
+        self._printing = True
+        self._guards: frozenset[str] = frozenset()
+
+    @contextlib.contextmanager
+    def _mode(self, printing: bool | None = None, guards: frozenset[str] = frozenset()):
+        saved = self._printing, self._guards
+        self._printing = saved[0] if printing is None else printing
+        self._guards = saved[1] | guards
+        try:
+            yield
+        finally:
+            self._printing, self._guards = saved
+
+    def _tested(self, node) -> frozenset[str]:
+        """The placeholders a condition looks at: inside its branch they are known to be there."""
+        found = [node, *node.find_all((nodes.Getattr, nodes.Getitem))]
+        return frozenset(_render_access(n) for n in found
+                         if isinstance(n, (nodes.Getattr, nodes.Getitem)) and isinstance(n.node, nodes.Name))
+
+    def _guarded(self, node, local: frozenset[str], depth: int) -> bool:
+        """Visit the parts of conditions, defaults and comparisons that are looked at but not printed."""
+        if isinstance(node, nodes.If):
+            with self._mode(printing=False):
+                self.visit(node.test, local, depth)
+            with self._mode(guards=self._tested(node.test)):
+                for child in node.body:
+                    self.visit(child, local, depth)
+            for child in [*node.elif_, *node.else_]:
+                self.visit(child, local, depth)
+        elif isinstance(node, nodes.CondExpr):
+            with self._mode(printing=False):
+                self.visit(node.test, local, depth)
+            with self._mode(guards=self._tested(node.test)):
+                self.visit(node.expr1, local, depth)
+            if node.expr2 is not None:
+                self.visit(node.expr2, local, depth)
+        elif isinstance(node, (nodes.Test, nodes.Compare, nodes.Not)):
+            with self._mode(printing=False):
+                for child in node.iter_child_nodes():
+                    self.visit(child, local, depth)
+        elif isinstance(node, nodes.Or):
+            with self._mode(printing=False):
+                self.visit(node.left, local, depth)
+            self.visit(node.right, local, depth)
+        elif isinstance(node, nodes.Filter) and node.name in ("default", "d"):
+            with self._mode(printing=False):
+                self.visit(node.node, local, depth)
+            for child in [*node.args, *node.kwargs]:
+                self.visit(child, local, depth)
+        else:
+            return False
+        return True
+
+    def _use(self, name: str) -> None:
+        self.used.add(name)
+        if self._printing and name not in self._guards:
+            self.needed.add(name)
 
     def refuse(self, node, text: str) -> None:
         lineno = getattr(node, "lineno", None) or next(
@@ -162,6 +221,8 @@ class _Checker:
         elif not isinstance(node, _EXPRESSIONS):
             self.refuse(node, f"Dieser Ausdruck ist in Briefvorlagen nicht erlaubt ({kind.__name__}).")
             return
+        if self._guarded(node, local, depth):
+            return
         for child in node.iter_child_nodes():
             self.visit(child, local, depth)
 
@@ -187,7 +248,7 @@ class _Checker:
             elif key not in PLACEHOLDERS[target.name]:
                 self.refuse(node, f"unbekannter Platzhalter „{target.name}.{key}“.{_suggest(f'{target.name}.{key}')}")
             else:
-                self.used.add(f"{target.name}.{key}")
+                self._use(f"{target.name}.{key}")
             return
         if isinstance(target, nodes.Name) and target.name == "loop" and "loop" in local:
             if key not in LOOP_ATTRIBUTES:
@@ -218,7 +279,7 @@ class _Checker:
             self.refuse(node, "{% for %} ist nur über Listen-Platzhalter erlaubt: "
                               f"{', '.join(sorted(LIST_PLACEHOLDERS))}.")
             return
-        self.used.add(name)
+        self._use(name)
         targets = {n.name for n in node.target.find_all(nodes.Name)}
         if isinstance(node.target, nodes.Name):
             targets.add(node.target.name)
@@ -267,10 +328,14 @@ def _syntax_message(source: TemplateSource, exc: TemplateSyntaxError) -> str:
     return f"{source.locate(exc.lineno)}: Syntaxfehler: {german} (Jinja: {text})."
 
 
-def check_sources(sources: list[TemplateSource]) -> tuple[list[str], set[str]]:
-    """Syntax and allow-list check of every part; returns the problems and the placeholders used."""
+def check_sources(sources: list[TemplateSource]) -> tuple[list[str], set[str], set[str]]:
+    """Syntax and allow-list check of every part: the problems, the placeholders named, those needed.
+
+    A placeholder is needed when it is printed (or looped over) without an ``{% if %}`` on it or a
+    ``|default``; a letter whose context lacks a needed value is refused before rendering."""
     problems: list[str] = []
     used: set[str] = set()
+    needed: set[str] = set()
     for source in sources:
         try:
             tree = _PARSER.parse(source.text)
@@ -281,7 +346,8 @@ def check_sources(sources: list[TemplateSource]) -> tuple[list[str], set[str]]:
         checker.visit(tree, frozenset(), 0)
         problems.extend(checker.problems)
         used |= checker.used
-    return problems, used
+        needed |= checker.needed
+    return problems, used, needed
 
 
 def file_problems(data: bytes) -> list[str]:

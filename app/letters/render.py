@@ -87,7 +87,7 @@ def validate_template(data: bytes) -> list[str]:
         sources = template_sources(tpl)
     except Exception:  # noqa: BLE001 - python-docx raises many kinds for a broken package
         return ["Die Word-Datei lässt sich nicht öffnen (beschädigt oder kein Word-Dokument)."]
-    problems, _ = check_sources(sources)
+    problems, _, _ = check_sources(sources)
     if problems:
         return problems
     try:
@@ -101,15 +101,20 @@ def validate_template(data: bytes) -> list[str]:
 
 
 @functools.lru_cache(maxsize=64)
-def _analysis(digest: str, data: bytes) -> tuple[tuple[str, ...], frozenset[str]]:
+def _analysis(digest: str, data: bytes) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
     # Template versions never change, so the check of one version is done once per process.
-    problems, used = check_sources(template_sources(open_template(data)))
-    return tuple(problems), frozenset(used)
+    problems, used, needed = check_sources(template_sources(open_template(data)))
+    return tuple(problems), frozenset(used), frozenset(needed)
 
 
 def used_placeholders(data: bytes) -> frozenset[str]:
-    """The placeholders a template prints (e.g. to ask the clerk for a date of appointment)."""
+    """The placeholders a template names (e.g. to ask the clerk for a date of appointment)."""
     return _analysis(hashlib.sha256(data).hexdigest(), data)[1]
+
+
+def needed_placeholders(data: bytes) -> frozenset[str]:
+    """The placeholders a template prints unguarded: a letter without one of them is refused."""
+    return _analysis(hashlib.sha256(data).hexdigest(), data)[2]
 
 
 # --- rendering ----------------------------------------------------------------------------------------
@@ -153,10 +158,10 @@ def render_docx(template: bytes, context: dict, *, checked: bool = True) -> byte
     3. Rendering runs in the sandbox; text values are XML-escaped and stripped of control characters.
     """
     if checked:
-        problems, used = _analysis(hashlib.sha256(template).hexdigest(), template)
+        problems, _, needed = _analysis(hashlib.sha256(template).hexdigest(), template)
         if problems:
             raise TemplateProblem(list(problems))
-        lacking = missing_values(context, used)
+        lacking = missing_values(context, needed)
         if lacking:
             raise TemplateProblem([f"Für diesen Brief fehlt: {label}." for label in lacking])
     tpl = DocxTemplate(io.BytesIO(template))
@@ -179,4 +184,4 @@ def render_docx(template: bytes, context: dict, *, checked: bool = True) -> byte
     return out.getvalue()
 
 
-__all__ = ["TemplateProblem", "validate_template", "render_docx", "used_placeholders", "ENV"]
+__all__ = ["TemplateProblem", "validate_template", "render_docx", "used_placeholders", "needed_placeholders", "ENV"]

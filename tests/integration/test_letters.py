@@ -341,8 +341,13 @@ def test_admin_pages_and_clerks_are_kept_out(world, users):
     assert "Räumungsklage: Einladung zu einem Gespräch (QS 1.1)" in listing
     assert "{{ recipient.salutation }}" in admin.get("/letter-templates/placeholders").get_data(as_text=True)
     assert "Versionen" in admin.get("/letter-templates/einladung_raeumungsklage").get_data(as_text=True)
-    assert admin.get("/staff-letterhead/list/").status_code == 200
-    assert admin.get("/office-letterhead/list/").status_code == 200
+    for url, text in (("/staff-letterhead/list/", "Briefkopf-Angaben der Mitarbeiterinnen und Mitarbeiter"),
+                      ("/staff-letterhead/add", "Mein Zeichen"), ("/office-letterhead/list/", "Stadt Paderborn"),
+                      ("/office-letterhead/add", "Rechtsbehelfsbelehrung (für Bescheide)"),
+                      ("/my-letterhead/", "Mein Briefkopf"), ("/letters/series/?template=bescheid", "Begründung"),
+                      (f"/letters/case/{world['case'].id}/new", "– bitte wählen –")):
+        response = admin.get(url)
+        assert response.status_code == 200 and text in response.get_data(as_text=True), url
     clerk = users("sachbearbeitung_nord")
     assert clerk.get("/letter-templates/").status_code == 403
     assert clerk.get("/staff-letterhead/list/").status_code == 403

@@ -205,3 +205,32 @@ def test_placeholder_split_over_runs_is_understood():
     document.save(buffer)
     assert validate_template(buffer.getvalue()) == []
     assert "Sehr geehrter Herr Dr. Wonlos," in text_of(render_docx(buffer.getvalue(), sample_context()))
+
+
+@pytest.mark.parametrize(("paragraph", "needed"), [
+    ("{{ appointment.date }}", {"appointment.date"}),
+    ("{% if office.consultation_hours %}Sprechzeiten: {{ office.consultation_hours }}{% endif %}", set()),
+    ("{{ appointment.date|default('nach Vereinbarung') }}", set()),
+    ("{{ case.court if case.court else 'das Amtsgericht' }}", set()),
+    ("{{ case.court or 'das Amtsgericht' }}", set()),
+    ("{% if recipient.name %}{{ appointment.time }}{% endif %}", {"appointment.time"}),
+    ("{% if case.court %}{% else %}{{ case.court }}{% endif %}", {"case.court"}),
+    ("{% for line in recipient.address_lines %}{{ line }}{% endfor %}", {"recipient.address_lines"}),
+    ("{% if case.court == 'AG' or case.court is defined %}ja{% endif %}", set()),
+], ids=["printed", "if-guard", "default", "conditional", "or", "other-guard", "else-branch", "loop", "compare"])
+def test_needed_placeholders_are_those_printed_unguarded(paragraph, needed):
+    from app.letters.render import needed_placeholders
+    data = docx_with(paragraph)
+    assert validate_template(data) == []
+    assert needed_placeholders(data) == needed
+
+
+def test_a_guarded_missing_value_does_not_stop_the_letter():
+    from app.letters.placeholders import Missing
+    data = docx_with("{% if office.consultation_hours %}Sprechzeiten: {{ office.consultation_hours }}{% endif %}Ende",
+                     "{{ appointment.date|default('nach Vereinbarung') }}")
+    context = sample_context()
+    context["office"]["consultation_hours"] = Missing("Sprechzeiten")
+    context["appointment"]["date"] = Missing("Termin: Datum")
+    text = text_of(render_docx(data, context))
+    assert "Ende" in text and "Sprechzeiten" not in text and "nach Vereinbarung" in text
