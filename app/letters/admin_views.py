@@ -93,9 +93,10 @@ class LetterTemplateAdminView(BaseView):
     @expose("/new", methods=["POST"])
     @has_access
     def create(self):
+        typed = {key: request.form.get(key, "") for key in ("code", "label", "description")}
         data = _uploaded_file()
         if data is None:
-            return redirect(url_for("LetterTemplateAdminView.index"))
+            return redirect(url_for("LetterTemplateAdminView.index", **typed))
         try:
             template = create_template(db.session, request.form.get("code", ""), request.form.get("label", ""),
                                        data, uploaded_by=current_user.username,
@@ -105,7 +106,7 @@ class LetterTemplateAdminView(BaseView):
         except (TemplateProblem, LetterError) as exc:
             db.session.rollback()
             _flash_problems(exc)
-            return redirect(url_for("LetterTemplateAdminView.index"))
+            return redirect(url_for("LetterTemplateAdminView.index", **typed))  # the form keeps what was typed
         flash(f"Briefvorlage „{template.label}“ angelegt (Version 1).", "success")
         return redirect(url_for("LetterTemplateAdminView.detail", code=template.code))
 

@@ -65,8 +65,9 @@ def _user_name(user) -> str:
     return getattr(user, "username", None) or str(user or "system")
 
 
-def _make(session: Session, template_code: str, context: dict, *, case, doc_entry_id, org_unit_id, user,
-          pdf: bool | None, series_job_id: int | None, today: date | None) -> tuple[Letter, bytes]:
+def make_letter(session: Session, template_code: str, context: dict, *, case, doc_entry_id, org_unit_id, user,
+                pdf: bool | None, series_job_id: int | None, today: date | None) -> tuple[Letter, bytes]:
+    """``generate_letter`` that also returns the .docx bytes (for series)."""
     case = visible_case(session, case)
     unit = case.org_unit_id if org_unit_id is None else org_unit_id
     if unit != case.org_unit_id:
@@ -103,8 +104,8 @@ def generate_letter(session: Session, template_code: str, context: dict, *, case
     ``pdf``: None makes a PDF when LibreOffice is installed (and PDFs are not switched off), False never,
     True always; a failed conversion is reported in ``letter.pdf_problem`` and the .docx archived regardless.
     Raises TemplateProblem or LetterError with a German message."""
-    letter, _ = _make(session, template_code, context, case=case, doc_entry_id=doc_entry_id,
-                      org_unit_id=org_unit_id, user=user, pdf=pdf, series_job_id=series_job_id, today=today)
+    letter, _ = make_letter(session, template_code, context, case=case, doc_entry_id=doc_entry_id,
+                            org_unit_id=org_unit_id, user=user, pdf=pdf, series_job_id=series_job_id, today=today)
     return letter
 
 
@@ -150,7 +151,8 @@ def generate_series(session: Session, template_code: str, items: list[SeriesItem
     """Make and archive one letter per item; returns a zip of all .docx files (numbered in item order).
 
     Every item is checked first: if any lacks data, TemplateProblem lists them all and nothing is made.
-    ``progress(done, total)`` is called after each letter (the job runner commits there)."""
+    ``progress(done, total)`` is called after each letter. Nothing is committed: all or nothing is the
+    caller's transaction (the web pages use series.py, which makes letters in short steps)."""
     problems = series_problems(session, template_code, items)
     if problems:
         raise TemplateProblem(problems)
@@ -158,9 +160,9 @@ def generate_series(session: Session, template_code: str, items: list[SeriesItem
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for n, item in enumerate(items, start=1):
             try:
-                letter, data = _make(session, template_code, item.context, case=item.case,
-                                     doc_entry_id=item.doc_entry_id, org_unit_id=None, user=user, pdf=pdf,
-                                     series_job_id=series_job_id, today=today)
+                letter, data = make_letter(session, template_code, item.context, case=item.case,
+                                           doc_entry_id=item.doc_entry_id, org_unit_id=None, user=user, pdf=pdf,
+                                           series_job_id=series_job_id, today=today)
             except (TemplateProblem, LetterError) as exc:
                 name = item.label or f"Brief {n}"
                 raise TemplateProblem(f"{name}: {getattr(exc, 'message', str(exc))}") from None

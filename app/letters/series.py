@@ -1,14 +1,22 @@
-"""Series letters as jobs: one row per series, run in one request, polled by the progress page.
+"""Series letters as jobs: checked when created, then made in short steps that the progress page requests.
 
-The page creates the job, then starts the run with one request and asks for the progress with others;
-each letter made commits the job's counter, so any worker can answer. The run is claimed atomically
-(queued -> running), so a second click or a second worker does not make the letters twice. Every case is
-checked before the first letter is made; a run that stops later keeps the letters made so far (each is
-complete and archived) and says how many. A run with no sign of life for STALE_AFTER counts as failed.
+1. Creating a job checks every case first (visible to the user, data for every needed placeholder); a
+   problem in any case refuses the whole series with all problems listed, and nothing is made.
+2. Each run request makes letters for a few seconds (RUN_BUDGET) and returns, so no request comes near a
+   worker timeout however long the series; the page asks again until the job is done. Each letter
+   commits the job's counter, so any worker can answer the progress page.
+3. A step is claimed atomically (queued -> running), so a second click or a second worker does not make
+   letters twice; a step with no sign of life for STALE_AFTER is released again and continues where it
+   stopped.
+4. When the last letter is made, the ZIP is put together from the archived files (checked against their
+   SHA-256) and stored with the job.
 """
 from __future__ import annotations
 
+import io
 import json
+import time
+import zipfile
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select, update
@@ -16,16 +24,18 @@ from sqlalchemy.orm import Session
 
 from ..metamodel.build_models import built_registry
 from ..scoping import scope_query
-from .archive import SeriesItem, generate_series
-from .models import LetterSeriesJob
+from .archive import SeriesItem, make_letter, series_problems
+from .models import Letter, LetterSeriesJob
 from .render import TemplateProblem
 from .sources import case_letter_context, visible_case
 from .storage import read_verified, store
 from .versions import LetterError, newest_version
 
-STATUS_LABELS = {"queued": "wartet auf den Start", "running": "läuft", "done": "fertig", "failed": "fehlgeschlagen"}
-STALE_AFTER = timedelta(minutes=5)
+STATUS_LABELS = {"queued": "wartet", "running": "läuft", "done": "fertig", "failed": "fehlgeschlagen"}
+STALE_AFTER = timedelta(minutes=2)
+RUN_BUDGET = 5.0  # seconds of letter-making per request
 MAX_CASES = 2000
+MAX_PROBLEMS = 30
 
 
 def _now() -> datetime:
@@ -56,12 +66,26 @@ def find_cases(session: Session, keys: list[str]) -> tuple[list[int], list[str]]
     return ids, unknown
 
 
-def create_job(session: Session, template_code: str, case_ids: list[int], fields: dict, *, user) -> LetterSeriesJob:
+def _item(session: Session, case_id: int, fields: dict, *, user, today: date | None) -> SeriesItem:
+    case = visible_case(session, case_id)
+    context = case_letter_context(session, case, user=user, today=today, extra=fields)
+    label = f"Fallakte {case.file_number or case.id} ({context['recipient']['name']})"
+    return SeriesItem(case=case, context=context, label=label)
+
+
+def create_job(session: Session, template_code: str, case_ids: list[int], fields: dict, *, user,
+               today: date | None = None) -> LetterSeriesJob:
+    """A new series, after checking every case. Raises LetterError or TemplateProblem (all problems)."""
     newest_version(session, template_code)  # the template exists and is active
     if not case_ids:
         raise LetterError("Bitte mindestens eine Fallakte angeben.")
     if len(case_ids) > MAX_CASES:
         raise LetterError(f"Höchstens {MAX_CASES} Briefe je Serie.")
+    items = [_item(session, case_id, fields, user=user, today=today) for case_id in case_ids]
+    problems = series_problems(session, template_code, items)
+    if problems:
+        more = len(problems) - MAX_PROBLEMS
+        raise TemplateProblem(problems[:MAX_PROBLEMS] + ([f"… und {more} weitere."] if more > 0 else []))
     job = LetterSeriesJob(template_code=template_code, created_by_id=user.id, created_by=user.username,
                           status="queued", case_ids=json.dumps(case_ids), total=len(case_ids), done=0,
                           fields=json.dumps(_jsonable(fields)))
@@ -76,7 +100,7 @@ def _jsonable(fields: dict) -> dict:
 
 
 def _typed(fields: dict) -> dict:
-    out = {}
+    out: dict = {}
     for group, values in fields.items():
         out[group] = {}
         for key, value in values.items():
@@ -90,58 +114,73 @@ def _typed(fields: dict) -> dict:
 
 
 def job_for(session: Session, job_id: int, user, *, is_admin: bool = False) -> LetterSeriesJob | None:
-    """The job if ``user`` made it (admins see all); None otherwise."""
+    """The job if ``user`` made it (admins see all); None otherwise. A stale step is released again."""
     job = session.get(LetterSeriesJob, job_id)
     if job is None or (job.created_by_id != getattr(user, "id", None) and not is_admin):
         return None
     if job.status == "running" and _now() - _aware(job.updated_at) > STALE_AFTER:
-        job.status, job.message = "failed", (f"Abgebrochen: seit {STALE_AFTER.seconds // 60} Minuten keine "
-                                             f"Rückmeldung ({job.done} von {job.total} Briefen erzeugt).")
+        job.status = "queued"
+        job.message = f"Unterbrochen nach {job.done} von {job.total} Briefen; wird fortgesetzt."
         session.commit()
     return job
 
 
-def run_job(session: Session, job: LetterSeriesJob, *, user, today: date | None = None) -> bool:
-    """Make the job's letters (commits as it goes). False if the job was not waiting (already run)."""
-    claimed = session.execute(update(LetterSeriesJob).where(LetterSeriesJob.id == job.id,
-                                                            LetterSeriesJob.status == "queued")
+def run_job(session: Session, job: LetterSeriesJob, *, user, today: date | None = None,
+            budget: float = RUN_BUDGET) -> bool:
+    """Make the job's next letters for about ``budget`` seconds (commits each). False if not claimed."""
+    claimed = session.execute(update(LetterSeriesJob)
+                              .where(LetterSeriesJob.id == job.id, LetterSeriesJob.status == "queued")
                               .values(status="running", updated_at=_now()))
     session.commit()
     if claimed.rowcount != 1:
         return False
     session.refresh(job)
+    started = time.monotonic()
     try:
         fields = _typed(json.loads(job.fields or "{}"))
-        items = []
-        for case_id in json.loads(job.case_ids):
-            case = visible_case(session, case_id)
-            context = case_letter_context(session, case, user=user, today=today, extra=fields)
-            label = f"Fallakte {case.file_number or case.id} ({context['recipient']['name']})"
-            items.append(SeriesItem(case=case, context=context, label=label))
-
-        def progress(done: int, total: int) -> None:
-            job.done, job.updated_at = done, _now()
+        case_ids = json.loads(job.case_ids)
+        while job.done < job.total:  # at least one letter per step, then as many as the budget allows
+            item = _item(session, case_ids[job.done], fields, user=user, today=today)
+            try:
+                make_letter(session, job.template_code, item.context, case=item.case, doc_entry_id=None,
+                            org_unit_id=None, user=user, pdf=None, series_job_id=job.id, today=today)
+            except (TemplateProblem, LetterError) as exc:
+                raise TemplateProblem(f"{item.label}: {getattr(exc, 'message', None) or exc}") from None
+            job.done, job.updated_at = job.done + 1, _now()
             session.commit()
-
-        data = generate_series(session, job.template_code, items, user=user, progress=progress,
-                               series_job_id=job.id, today=today)
-        stored = store(session, "letters/series", ".zip", data)
-        job.zip_path, job.zip_sha256 = stored.path, stored.sha256
-        job.status, job.message, job.updated_at = "done", f"{job.total} Briefe erzeugt und archiviert.", _now()
+            if time.monotonic() - started >= budget:
+                break
+        if job.done >= job.total:
+            stored = store(session, "letters/series", ".zip", job_archive(session, job))
+            job.zip_path, job.zip_sha256, job.status = stored.path, stored.sha256, "done"
+            job.message = f"{job.total} Briefe erzeugt und archiviert."
+        else:
+            job.status, job.message = "queued", None
+        job.updated_at = _now()
         session.commit()
     except (TemplateProblem, LetterError) as exc:
         _fail(session, job, getattr(exc, "message", None) or str(exc))
-    except Exception as exc:  # noqa: BLE001 - the job must end as failed, whatever broke, and say so
+    except Exception as exc:  # the job must end as failed, whatever broke, and say so
         _fail(session, job, f"Unerwarteter Fehler: {exc.__class__.__name__}: {exc}")
         raise
     return True
 
 
+def job_archive(session: Session, job: LetterSeriesJob) -> bytes:
+    """A ZIP of the job's archived letters, numbered in the order of the series."""
+    letters = session.scalars(select(Letter).where(Letter.series_job_id == job.id).order_by(Letter.id))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n, letter in enumerate(letters, start=1):
+            archive.writestr(f"{n:03d}_{letter.file_name}", read_verified(letter.path, letter.sha256))
+    return buffer.getvalue()
+
+
 def _fail(session: Session, job: LetterSeriesJob, message: str) -> None:
     session.rollback()
     session.refresh(job)
-    made = f" {job.done} von {job.total} Briefen wurden bereits erzeugt und archiviert." if job.done else \
-        " Es wurde kein Brief erzeugt."
+    made = (f" {job.done} von {job.total} Briefen wurden bereits erzeugt und bei ihren Fallakten archiviert."
+            if job.done else " Es wurde kein Brief erzeugt.")
     job.status, job.message, job.updated_at = "failed", message + made, _now()
     session.commit()
 

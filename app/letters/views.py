@@ -208,9 +208,11 @@ class LetterView(BaseView):
                 try:
                     job = create_job(db.session, code, ids, extra, user=current_user)
                     db.session.commit()
-                except LetterError as exc:
+                except (TemplateProblem, LetterError) as exc:
                     db.session.rollback()
-                    flash(str(exc), "danger")
+                    flash("Die Serie wurde nicht angelegt:", "danger")
+                    for line in getattr(exc, "problems", None) or [str(exc)]:
+                        flash(line, "danger")
                 else:
                     return redirect(url_for("LetterView.series_show", job_id=job.id))
         return self.render_template("letters/series_form.html", templates=templates, code=code, fields=fields,
@@ -234,6 +236,7 @@ class LetterView(BaseView):
     def series_run(self, job_id: int):
         job = self._job(job_id)
         run_job(db.session, job, user=current_user)
+        db.session.refresh(job)
         if request.accept_mimetypes.best == "application/json":
             return jsonify(job_status(job))
         return redirect(url_for("LetterView.series_show", job_id=job.id))
