@@ -89,6 +89,7 @@ def check_config():
 
     from .metamodel.build_models import build_models
     from . import core_models  # noqa: F401
+    from .letters import models as _letter_models  # noqa: F401  (their tables are not "to be removed")
     from .metamodel.migrate import plan
     build_models(spec)
     engine = create_engine(settings.database_url())

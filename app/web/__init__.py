@@ -39,6 +39,8 @@ def register_web(app: Flask, appbuilder) -> None:
                         category="Fallakten")
     appbuilder.add_link("Zwangsräumung erfassen", href="/notices/eviction", icon="fa-truck", category="Fallakten")
     register_admin_views(appbuilder)
+    from ..letters import register_letters
+    register_letters(app, appbuilder)
 
     @app.errorhandler(404)
     def not_found(error):
