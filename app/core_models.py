@@ -94,3 +94,24 @@ class Street(Model):
 # FAB's user gets its org units (FAB's own class, extended once, before any view inspects it).
 if not hasattr(User, "org_units"):
     User.org_units = relationship(OrgUnit, secondary=user_org_unit, lazy="selectin")
+
+
+class Attachment(Model):
+    """A document from outside (scan, PDF) attached to a documentation entry.
+
+    The file lives under ``<instance>/files/attachments/`` (never in the database); the row keeps its
+    path and SHA-256, and a download only delivers a file whose hash still matches.
+    """
+
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doc_entry_id: Mapped[int] = mapped_column(ForeignKey("doc_entry.id", ondelete="CASCADE"), index=True)
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(255))
+    note: Mapped[str | None] = mapped_column(String(200))
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -18,12 +18,19 @@ def to_berlin(value: datetime | None) -> str:
     return value.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")
 
 
+def _attachments_of(entry_id) -> list:
+    from ..extensions import db
+    from ..services.attachments import attachments_of
+    return attachments_of(db.session, int(entry_id))
+
+
 def register_web(app: Flask, appbuilder) -> None:
     from .admin_views import register_admin_views
     from .lookups import lookups
 
     from datetime import date
 
+    from .attachments import AttachmentView
     from .documentation import DocumentationView
     from .notices import NoticeView
     from .worklist import WorklistView, due_count
@@ -32,12 +39,14 @@ def register_web(app: Flask, appbuilder) -> None:
     app.jinja_env.filters["berlin"] = to_berlin
     app.jinja_env.globals["fs_due_count"] = due_count
     app.jinja_env.globals["today_date"] = date.today
+    app.jinja_env.globals["fs_attachments"] = _attachments_of
     appbuilder.add_view(WorklistView, "Arbeitsliste", icon="fa-tasks", category="Arbeitsliste",
                         category_icon="fa-tasks")
     appbuilder.add_view(DocumentationView, "Dokumentation (Übersicht)", icon="fa-book", category="Falldokumentation")
     appbuilder.add_view(NoticeView, "Räumungsklage erfassen", href="/notices/lawsuit", icon="fa-gavel",
                         category="Fallakten")
     appbuilder.add_link("Zwangsräumung erfassen", href="/notices/eviction", icon="fa-truck", category="Fallakten")
+    appbuilder.add_view_no_menu(AttachmentView)
     register_admin_views(appbuilder)
     from ..letters import register_letters
     register_letters(app, appbuilder)
@@ -60,6 +69,13 @@ def register_web(app: Flask, appbuilder) -> None:
             text = "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und speichern Sie erneut."
         return render_template("fachstelle/error.html", code=400, appbuilder=appbuilder,
                                message=text or "Die Anfrage war fehlerhaft."), 400
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit = app.config.get("MAX_CONTENT_LENGTH", 0) // 1024 // 1024
+        return render_template("fachstelle/error.html", code=413, appbuilder=appbuilder,
+                               message=f"Die Datei ist zu groß: höchstens {limit} MB je Hochladen. "
+                                       "Nichts wurde gespeichert."), 413
 
     @app.errorhandler(500)
     def server_error(error):

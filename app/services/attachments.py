@@ -1,0 +1,80 @@
+"""Documents from outside (scans, PDFs) on a documentation entry: checked, stored with a hash, delivered
+only to those who may see the entry's case.
+
+1. The type is recognised from the file's first bytes, not from its name (a renamed .exe stays out).
+2. At most MAX_BYTES; an empty file is refused.
+3. The file is stored outside the database; the row keeps path, size and SHA-256.
+"""
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..core_models import Attachment
+from ..errors import DomainError
+from ..letters.storage import FileIntegrityError, read_verified, store
+from ..metamodel.build_models import built_registry
+from ..scoping import can_see_record
+from .history import current_actor
+
+MAX_BYTES = 20 * 1024 * 1024
+# (magic bytes, content type, label); scans come as PDF, JPEG, PNG or TIFF.
+KNOWN_TYPES = [
+    (b"%PDF-", "application/pdf", "PDF"),
+    (b"\xff\xd8\xff", "image/jpeg", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "PNG"),
+    (b"II*\x00", "image/tiff", "TIFF"),
+    (b"MM\x00*", "image/tiff", "TIFF"),
+]
+ALLOWED_TEXT = "PDF, JPEG, PNG oder TIFF"
+
+
+def content_type_of(data: bytes) -> str | None:
+    return next((kind for magic, kind, _ in KNOWN_TYPES if data.startswith(magic)), None)
+
+
+def _visible_entry(session: Session, entry_id: int):
+    entry = session.get(built_registry().model("doc_entry"), entry_id)
+    if entry is None or not can_see_record(entry):
+        raise DomainError("Doku-Eintrag nicht gefunden.")
+    return entry
+
+
+def attach(session: Session, entry_id: int, file_name: str, data: bytes, note: str | None = None) -> Attachment:
+    """Check and store an uploaded document on the entry; raises DomainError with a German message."""
+    entry = _visible_entry(session, entry_id)
+    name = PurePath((file_name or "").replace("\\", "/")).name.strip() or "Dokument"
+    if not data:
+        raise DomainError(f"„{name}“ ist leer.")
+    if len(data) > MAX_BYTES:
+        raise DomainError(f"„{name}“ ist zu groß ({len(data) / 1024 / 1024:.1f} MB); erlaubt sind höchstens "
+                          f"{MAX_BYTES // 1024 // 1024} MB.")
+    kind = content_type_of(data)
+    if kind is None:
+        raise DomainError(f"„{name}“ ist keine {ALLOWED_TEXT}-Datei (erkannt am Inhalt, nicht am Namen).")
+    stored = store(session, "attachments", PurePath(name).suffix.lower()[:10], data)
+    attachment = Attachment(doc_entry_id=entry.id, org_unit_id=entry.org_unit_id, file_name=name[:255],
+                            content_type=kind, size=stored.size, sha256=stored.sha256, path=stored.path,
+                            note=(note or "").strip()[:200] or None, uploaded_by=current_actor())
+    session.add(attachment)
+    return attachment
+
+
+def attachments_of(session: Session, entry_id: int) -> list[Attachment]:
+    _visible_entry(session, entry_id)
+    return list(session.scalars(select(Attachment).where(Attachment.doc_entry_id == entry_id)
+                                .order_by(Attachment.uploaded_at, Attachment.id)))
+
+
+def open_attachment(session: Session, attachment_id: int) -> tuple[Attachment, bytes]:
+    """The attachment and its verified content, if the user may see its entry."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise DomainError("Dokument nicht gefunden.")
+    _visible_entry(session, attachment.doc_entry_id)
+    try:
+        return attachment, read_verified(attachment.path, attachment.sha256)
+    except FileIntegrityError as exc:
+        raise DomainError(exc.message) from None

@@ -1,0 +1,49 @@
+"""Upload to and download from a documentation entry, with the entry's permissions and org unit."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+import io
+
+from ..errors import DomainError
+from ..extensions import db
+from ..services import attachments as service
+
+
+class AttachmentView(BaseView):
+    route_base = "/attachments"
+    class_permission_name = "entity_doc_entry"
+    method_permission_name = {"upload": "edit", "download": "show"}
+
+    @expose("/entry/<int:entry_id>", methods=["POST"])
+    @has_access
+    def upload(self, entry_id: int):
+        files = [f for f in request.files.getlist("file") if f and f.filename]
+        if not files:
+            flash("Bitte eine Datei auswählen.", "warning")
+        for upload in files:
+            try:
+                service.attach(db.session, entry_id, upload.filename, upload.read(), request.form.get("note"))
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+                if str(exc) == "Doku-Eintrag nicht gefunden.":
+                    abort(404)
+            else:
+                flash(f"Dokument „{upload.filename}“ gespeichert.", "success")
+        return redirect(url_for("DocEntryView.show", pk=entry_id))
+
+    @expose("/<int:attachment_id>")
+    @has_access
+    def download(self, attachment_id: int):
+        try:
+            attachment, data = service.open_attachment(db.session, attachment_id)
+        except DomainError as exc:
+            if "nicht gefunden" in str(exc):
+                abort(404)
+            flash(str(exc), "danger")
+            return redirect(request.referrer or url_for("WorklistView.index"))
+        return send_file(io.BytesIO(data), mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.file_name)
