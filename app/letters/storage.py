@@ -62,8 +62,17 @@ def store(session: Session | None, folder: str, suffix: str, data: bytes) -> Sto
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-    os.link(tmp, path)  # fails if the name exists: nothing is ever overwritten
-    tmp.unlink()
+    try:
+        os.link(tmp, path)  # fails if the name exists: nothing is ever overwritten
+        tmp.unlink()
+    except FileExistsError:
+        tmp.unlink()
+        raise
+    except OSError:  # a file system without hard links: the random name is the guard
+        if path.exists():
+            tmp.unlink()
+            raise FileExistsError(path) from None
+        os.rename(tmp, path)
     if session is not None:
         session.info.setdefault(_PENDING, []).append(path)
     return StoredFile(relative, sha256_of(data), len(data))
