@@ -112,7 +112,7 @@ def ctx(app):
         db.session.rollback()
         registry = app.config["FACHSTELLE_REGISTRY"]
         mine = {em.spec.name for em in registry} | {t.name for em in registry for t in em.multichoice_tables.values()}
-        mine |= {"change_log", "street"}
+        mine |= {"change_log", "street", "attachment", "letter", "letter_series_job"}
         for table in reversed(Model.metadata.sorted_tables):
             if table.name in mine:
                 db.session.execute(delete(table))
@@ -168,7 +168,7 @@ def purge_entity_rows(flask_app) -> None:
     with flask_app.app_context():
         registry = flask_app.config["FACHSTELLE_REGISTRY"]
         mine = {em.spec.name for em in registry} | {t.name for em in registry for t in em.multichoice_tables.values()}
-        mine |= {"change_log", "street"}
+        mine |= {"change_log", "street", "attachment", "letter", "letter_series_job"}
         for table in reversed(Model.metadata.sorted_tables):
             if table.name in mine:
                 db.session.execute(delete(table))

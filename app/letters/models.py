@@ -71,7 +71,7 @@ class Letter(Model):
     __table_args__ = (Index("ix_letter_case", "case_id", "created_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
-    doc_entry_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the FK to doc_entry comes later
+    doc_entry_id: Mapped[int | None] = mapped_column(ForeignKey("doc_entry.id"), index=True)
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
     template_version_id: Mapped[int] = mapped_column(ForeignKey("letter_template_version.id"), index=True)
     series_job_id: Mapped[int | None] = mapped_column(ForeignKey("letter_series_job.id"), index=True)

@@ -26,10 +26,15 @@ BASE_PERMISSIONS = [
 # Hand-written pages that come with reading an entity: the worklist with the tasks.
 PAGE_PERMISSIONS = {
     "task": [("menu_access", "Arbeitsliste")],
-    "doc_entry": [("menu_access", "Dokumentation (Übersicht)"), ("menu_access", "Falldokumentation")],
     "eviction_lawsuit": [("menu_access", "Räumungsklage erfassen")],
+    # Whoever may read documentation may write letters from it and keep their letterhead.
+    "doc_entry": [("menu_access", "Dokumentation (Übersicht)"), ("menu_access", "Falldokumentation"),
+                  ("can_form", "MyLetterheadView"), ("menu_access", "Mein Briefkopf"), ("menu_access", "Briefe")],
     "forced_eviction": [("menu_access", "Zwangsräumung erfassen")],
 }
+# Writing letters (single and series) comes with writing documentation: a letter is an entry's result.
+LETTER_WRITING = [("can_create", "LetterView"), ("can_series", "LetterView"), ("menu_access", "Serienbriefe"),
+                  ("can_generate", "EntryLetterView")]
 ADMIN_FUNCTIONS = {
     "catalogues": [("can_list", "CatalogueValueView"), ("can_show", "CatalogueValueView"),
                    ("can_add", "CatalogueValueView"), ("can_edit", "CatalogueValueView"),
@@ -44,6 +49,11 @@ ADMIN_FUNCTIONS = {
     "roles": [(a, "RoleModelView") for a in ("can_list", "can_show", "can_add", "can_edit", "can_delete")]
              + [("menu_access", "List Roles"), ("menu_access", "Security")],
     "history": [],
+    "letters": [("can_read", "LetterTemplateAdminView"), ("can_write", "LetterTemplateAdminView"),
+                ("menu_access", "Briefvorlagen"),
+                *[(a, v) for v in ("StaffDetailsView", "OfficeDetailsView")
+                  for a in ("can_list", "can_show", "can_add", "can_edit", "can_delete")],
+                ("menu_access", "Briefkopf-Angaben"), ("menu_access", "Dienststellen-Briefkopf")],
 }
 
 
@@ -58,6 +68,8 @@ def profile_permissions(spec: AppSpec, profile: ProfileSpec) -> set[tuple[str, s
     for entity_name, extra in PAGE_PERMISSIONS.items():
         if spec.entity(entity_name) and profile.entities.get(entity_name, profile.default) != "none":
             perms.update(extra)
+    if spec.entity("doc_entry") and profile.entities.get("doc_entry", profile.default) in ("write", "delete"):
+        perms.update(LETTER_WRITING)
     for function in profile.admin:
         perms.update(ADMIN_FUNCTIONS[function])
         if ADMIN_FUNCTIONS[function]:

@@ -63,6 +63,13 @@ def referrers(entity_name: str, record_id: int) -> list[tuple[str, int]]:
 
 def check_deletable(entity, item) -> None:
     refs = referrers(entity.name, item.id)
+    if entity.name in ("case", "doc_entry"):
+        # Archived letters are immutable and keep their case and entry.
+        from ..letters.models import Letter
+        column = Letter.case_id if entity.name == "case" else Letter.doc_entry_id
+        letters = db.session.scalar(select(func.count()).select_from(Letter).where(column == item.id))
+        if letters:
+            refs.append(("archivierte Briefe", letters))
     if refs:
         listing = ", ".join(f"{count} × {label}" for label, count in refs)
         raise DomainError(f"{entity.label} kann nicht gelöscht werden: es verweisen noch {listing} darauf.")

@@ -68,8 +68,9 @@ def seed_services(session: Session, spec: AppSpec) -> int:
 
 def seed_all(session: Session, spec: AppSpec) -> dict[str, int]:
     """Everything an installation gets from YAML: catalogues, org units, services (then the caller commits)."""
+    from ..letters.versions import seed_letter_templates
     return {"catalogues": seed_catalogues(session, spec), "org_units": seed_org_units(session, spec),
-            "services": seed_services(session, spec)}
+            "services": seed_services(session, spec), "letter_templates": seed_letter_templates(session)}
 
 
 def catalogue_value(session: Session, catalogue: str, code: str) -> CatalogueValue | None:

@@ -31,6 +31,7 @@ def register_web(app: Flask, appbuilder) -> None:
     from datetime import date
 
     from .attachments import AttachmentView
+    from .entry_letters import EntryLetterView, letters_of_entry
     from .documentation import DocumentationView
     from .notices import NoticeView
     from .worklist import WorklistView, due_count
@@ -47,6 +48,8 @@ def register_web(app: Flask, appbuilder) -> None:
                         category="Fallakten")
     appbuilder.add_link("Zwangsräumung erfassen", href="/notices/eviction", icon="fa-truck", category="Fallakten")
     appbuilder.add_view_no_menu(AttachmentView)
+    appbuilder.add_view_no_menu(EntryLetterView)
+    app.jinja_env.globals["fs_entry_letters"] = letters_of_entry
     register_admin_views(appbuilder)
     from ..letters import register_letters
     register_letters(app, appbuilder)

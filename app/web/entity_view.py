@@ -105,9 +105,10 @@ class EntityModelView(ModelView):
         widgets = self._show(pk)
         history = record_history(self.datamodel.session, self.entity_spec.name, int(pk)) \
             if self.appbuilder.sm.has_access("can_show", self.class_permission_name) else []
+        record = self.datamodel.get(pk, self._base_filters)  # extras (letters, documents) need the record
         return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
                                     related_views=self._allowed_related(), history=history,
-                                    entity=self.entity_spec)
+                                    entity=self.entity_spec, record=record)
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
