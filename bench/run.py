@@ -170,7 +170,8 @@ def _thousands(n: int) -> str:
 def markdown(meta: dict, results: list[dict]) -> str:
     out = [f"#### {meta['db']} · {meta['size']} · {meta['date']}", "",
            f"{_thousands(meta['partners'])} Partner, {_thousands(meta['cases'])} Fallakten · Benutzer "
-           f"`{meta['user']}` ({meta['profile']}, Dienststelle {', '.join(meta['units'])}) · {meta['machine']}", ""]
+           f"`{meta['user']}` ({meta['profile']}, Dienststelle {', '.join(meta['units'])}) · {meta['machine']} · "
+           f"Last (1 min) {meta.get('load', '?')} · {meta['warmup']} Aufwärm-, {meta['repeat']} Messanfragen", ""]
     out += ["| Messung | App Median | App p95 | Referenz Median | Referenz p95 | Verhältnis | SQL/Anfrage (Ref.) "
             "| Ziel | erfüllt |", "|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in results:
@@ -195,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path("/tmp/bench") / f"{args.db}-{args.size}"
     command = f"python -m bench.run --db {args.db} --size {args.size} --reuse"
     print(f"Benchmark {args.db}/{args.size} in {workdir}", flush=True)
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     bench = prepare(args.db, args.size, workdir, args.pg_url, reuse=args.reuse)
     print(f"  Datenbank bereit nach {time.perf_counter() - started:.0f} s"
@@ -211,7 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"db": args.db, "size": args.size, "date": datetime.now().strftime("%Y-%m-%d %H:%M"),
             "partners": bench.partners, "cases": bench.cases, "user": CLERK, "profile": CLERK_PROFILE,
             "units": CLERK_UNITS, "load_seconds": bench.load_seconds, "warmup": args.warmup, "repeat": args.repeat,
-            "machine": f"{os.cpu_count()} Kerne, Python {platform.python_version()}, {platform.system()}"}
+            "machine": f"{os.cpu_count()} Kerne, Python {platform.python_version()}, {platform.system()}",
+            # The machine is shared: the load average (1 min) before and after tells how quiet it was.
+            "load": f"{load_before:.1f} → {os.getloadavg()[0]:.1f}"}
     print()
     print(markdown(meta, results))
     target = args.json or workdir / "results.json"
