@@ -74,7 +74,7 @@ class EntityRestApi(ModelRestApi):
     """Generated entity APIs.
 
     FAB builds four marshmallow schemas per API while the app starts: a quarter of the start-up with
-    40 entities. Here each is made on the first request that needs it (about 10 ms, once per worker).
+    40 entities. Here each is made on the first request that needs it (10–20 ms once per API and worker).
     """
 
     entity_spec = None  # set by build_views
