@@ -38,6 +38,7 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     from .metamodel.build_views import register_views
     from .services import documentation, history
     from .web import register_web
+    from .web.entity_api import install_schema_cache
     from .web.index import FachstelleIndexView
     from .web.security import FachstelleSecurityManager
 
@@ -67,6 +68,7 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
         csrf.protect()
     documentation.install()  # before history: the tasks it creates get their history too
     history.install()
+    install_schema_cache()
     with app.app_context():
         appbuilder = AppBuilder(security_manager_class=FachstelleSecurityManager, indexview=FachstelleIndexView,
                                 update_perms=app.config["FAB_UPDATE_PERMS"])

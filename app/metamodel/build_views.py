@@ -279,5 +279,5 @@ def register_views(appbuilder, registry: ModelRegistry) -> dict[str, type]:
                                 category_icon=entity.icon or "fa-folder")
         else:
             appbuilder.add_view_no_menu(view)
-        appbuilder.add_api(build_api_class(registry, entity, em.model))
+        appbuilder.add_api(build_api_class(registry, entity, em.model)).schemas_wanted()
     return views

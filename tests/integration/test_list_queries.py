@@ -1,0 +1,131 @@
+"""The list shortcuts of FachstelleInterface return exactly what FAB's plain query would.
+
+A filtered list with few matches picks its page among them (``_page_among_matches``), a related list
+skips its count when the first page is not full, and REST schemas are checked once per process: each
+must give the same rows, order, counts and errors as before, and keep other units' rows out.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import prison
+import pytest
+from flask_appbuilder.models.sqla.filters import FilterRelationOneToManyEqual
+
+from tests.conftest import login
+
+NORD = "sachbearbeitung_nord"
+
+
+@pytest.fixture
+def cases(factory):
+    """31 cases of nord with the prefix "TQ/", opening dates with ties; 5 of sued with the same prefix."""
+    client_n = factory("partner", "nord", kind_id=factory.value("partner_kind", "person").id, surname="Quast")
+    client_s = factory("partner", "sued", kind_id=factory.value("partner_kind", "person").id, surname="Quell")
+    status = factory.value("case_status", "open").id
+    made = []
+    for i in range(31):
+        made.append(factory("case", "nord", client_id=client_n.id, file_number=f"TQ/{i:03d}", status_id=status,
+                            opened_on=date(2024, 1, 1) + timedelta(days=i // 3)))
+    for i in range(5):
+        factory("case", "sued", client_id=client_s.id, file_number=f"TQ/9{i:02d}", status_id=status,
+                opened_on=date(2024, 1, 1))
+    factory("case", "nord", client_id=client_n.id, file_number="XX/001", status_id=status, opened_on=date(2024, 6, 1))
+    return made
+
+
+def _expected(cases, reverse: bool) -> list[int]:
+    key = [(c.opened_on, c.id) for c in cases]
+    return [pk for _, pk in sorted(key, reverse=reverse)]
+
+
+def _shown(body: str) -> list[int]:
+    found: list[int] = []
+    for pk in map(int, re.findall(r"/case/show/(\d+)", body)):
+        if pk not in found:
+            found.append(pk)
+    return found
+
+
+@pytest.mark.parametrize("direction", ["desc", "asc"])
+def test_filtered_list_pages_follow_the_order(client, cases, direction):
+    login(client, NORD)
+    expected = _expected(cases, reverse=direction == "desc")
+    base = f"/case/list/?_flt_0_file_number=tq/&_oc_CaseView=opened_on&_od_CaseView={direction}"
+    first = client.get(base)
+    second = client.get(base + "&page_CaseView=1")
+    assert first.status_code == second.status_code == 200
+    assert _shown(first.get_data(as_text=True)) == expected[:25]
+    assert _shown(second.get_data(as_text=True)) == expected[25:]
+
+
+def test_filtered_rest_list_pages_follow_the_order(client, cases):
+    login(client, NORD)
+    expected = _expected(cases, reverse=True)
+    q = {"filters": [{"col": "file_number", "opr": "sw", "value": "TQ/"}], "order_column": "opened_on",
+         "order_direction": "desc", "page": 1, "page_size": 10}
+    got = client.get(f"/api/v1/case/?q={prison.dumps(q)}").get_json()
+    assert got["count"] == 31  # nord's matches only
+    assert got["ids"] == expected[10:20]
+
+
+def test_related_list_counts_whether_or_not_the_page_is_full(ctx, factory):
+    views = ctx.config["FACHSTELLE_VIEWS"]
+    partner = factory("partner", "nord", kind_id=factory.value("partner_kind", "person").id, surname="Adler")
+    kind = factory.value("address_kind", "main").id
+    for street in ("Amselweg", "Birkenweg", "Buchenweg"):
+        factory("address", "nord", partner_id=partner.id, kind_id=kind, street=street)
+    with ctx.test_request_context("/"):
+        datamodel = views["address"].datamodel
+
+        def page(size):
+            filters = datamodel.get_filters()
+            filters.add_filter_related_view("partner", FilterRelationOneToManyEqual, partner.id)
+            return datamodel.query(filters, "id", "asc", page=None, page_size=size)
+
+        assert [(count, len(rows)) for count, rows in (page(25), page(2))] == [(3, 3), (3, 2)]
+
+
+@pytest.mark.parametrize("q", ["(page:x)", "(page_size:!t)"], ids=["page-not-int", "size-not-int"])
+def test_rest_still_rejects_bad_rison_every_time(client, q):
+    login(client, NORD)
+    answers = [client.get(f"/api/v1/case/?q={q}") for _ in range(2)]
+    assert [a.status_code for a in answers] == [400, 400]
+    assert all("Not a valid rison schema" in a.get_json()["message"] for a in answers)
+
+
+def test_search_filters_do_not_pile_up(client):
+    # Converted filters are shared across requests; FAB appends custom ones to the lists it gets.
+    login(client, NORD)
+    datamodel = client.application.config["FACHSTELLE_VIEWS"]["case"].datamodel
+
+    def sizes():
+        return {col: len(f) for col, f in datamodel.get_filters(["file_number"]).get_search_filters().items()}
+
+    before = sizes()
+    for _ in range(3):
+        assert client.get("/case/list/").status_code == 200
+    assert sizes() == before
+
+
+@pytest.mark.parametrize(("opr", "col", "value", "numbers"), [
+    ("sw", "file_number", "tq/00", [f"TQ/00{i}" for i in range(10)]),  # the indexed twin, case-insensitive
+    ("eq", "file_number", "TQ/007", ["TQ/007"]),                         # a name, not the date filter
+    ("eq", "opened_on", "01.01.2024", ["TQ/000", "TQ/001", "TQ/002"]),   # a German date
+], ids=["prefix", "equal-text", "equal-date"])
+def test_rest_operator_means_the_columns_own_filter(client, cases, opr, col, value, numbers):
+    # FAB's stock user list registers its own "sw"/"eq" classes in FAB's shared table first.
+    login(client, "admin")
+    assert client.get("/users/list/").status_code == 200
+    client.get("/logout/")
+    login(client, NORD)
+    q = {"filters": [{"col": col, "opr": opr, "value": value}], "page_size": 100, "columns": ["file_number"]}
+    got = client.get(f"/api/v1/case/?q={prison.dumps(q)}").get_json()
+    assert sorted(r["file_number"] for r in got["result"]) == numbers
+
+
+def test_rest_refuses_an_operator_the_column_does_not_have(client):
+    login(client, NORD)
+    q = {"filters": [{"col": "opened_on", "opr": "sw", "value": "2024"}]}
+    assert client.get(f"/api/v1/case/?q={prison.dumps(q)}").status_code == 400
