@@ -19,17 +19,20 @@ def visible_org_unit_ids() -> list[int] | None:
     """The org unit ids the current user may see, or None for all (admins, CLI, tests without request)."""
     if not has_request_context():
         return ALL_UNITS
-    cached = g.get("_fs_org_units", False)
-    if cached is not False:
-        return cached
     user = current_user
+    # Cached per request, keyed by the user: a logout and login within one app context (tests) must
+    # not hand the previous user's units to the next.
+    key = getattr(user, "id", None)
+    cached = g.get("_fs_org_units")
+    if cached is not None and cached[0] == key:
+        return cached[1]
     if not getattr(user, "is_authenticated", False):
         ids: list[int] | None = []
     elif any(role.name == "Admin" for role in getattr(user, "roles", [])):
         ids = ALL_UNITS
     else:
         ids = [unit.id for unit in getattr(user, "org_units", [])]
-    g._fs_org_units = ids
+    g._fs_org_units = (key, ids)
     return ids
 
 
