@@ -7,6 +7,7 @@ exactly as an admin would. Screenshots go to ``test-artifacts/e2e/`` (git-ignore
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -20,11 +21,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser_helpers import field as labelled
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 FACHSTELLE = Path(sys.executable).with_name("fachstelle")
 START_TIMEOUT = 60.0
+TIMEOUT_MS = 15_000  # generous: CI machines run other suites at the same time
 
 
 def _free_port() -> int:
@@ -158,3 +162,35 @@ def shoot():
         page.screenshot(path=str(path), full_page=True)
         return path
     return take
+
+
+@pytest.fixture
+def page_for(request, browser, live_server, shoot):
+    """Log a user in on a fresh browser session (own cookies); closed after the test."""
+    contexts = []
+
+    def open_as(username: str, password: str = "demo", screenshot=None):
+        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.js_errors = errors
+        page.goto(f"{live_server.url}/login/")
+        assert labelled(page, "Benutzername").evaluate("el => el === document.activeElement")
+        labelled(page, "Benutzername").fill(username)
+        labelled(page, "Passwort").fill(password)
+        if screenshot:
+            screenshot(page)
+        labelled(page, "Passwort").press("Enter")  # Enter submits, as everywhere
+        page.wait_for_url(re.compile(r"/$"))
+        return page
+
+    yield open_as
+    failed = getattr(request.node, "report_call", None) is not None and request.node.report_call.failed
+    for number, context in enumerate(contexts, start=1):
+        if failed:
+            for page in context.pages:
+                shoot(page, f"99-fehler-{number}")
+        context.close()

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.test_walkthrough import field, page_for  # noqa: F401  (page_for is a fixture)
+from tests.e2e.browser_helpers import field
 
 pytestmark = pytest.mark.e2e
 

@@ -13,81 +13,15 @@ from datetime import date
 import pytest
 
 from app.domain.phonetics import phonetic
+from tests.e2e.browser_helpers import assert_german_page, choose, field, type_date
 
 pytestmark = pytest.mark.e2e
 
-TIMEOUT_MS = 15_000  # generous: CI machines run other suites at the same time
 CASE_NUMBER = "E2E/2026/0001"
 COURT_FILE = "12 C 345/26"
 # Spelling variants a clerk produces when re-entering a person: same Kölner Phonetik code.
 VARIANTS = [("tt", "t"), ("mm", "m"), ("nn", "n"), ("ll", "l"), ("ck", "k"), ("dt", "t"), ("ei", "ai"),
             ("ph", "f"), ("ß", "ss")]
-
-
-@pytest.fixture
-def page_for(request, browser, live_server, shoot):
-    """Log a user in on a fresh browser session (own cookies); closed after the test."""
-    contexts = []
-
-    def open_as(username: str, password: str = "demo", screenshot=None):
-        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.js_errors = errors
-        page.goto(f"{live_server.url}/login/")
-        assert field(page, "Benutzername").evaluate("el => el === document.activeElement")
-        field(page, "Benutzername").fill(username)
-        field(page, "Passwort").fill(password)
-        if screenshot:
-            screenshot(page)
-        field(page, "Passwort").press("Enter")  # Enter submits, as everywhere
-        page.wait_for_url(re.compile(r"/$"))
-        return page
-
-    yield open_as
-    failed = getattr(request.node, "report_call", None) is not None and request.node.report_call.failed
-    for number, context in enumerate(contexts, start=1):
-        if failed:
-            for page in context.pages:
-                shoot(page, f"99-fehler-{number}")
-        context.close()
-
-
-def field(page, label: str):
-    """The form control labelled ``label`` (a trailing red * marks required fields)."""
-    return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}:?\s*\*?\s*$"))
-
-
-def choose(page, label: str, typed: str, option: str, screenshot=None) -> None:
-    """Pick ``option`` in the select2 box labelled ``label`` by typing ``typed`` into its search."""
-    select_id = field(page, label).get_attribute("id")
-    page.locator(f"#{select_id} + .select2-container .select2-selection").click()
-    search = page.locator(".select2-container--open .select2-search__field")
-    search.fill(typed)
-    found = page.locator(".select2-container--open .select2-results__option", has_text=option).first
-    found.wait_for()
-    if screenshot:
-        screenshot(page)
-    found.click()
-    page.locator(f"#{select_id} + .select2-container .select2-selection__rendered",
-                 has_text=option).wait_for()
-
-
-def type_date(page, label: str, value: str) -> None:
-    """Dates are typed as TT.MM.JJJJ; Tab leaves the field and closes the date picker."""
-    control = field(page, label)
-    control.fill(value)
-    control.press("Tab")
-
-
-def assert_german_page(page) -> None:
-    text = page.locator("body").inner_text()
-    for leftover in ("None", "Select a State", "Cancel", "Save", "Search", "Record", "Add", "Edit"):
-        assert not re.search(rf"\b{leftover}\b", text), f"englischer Rest/None auf {page.url}: {leftover!r}"
-    assert not page.js_errors, page.js_errors
 
 
 def pick_duplicate_target(server) -> tuple[int, str, str, date, str]:
