@@ -94,3 +94,5 @@ class Street(Model):
 # FAB's user gets its org units (FAB's own class, extended once, before any view inspects it).
 if not hasattr(User, "org_units"):
     User.org_units = relationship(OrgUnit, secondary=user_org_unit, lazy="selectin")
+
+from . import prevention_models  # noqa: E402,F401  (more hand-written tables on this metadata: QS 1.5)

@@ -42,7 +42,13 @@ ADMIN_FUNCTIONS = {
     "roles": [(a, "RoleModelView") for a in ("can_list", "can_show", "can_add", "can_edit", "can_delete")]
              + [("menu_access", "List Roles"), ("menu_access", "Security")],
     "history": [],
+    # QS 1.1-1.5 report with drill-down and downloads (menu "Berichte"), QS 1.5 confirmations per district.
+    "indicators": [("can_show", "IndicatorReport"), ("menu_access", "Kennzahlen Prävention"),
+                   ("menu_access", "Berichte")],
+    "access_standards": [("can_list", "AccessStandard"), ("can_edit", "AccessStandard"),
+                         ("menu_access", "Einheitlicher Zugang (QS 1.5)")],
 }
+OWN_MENU_FUNCTIONS = {"indicators"}  # not under "Administration"
 
 
 def profile_permissions(spec: AppSpec, profile: ProfileSpec) -> set[tuple[str, str]]:
@@ -58,7 +64,7 @@ def profile_permissions(spec: AppSpec, profile: ProfileSpec) -> set[tuple[str, s
             perms.update(extra)
     for function in profile.admin:
         perms.update(ADMIN_FUNCTIONS[function])
-        if ADMIN_FUNCTIONS[function]:
+        if ADMIN_FUNCTIONS[function] and function not in OWN_MENU_FUNCTIONS:
             perms.add(("menu_access", "Administration"))
     return perms
 

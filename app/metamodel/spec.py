@@ -135,7 +135,8 @@ class ProfileSpec(Strict):
     label: str | None = None
     entities: dict[Identifier, AccessLevel] = {}
     default: AccessLevel = "none"  # for entities not named
-    admin: list[Literal["catalogues", "users", "roles", "org_units", "streets", "merge", "history"]] = []
+    admin: list[Literal["catalogues", "users", "roles", "org_units", "streets", "merge", "history",
+                        "indicators", "access_standards"]] = []
 
 
 class FollowUpSpec(Strict):

@@ -35,6 +35,8 @@ def register_web(app: Flask, appbuilder) -> None:
                         category_icon="fa-tasks")
     appbuilder.add_view(DocumentationView, "Dokumentation (Übersicht)", icon="fa-book", category="Falldokumentation")
     register_admin_views(appbuilder)
+    from .indicators import register_indicator_views
+    register_indicator_views(appbuilder)
 
     @app.errorhandler(404)
     def not_found(error):
