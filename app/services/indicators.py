@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Boolean, Integer, cast, func, literal, null, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..core_models import CatalogueValue, OrgUnit
 from ..domain.calendar import working_calendar
@@ -75,15 +75,28 @@ def _point_ids(session: Session) -> dict[int, str]:
 
 def event_query(session: Session, period_from: date, period_to: date, as_of: date, unit_ids: list[int],
                 *, complete: bool = False):
-    """The one SELECT of (case id, org unit id, point id, date, in pairs) rows behind a report."""
+    """The one SELECT of (case id, org unit id, point id, date, in pairs) rows behind a report.
+
+    The cases of the units are also given as ``case_id IN (…)``: the database then walks the entries
+    case by case along the (case, entry_date) index instead of the whole date range, which is about three
+    times faster for a city and far faster for one district.
+    """
     registry = built_registry()
     entry, case = registry.model("doc_entry"), registry.model("case")
     codes = _point_ids(session)
     ids = {code: id_ for id_, code in codes.items()}
 
-    def scoped(query):
-        query = query.join(case, case.id == entry.case_id).where(case.org_unit_id.in_(unit_ids or [-1]))
-        return scope_query(scope_query(query, case), entry)
+    def scope(query, alias, model):
+        return scope_query(query, alias, shared=model.__org_scope__ == "shared")
+
+    def scoped(query, entry_alias=entry, case_alias=case, by_case=True):
+        query = (query.join(case_alias, case_alias.id == entry_alias.case_id)
+                 .where(case_alias.org_unit_id.in_(unit_ids or [-1])))
+        if by_case:
+            inner = aliased(case)
+            query = query.where(entry_alias.case_id.in_(
+                scope(select(inner.id).where(inner.org_unit_id.in_(unit_ids or [-1])), inner, case)))
+        return scope(scope(query, case_alias, case), entry_alias, entry)
 
     main = scoped(select(entry.case_id, case.org_unit_id, entry.measurement_point_id, entry.entry_date,
                          entry.in_pairs)
@@ -93,29 +106,46 @@ def event_query(session: Session, period_from: date, period_to: date, as_of: dat
     main = main.where(entry.entry_date >= period_from)
     if KONTAKT not in ids or ZR_TERMIN not in ids:
         return main
-    evicted = scoped(select(entry.case_id).where(entry.measurement_point_id == ids[ZR_TERMIN],
-                                                 entry.entry_date >= period_from,
-                                                 entry.entry_date <= min(period_to, as_of)))
+    evicted_entry, evicted_case = aliased(entry), aliased(case)
+    evicted = scoped(select(evicted_entry.case_id).where(evicted_entry.measurement_point_id == ids[ZR_TERMIN],
+                                                         evicted_entry.entry_date >= period_from,
+                                                         evicted_entry.entry_date <= min(period_to, as_of)),
+                     evicted_entry, evicted_case, by_case=False)  # few rows: by measurement point
     earliest = scoped(select(entry.case_id, case.org_unit_id, literal(ids[KONTAKT], Integer),
                              func.min(entry.entry_date), cast(null(), Boolean))
                       .where(entry.measurement_point_id == ids[KONTAKT], entry.entry_date < period_from,
                              entry.case_id.in_(evicted))
-                      .group_by(entry.case_id, case.org_unit_id))
+                      .group_by(entry.case_id, case.org_unit_id), by_case=False)
     return union_all(main, earliest)
 
 
 def load_cases(session: Session, period_from: date, period_to: date, as_of: date, units: list[OrgUnit],
                *, complete: bool = False) -> list[Case]:
-    """The domain cases (events grouped per case) for a report over ``units``."""
+    """The domain cases (events grouped per case) for a report over ``units``.
+
+    A two-year report of a city reads some 170,000 rows: they are taken straight from the driver's
+    cursor (no row objects, no per-row type conversion), and equal events share one immutable Event.
+    """
     codes = _point_ids(session)
     names = {u.id: u.name for u in units}
     query = event_query(session, period_from, period_to, as_of, list(names), complete=complete)
+    result = session.connection().execute(query)
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    events: dict[tuple, Event] = {}  # (point id, date as the driver gives it, in pairs) -> Event
     grouped: dict[int, tuple[int, list[Event]]] = {}
-    for case_id, unit_id, point_id, on, pairs in session.execute(query):
+    for case_id, unit_id, point_id, on, pairs in rows:
+        key = (point_id, on, pairs)
+        event = events.get(key)
+        if event is None:
+            day = on if isinstance(on, date) else date.fromisoformat(on)  # SQLite gives ISO text
+            event = events[key] = Event(codes[point_id], day, None if pairs is None else bool(pairs))
         item = grouped.get(case_id)
         if item is None:
             item = grouped[case_id] = (unit_id, [])
-        item[1].append(Event(codes[point_id], on, pairs))
+        item[1].append(event)
     return [Case(names[unit_id], case_id, events) for case_id, (unit_id, events) in grouped.items()]
 
 
