@@ -165,7 +165,8 @@ class IndicatorReportView(BaseView):
             unit = units[0]
         report = indicator_report(db.session, period.start, period.end, as_of, units).report
         refs = drill_down(report, unit.name if unit else None, code, kind)
-        refs.sort(key=lambda r: (r.org_unit, getattr(r, "on", None) or date.min, str(r[1])))
+        if code != "1.5":  # standards stay in the agreement's order
+            refs.sort(key=lambda r: (r.org_unit, r.on, str(r.case_id)))
         page = max(request.args.get("page", 0, type=int), 0)
         shown = refs[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
         records = case_rows(db.session, shown) if code != "1.5" else {}
