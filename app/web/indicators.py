@@ -231,8 +231,9 @@ def chart_data(months) -> dict:
         for j, code in enumerate(INDICATORS[:4]):
             numerator, denominator = m.figures[code]
             value = m.percent(code)
-            height = 0 if value is None else round(float(value) / 100 * CHART_HEIGHT, 1)
-            bars.append({"code": code, "x": 40 + i * group + j * bar, "height": height,
+            # 0 % of a real denominator is a hairline, "no denominator" a dot: they are not the same.
+            height = 0 if value is None else max(1.5, round(float(value) / 100 * CHART_HEIGHT, 1))
+            bars.append({"code": code, "x": 40 + i * group + j * bar, "height": height, "none": value is None,
                          "y": 10 + CHART_HEIGHT - height, "colour": SERIES_COLOURS[code],
                          "title": f"{MONTH_NAMES[m.month - 1]} {m.year} · QS {code}: {german_percent(value)}"
                                   f" ({numerator} von {denominator})"})
