@@ -290,6 +290,10 @@ def serve(host, port, workers):
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
+from .cli_indicators import register as _register_indicators  # noqa: E402  (indicators, success-measures)
+_register_indicators(main)
+
+
 def register_cli(app) -> None:
     """Also expose the commands under ``flask`` for developers used to it."""
     app.cli.add_command(main, "fachstelle")

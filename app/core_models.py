@@ -115,3 +115,6 @@ class Attachment(Model):
     note: Mapped[str | None] = mapped_column(String(200))
     uploaded_by: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+from . import prevention_models  # noqa: E402,F401  (more hand-written tables on this metadata: QS 1.5)

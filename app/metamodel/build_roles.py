@@ -54,7 +54,13 @@ ADMIN_FUNCTIONS = {
                 *[(a, v) for v in ("StaffDetailsView", "OfficeDetailsView")
                   for a in ("can_list", "can_show", "can_add", "can_edit", "can_delete")],
                 ("menu_access", "Briefkopf-Angaben"), ("menu_access", "Dienststellen-Briefkopf")],
+    # QS 1.1-1.5 report with drill-down and downloads (menu "Berichte"), QS 1.5 confirmations per district.
+    "indicators": [("can_show", "IndicatorReport"), ("menu_access", "Kennzahlen Prävention"),
+                   ("menu_access", "Berichte")],
+    "access_standards": [("can_list", "AccessStandard"), ("can_edit", "AccessStandard"),
+                         ("menu_access", "Einheitlicher Zugang (QS 1.5)")],
 }
+OWN_MENU_FUNCTIONS = {"indicators"}  # not under "Administration"
 
 
 def profile_permissions(spec: AppSpec, profile: ProfileSpec) -> set[tuple[str, str]]:
@@ -72,7 +78,7 @@ def profile_permissions(spec: AppSpec, profile: ProfileSpec) -> set[tuple[str, s
         perms.update(LETTER_WRITING)
     for function in profile.admin:
         perms.update(ADMIN_FUNCTIONS[function])
-        if ADMIN_FUNCTIONS[function]:
+        if ADMIN_FUNCTIONS[function] and function not in OWN_MENU_FUNCTIONS:
             perms.add(("menu_access", "Administration"))
     return perms
 

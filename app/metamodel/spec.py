@@ -136,7 +136,7 @@ class ProfileSpec(Strict):
     entities: dict[Identifier, AccessLevel] = {}
     default: AccessLevel = "none"  # for entities not named
     admin: list[Literal["catalogues", "users", "roles", "org_units", "streets", "merge", "history",
-                        "letters"]] = []
+                        "letters", "indicators", "access_standards"]] = []
 
 
 class FollowUpSpec(Strict):

@@ -53,6 +53,8 @@ def register_web(app: Flask, appbuilder) -> None:
     register_admin_views(appbuilder)
     from ..letters import register_letters
     register_letters(app, appbuilder)
+    from .indicators import register_indicator_views
+    register_indicator_views(appbuilder)
 
     @app.errorhandler(404)
     def not_found(error):

@@ -1,0 +1,160 @@
+"""Success measures for the follow-up agreement (Zielvereinbarung 2.2 and Maßnahme 13), exported as XLSX.
+
+1. Evictions averted: housing-emergency pages closed in the period (``closed_on``) whose result is one of
+   the ``erhalt_*`` codes of the catalogue ``case_result`` (Wohnraumerhalt), against all closed pages,
+   per district, with the count per result.
+2. Services per product number and cost centre (KLR): documentation entries dated in the period, per
+   district, per product number of their service (``service.product_number``) and per service.
+   The cost centre is the org unit (Berlin, Maßnahme 6: one cost centre "Fachstelle Soziale Wohnhilfen"
+   per district); its key is the org unit's code, since org units have no cost-centre field.
+
+Both go through ``scope_query``: a web user counts only their own org units.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..core_models import CatalogueValue, OrgUnit
+from ..domain.indicators import percent
+from ..domain.periods import Period, describe
+from ..metamodel.build_models import built_registry
+from ..scoping import scope_query
+
+AVERTED_PREFIX = "erhalt_"  # case_result codes that mean the home was kept
+NO_RESULT = "(ohne Ergebnis)"
+NO_PRODUCT = "(ohne Produktnummer)"
+
+
+@dataclass
+class UnitOutcome:
+    closed: int = 0
+    averted: int = 0
+    by_result: dict[str, int] = field(default_factory=dict)  # result label -> count
+
+    @property
+    def percent(self):
+        return percent(self.averted, self.closed)
+
+
+@dataclass
+class SuccessMeasures:
+    period: Period
+    units: list[OrgUnit]
+    outcomes: dict[str, UnitOutcome]                   # org unit name -> outcome
+    result_labels: list[str]                           # catalogue order, "averted" ones marked by codes
+    averted_labels: set[str]
+    products: list[tuple[OrgUnit, str, int, int]]       # unit, product number, entries, cases
+    services: list[tuple[OrgUnit, str, str, int]]       # unit, product number, service, entries
+
+
+def success_measures(session: Session, period: Period, units: list[OrgUnit]) -> SuccessMeasures:
+    registry = built_registry()
+    case, emergency = registry.model("case"), registry.model("housing_emergency")
+    entry, service = registry.model("doc_entry"), registry.model("service")
+    by_id = {u.id: u for u in units}
+    unit_ids = list(by_id) or [-1]
+    results = list(session.scalars(select(CatalogueValue).where(CatalogueValue.catalogue == "case_result")
+                                   .order_by(CatalogueValue.sort, CatalogueValue.id)))
+    label = {v.id: v.label for v in results}
+    averted_ids = {v.id for v in results if v.code.startswith(AVERTED_PREFIX)}
+
+    closed = (select(case.org_unit_id, emergency.result_id, func.count(emergency.id))
+              .join(case, case.id == emergency.case_id)
+              .where(emergency.closed_on >= period.start, emergency.closed_on <= period.end,
+                     case.org_unit_id.in_(unit_ids))
+              .group_by(case.org_unit_id, emergency.result_id))
+    outcomes = {u.name: UnitOutcome() for u in units}
+    for unit_id, result_id, count in session.execute(scope_query(scope_query(closed, case), emergency)):
+        outcome = outcomes[by_id[unit_id].name]
+        outcome.closed += count
+        outcome.averted += count if result_id in averted_ids else 0
+        key = label.get(result_id, NO_RESULT)
+        outcome.by_result[key] = outcome.by_result.get(key, 0) + count
+
+    product_rows = session.execute(
+        scope_query(scope_query(
+            select(case.org_unit_id, service.product_number, func.count(entry.id), func.count(func.distinct(entry.case_id)))
+            .join(case, case.id == entry.case_id).join(service, service.id == entry.service_id)
+            .where(entry.entry_date >= period.start, entry.entry_date <= period.end, case.org_unit_id.in_(unit_ids))
+            .group_by(case.org_unit_id, service.product_number), case), entry))
+    products = sorted(((by_id[u], p or NO_PRODUCT, n, c) for u, p, n, c in product_rows),
+                      key=lambda r: (r[0].id, r[1]))
+    service_rows = session.execute(
+        scope_query(scope_query(
+            select(case.org_unit_id, service.product_number, service.name, func.count(entry.id))
+            .join(case, case.id == entry.case_id).join(service, service.id == entry.service_id)
+            .where(entry.entry_date >= period.start, entry.entry_date <= period.end, case.org_unit_id.in_(unit_ids))
+            .group_by(case.org_unit_id, service.product_number, service.name), case), entry))
+    services = sorted(((by_id[u], p or NO_PRODUCT, name, n) for u, p, name, n in service_rows),
+                      key=lambda r: (r[0].id, r[1], r[2]))
+    labels = [v.label for v in results]
+    if any(NO_RESULT in o.by_result for o in outcomes.values()):
+        labels.append(NO_RESULT)
+    return SuccessMeasures(period, units, outcomes, labels, {label[i] for i in averted_ids}, products, services)
+
+
+def write_xlsx(measures: SuccessMeasures, target, created: datetime) -> None:
+    """Three sheets: evictions averted per district, services per product number, services per service."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    bold, head = Font(bold=True), PatternFill("solid", fgColor="DDDDDD")
+    wb = Workbook()
+
+    def start(ws, title: str, columns: tuple[str, ...]) -> None:
+        ws["A1"] = title
+        ws["A1"].font = Font(bold=True, size=14)
+        ws["A2"] = f"Zeitraum: {describe(measures.period)} ({measures.period.start:%d.%m.%Y} – " \
+                   f"{measures.period.end:%d.%m.%Y}), erstellt am {created:%d.%m.%Y %H:%M}"
+        ws.append(())
+        ws.append(columns)
+        for cell in ws[4]:
+            cell.font, cell.fill = bold, head
+
+    ws = wb.active
+    ws.title = "Wohnraumerhalt"
+    start(ws, "Erfolgsmessung: abgewendete Wohnungsverluste",
+          ("Kostenstelle", "Dienststelle", "abgeschlossene Wohnungsnotfälle", "davon Wohnraum erhalten",
+           "Anteil", *measures.result_labels))
+    total = UnitOutcome()
+    for unit in measures.units:
+        o = measures.outcomes[unit.name]
+        total.closed += o.closed
+        total.averted += o.averted
+        for k, v in o.by_result.items():
+            total.by_result[k] = total.by_result.get(k, 0) + v
+        _outcome_row(ws, unit.code, unit.name, o, measures.result_labels)
+    if len(measures.units) != 1:
+        _outcome_row(ws, "", "Gesamt", total, measures.result_labels)
+        for cell in ws[ws.max_row]:
+            cell.font = bold
+    ws.append(())
+    ws.append((f"Wohnraum erhalten: Ergebnis {', '.join(sorted(measures.averted_labels))}.",))
+    ws.append(("Kostenstelle: Kürzel der Dienststelle (je Bezirk eine Kostenstelle „Fachstelle Soziale "
+               "Wohnhilfen“, Maßnahme 6).",))
+
+    ws = wb.create_sheet("Leistungen je Produkt")
+    start(ws, "Leistungen je Produktnummer und Kostenstelle (KLR)",
+          ("Kostenstelle", "Dienststelle", "Produktnummer", "Leistungen (Doku-Einträge)", "Fälle"))
+    for unit, product, entries, cases in measures.products:
+        ws.append((unit.code, unit.name, product, entries, cases))
+    ws = wb.create_sheet("Leistungen je Leistung")
+    start(ws, "Leistungen je Leistung, Produktnummer und Kostenstelle",
+          ("Kostenstelle", "Dienststelle", "Produktnummer", "Leistung", "Anzahl"))
+    for unit, product, name, entries in measures.services:
+        ws.append((unit.code, unit.name, product, name, entries))
+    for sheet in wb.worksheets:
+        for col, width in zip("ABCDEFGHIJKLMN", (26, 40, 18, 26, 12, *([22] * 9))):
+            sheet.column_dimensions[col].width = width
+    wb.save(target)
+
+
+def _outcome_row(ws, code: str, name: str, o: UnitOutcome, labels: list[str]) -> None:
+    share = o.percent
+    ws.append((code, name, o.closed, o.averted, "–" if share is None else float(share) / 100,
+               *(o.by_result.get(label, 0) for label in labels)))
+    ws.cell(ws.max_row, 5).number_format = "0.0%"
