@@ -96,8 +96,32 @@ def test_entry_letter_and_worklist(live_server, page_for, shoot):
     shoot(other, "doc-05-sued-nicht-gefunden")
 
 
-def test_register_lawsuit_notice_shows_the_deadline(live_server, page_for, shoot):
+def qs_row(page, unit: str, code: str) -> dict[str, int]:
+    """Zähler, Nenner and offen of one indicator in the table of ``unit`` on the report page."""
+    table = page.locator("table.fs-indicators").filter(has=page.locator("caption", has_text=re.compile(rf"^{unit}$")))
+    row = table.locator("tbody tr").filter(has=page.locator("th", has_text=re.compile(rf"^{re.escape(code)}$")))
+    cells = row.first.locator("td").all_inner_texts()
+    return {"numerator": int(cells[1]), "denominator": int(cells[3]), "pending": int(cells[5])}
+
+
+def add_entry(page, base: str, case_id: int, service_typed: str, service: str) -> None:
+    page.goto(f"{base}/doc-entry/add?_flt_0_case={case_id}")
+    choose(page, "Leistung", service_typed, service)
+    page.get_by_role("button", name="Speichern").click()
+    page.wait_for_url(lambda url: "/doc-entry/add" not in url)
+
+
+def test_notice_task_letter_and_the_indicator_moves(live_server, page_for, shoot):
+    """Issue 5: register a notice, see the task, send the letter, see QS 1.1 move for the district."""
     base = live_server.url
+    lead = page_for("tl_nord")  # Teamleitung reads the indicators of its district
+    report = f"{base}/indicators/?kind=month"
+    lead.goto(report)
+    before = qs_row(lead, "Fachstelle Nord", "1.1")
+    shoot(lead, "qs-01-kennzahlen-vorher")
+    assert_german_page(lead)
+
+    # The clerk registers the court's notice for a new person: task with its deadline at once.
     page = page_for("sb_nord")
     page.get_by_role("link", name="Räumungsklage").first.click()
     page.wait_for_url("**/notices/lawsuit")
@@ -110,13 +134,40 @@ def test_register_lawsuit_notice_shows_the_deadline(live_server, page_for, shoot
     field(page, "PLZ").fill("12345")
     field(page, "Ort").fill("Musterstadt")
     field(page, "Aktenzeichen des Gerichts").fill("12 C 777/26")
-    shoot(page, "doc-06-raeumungsklage-erfassen")
+    shoot(page, "qs-02-raeumungsklage-erfassen")
     assert_german_page(page)
     page.get_by_role("button", name="Erfassen").click()
     page.wait_for_url("**/case/show/**")
+    case_id = int(re.search(r"/case/show/(\d+)", page.url).group(1))
     flash = page.locator(".alert-success").inner_text()
     assert "Räumungsklage erfasst (neue Person und neue Fallakte)" in flash
     assert "Standardanschreiben Räumungsklage versenden: fällig am" in flash
-    shoot(page, "doc-07-fallakte-mit-frist")
+    shoot(page, "qs-03-fallakte-mit-frist")
     page.goto(f"{base}/worklist/")
     page.locator("table.fs-worklist tr", has_text="Standardanschreiben").filter(has_text="Notizbaum").first.wait_for()
+    shoot(page, "qs-04-arbeitsliste-anschreiben")
+
+    lead.goto(report)
+    pending = qs_row(lead, "Fachstelle Nord", "1.1")
+    assert pending == {**before, "pending": before["pending"] + 1}  # deadline not yet passed: pending
+
+    # The letter goes out: entry "1. Einladung Räumungsklage", one button.
+    add_entry(page, base, case_id, "1. Einl", "1. Einladung Räumungsklage")
+    entry_id = live_server.query("SELECT MAX(id) FROM doc_entry WHERE case_id = ?", case_id)[0][0]
+    page.goto(f"{base}/doc-entry/show/{entry_id}")
+    page.get_by_role("button", name="Brief erzeugen").click()
+    page.get_by_text("erstellt und beim Eintrag archiviert").wait_for()
+
+    lead.goto(report)
+    after = qs_row(lead, "Fachstelle Nord", "1.1")
+    assert after == {"numerator": before["numerator"] + 1, "denominator": before["denominator"] + 1,
+                     "pending": before["pending"]}
+    shoot(lead, "qs-05-kennzahlen-nachher")
+    # Drill-down: the case is behind the numerator.
+    lead.locator("table.fs-indicators").filter(has=lead.locator("caption", has_text=re.compile("^Fachstelle Nord$"))) \
+        .locator("tbody tr").first.locator("td").nth(1).get_by_role("link").click()
+    behind = lead.locator("table tr", has_text="Notizbaum")
+    behind.first.wait_for()
+    assert behind.first.get_by_role("link", name=f"Fallakte {case_id}").get_attribute("href").endswith(
+        f"/case/show/{case_id}")
+    shoot(lead, "qs-06-drilldown")

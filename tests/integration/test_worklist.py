@@ -70,7 +70,7 @@ def test_start_page_and_header_count(client, tasks):
     html = client.get("/").get_data(as_text=True)
     assert "Meine Arbeitsliste" in html and "Überfällig Nord" in html
     # Due today or overdue, mine or unassigned: "Überfällig Nord" and "Heute Nord".
-    assert re.search(r'Wiedervorlagen <span class="badge fs-badge-due">2</span>', html)
+    assert re.search(r'Wiedervorlagen</span> <span class="badge fs-badge-due">2</span>', html)
 
 
 def test_other_unit_cannot_complete_a_task(client, tasks):
