@@ -104,3 +104,10 @@ def test_case_page_links_to_its_documentation(client, entries):
     html = client.get(f"/case/show/{entries['nord'].id}").get_data(as_text=True)
     assert f"/documentation/case/{entries['nord'].id}" in html
     assert "Falldokumentation" in html
+
+
+def test_case_page_links_to_its_letters(client, entries):
+    login(client, "sachbearbeitung_nord")
+    html = client.get(f"/case/show/{entries['nord'].id}").get_data(as_text=True)
+    assert f"/letters/case/{entries['nord'].id}" in html
+    assert client.get(f"/letters/case/{entries['nord'].id}").status_code == 200
