@@ -123,10 +123,13 @@ def migrate(allow_destructive):
     with app.app_context():
         initialised = inspect(db.engine).has_table("catalogue_value")
     if initialised:
-        _seed(app)  # new catalogue values first: a new required choice field may default to one
+        # New catalogue values first: a new required choice field may default to one. Only the catalogues:
+        # the other seeds (services, letter templates) may need the tables this migration creates.
+        _seed_catalogues(app)
     result = _migrate(app, allow_destructive)
     if result.plan.empty:
         click.echo("Datenbankschema ist bereits aktuell.")
+        _seed(app)  # new services or letter templates from YAML still come in
         return
     for change in result.plan.changes:
         click.echo(f"  {'!' if change.destructive else '+'} {change}")
@@ -136,6 +139,14 @@ def migrate(allow_destructive):
     if result.revision_path:
         click.echo(f"Revision gespeichert: {result.revision_path} (mit der Installation aufbewahren).")
     _seed(app)
+
+
+def _seed_catalogues(app):
+    from .extensions import db
+    from .services.seed import seed_catalogues
+    with app.app_context():
+        seed_catalogues(db.session, app.config["FACHSTELLE_SPEC"])
+        db.session.commit()
 
 
 def _seed(app):

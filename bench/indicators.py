@@ -52,6 +52,7 @@ def build_spec():
     spec = load_spec(ROOT / "config", "berlin")
     build_models(spec)
     from app import core_models  # noqa: F401  (org units, catalogues, access standards)
+    from app.letters import models  # noqa: F401  (letter tables: seed_all seeds the shipped templates)
     return spec
 
 

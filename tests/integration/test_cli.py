@@ -76,3 +76,19 @@ def test_unknown_city_and_unreachable_database_are_german_messages(env):
 def _names(db: Path) -> list[str]:
     with sqlite3.connect(db) as conn:
         return [row[0] for row in conn.execute("SELECT surname || ',' || coalesce(first_name, '') FROM partner ORDER BY id")]
+
+
+def test_migrate_brings_an_older_installation_up_to_date(env, tmp_path):
+    # An installation from before the letters: their tables are missing. `migrate` must create them before
+    # it seeds the shipped templates into them (seeding first failed with "no such table").
+    fachstelle(env, "init")
+    db = sqlite3.connect(tmp_path / "cli.db")
+    for table in ("letter", "letter_series_job", "letter_template_version", "letter_template"):
+        db.execute(f"DROP TABLE {table}")
+    db.commit()
+    out = fachstelle(env, "migrate").stdout
+    assert "neue Tabelle: letter_template" in out and "Migration angewendet" in out
+    assert db.execute("SELECT COUNT(*) FROM letter_template").fetchone()[0] == 4
+    again = fachstelle(env, "migrate").stdout
+    assert "Datenbankschema ist bereits aktuell." in again
+    db.close()
