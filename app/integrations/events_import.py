@@ -15,9 +15,7 @@ Columns: ``fall_id;bezirk;ereignis;datum;zu_zweit`` (any order, ``;`` or ``,``, 
 """
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from ..core_models import CatalogueValue, OrgUnit
 from ..metamodel.build_models import built_registry
 from ..services.documentation import FOLLOW_UPS_NOT_BEFORE
 from ..services.history import acting_as
+from .csv_input import CsvInputError, decode, open_rows
 
 HEADER = ("fall_id", "bezirk", "ereignis", "datum", "zu_zweit")
 REQUIRED = HEADER[:4]
@@ -173,12 +172,9 @@ def _pairs(value: str, event: str | None) -> tuple[bool, str | None]:
 
 def _decode(raw: bytes, file_name: str) -> str:
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise EventImportError(
-            f"{file_name}, Zeile {line}: Die Datei ist nicht UTF-8-kodiert (z. B. Windows-1252 aus Excel). "
-            "Bitte als „CSV UTF-8“ speichern und erneut einlesen. Nichts importiert.") from None
+        return decode(raw, file_name)
+    except CsvInputError as exc:
+        raise EventImportError(f"{exc} Nichts importiert.") from None
 
 
 def _columns(header: list[str], file_name: str) -> dict[str, int]:
@@ -206,23 +202,14 @@ def read_events(raw: bytes, file_name: str, units: Iterable, today: date, ref_le
     text = _decode(raw, file_name)
     if not text.strip():
         raise EventImportError(f"{file_name}: Die Datei ist leer. Nichts importiert.")
-    first_line = text.lstrip().split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    cols = _columns(next(reader), file_name)
+    header, lines = open_rows(text)
+    cols = _columns(header, file_name)
     matcher = UnitMatcher(units)
     rows, errors = [], []
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
+    for line, row, unreadable in lines:
+        if unreadable:
+            errors.append(unreadable)
             break
-        except csv.Error as exc:
-            errors.append(f"Zeile {reader.line_num}: Zeile nicht lesbar ({exc}).")
-            break
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
         values = {key: (row[i].strip() if i < len(row) else "") for key, i in cols.items()}
         problems = []
         ref = values["fall_id"]

@@ -8,8 +8,6 @@ and nothing is written, with every bad row reported by its line number.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core_models import Street
+from .csv_input import CsvInputError, decode, open_rows
 
 HEADERS = {
     "name": ("straße", "strasse", "str.", "street", "straßenname", "strassenname"),
@@ -60,12 +59,9 @@ def _columns(header: list[str], file_name: str) -> dict[str, int]:
 
 def _decode(raw: bytes, file_name: str) -> str:
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise StreetImportError(
-            f"{file_name}, Zeile {line}: Die Datei ist nicht UTF-8-kodiert (z. B. Windows-1252 aus Excel). "
-            "Bitte als „CSV UTF-8“ speichern und erneut einlesen.") from None
+        return decode(raw, file_name)
+    except CsvInputError as exc:
+        raise StreetImportError(str(exc)) from None
 
 
 def read_streets(raw: bytes, file_name: str) -> list[tuple[int, dict[str, str | None]]]:
@@ -73,22 +69,13 @@ def read_streets(raw: bytes, file_name: str) -> list[tuple[int, dict[str, str | 
     text = _decode(raw, file_name)
     if not text.strip():
         raise StreetImportError(f"{file_name}: Die Datei ist leer.")
-    first_line = text.lstrip().split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    cols = _columns(next(reader), file_name)
+    header, lines = open_rows(text)
+    cols = _columns(header, file_name)
     rows, errors = [], []
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
+    for line, row, unreadable in lines:
+        if unreadable:
+            errors.append(unreadable)
             break
-        except csv.Error as exc:
-            errors.append(f"Zeile {reader.line_num}: Zeile nicht lesbar ({exc}).")
-            break
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
         values = {key: (row[i].strip() if i < len(row) else "") or None for key, i in cols.items()}
         problems = []
         if not values.get("name"):
