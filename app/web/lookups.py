@@ -11,7 +11,7 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, jsonify, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..core_models import Street
 from ..extensions import db
@@ -52,9 +52,20 @@ def typeahead(entity_name: str):
         query = query.order_by(getattr(model, lc_name(twins[0])), model.id)
     else:
         query = query.order_by(model.id.desc())
-    query = scope_query(query, model).limit(LIMIT)
+    query = _currently_valid(scope_query(query, model), model).limit(LIMIT)
     results = [{"id": row.id, "text": str(row)} for row in db.session.scalars(query)]
     return jsonify(results=results)
+
+
+def _currently_valid(query, model):
+    """Records with a validity (the service catalogue's "gültig ab/bis") are offered only while valid:
+    a retired service stays on old entries but is not chosen for new ones."""
+    today = date.today()
+    if hasattr(model, "active_to"):
+        query = query.where(or_(model.active_to.is_(None), model.active_to >= today))
+    if hasattr(model, "active_from"):
+        query = query.where(or_(model.active_from.is_(None), model.active_from <= today))
+    return query
 
 
 @lookups.get("/typeahead-street")

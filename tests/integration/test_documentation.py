@@ -156,3 +156,17 @@ def test_fresh_edit_is_not_marked(client, docs):
     actions = [c.action for c in db.session.scalars(select(ChangeLog).where(
         ChangeLog.entity == "doc_entry", ChangeLog.record_id == entry.id))]
     assert "update" in actions and "late_edit" not in actions
+
+
+def test_retired_service_is_not_offered_but_old_entries_keep_it(client, docs):
+    from datetime import timedelta
+
+    from app.extensions import db
+    entry = docs.record("notiz", date(2026, 11, 3), info="Aktennotiz")
+    note = docs.service("notiz")
+    login(client, "sachbearbeitung_nord")
+    assert "Aktennotiz" in [r["text"] for r in client.get("/typeahead/service?q=akten").get_json()["results"]]
+    note.active_to = date.today() - timedelta(days=1)
+    db.session.commit()
+    assert client.get("/typeahead/service?q=akten").get_json()["results"] == []
+    assert "Aktennotiz" in client.get(f"/doc-entry/show/{entry.id}").get_data(as_text=True)
