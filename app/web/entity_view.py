@@ -149,6 +149,10 @@ class EntityModelView(ModelView):
         views = sorted(self._related_views, key=lambda view: rank.get(type(view), len(rank)))
         return [view for view in views if sm.has_access("can_list", view.class_permission_name)]
 
+    def _get_show_widget(self, pk, item, **kwargs):
+        g.fs_shown = item  # FAB's _show has read it with the base filters (org units); show() reuses it
+        return super()._get_show_widget(pk, item, **kwargs)
+
     def _get_related_views_widgets(self, item, orders=None, pages=None, page_sizes=None, widgets=None, **args):
         widgets = widgets or {}
         widgets["related_views"] = []
@@ -167,9 +171,11 @@ class EntityModelView(ModelView):
         widgets = self._show(pk)
         history = record_history(self.datamodel.session, self.entity_spec.name, int(pk)) \
             if self.appbuilder.sm.has_access("can_show", self.class_permission_name) else []
-        record = self.datamodel.get(pk, self._base_filters)  # extras (letters, documents) need the record
+        # Extras (letters, documents) need the record: the one _show read, with the same filters.
+        record = g.pop("fs_shown", None) or self.datamodel.get(pk, self._base_filters)
+        related = self._allowed_related()
         return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
-                                    related_views=self._allowed_related(), history=history,
+                                    related_views=related, history=history,
                                     entity=self.entity_spec, record=record)
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
