@@ -48,13 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default="partner_list,case_list,case_show")
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--repeat", type=int, default=100)
+    p.add_argument("--workdir", type=Path, default=None, help="default: /tmp/bench/<db>-<size>")
+    p.add_argument("--pg-url", default=None, help="default: $FACHSTELLE_BENCH_DATABASE_URL or fachstelle_bench")
     args = p.parse_args(argv)
 
     from flask_appbuilder import widgets
 
     from app.web.entity_view import CappedCountListWidget, EntityModelView
 
-    bench = prepare(args.db, args.size, Path("/tmp/bench") / f"{args.db}-{args.size}", reuse=True)
+    workdir = args.workdir or Path("/tmp/bench") / f"{args.db}-{args.size}"
+    bench = prepare(args.db, args.size, workdir, args.pg_url, reuse=True)
     app = bench.app
     app.register_blueprint(__import__("bench.reference", fromlist=["reference"]).reference)
     client = app.test_client()

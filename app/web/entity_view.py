@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from flask import abort, g, redirect, request, url_for
 from flask_appbuilder import ModelView, expose
+from flask_appbuilder._compat import as_unicode
 from flask_appbuilder.security.decorators import has_access
-from flask_appbuilder.widgets import ListWidget
+from flask_appbuilder.widgets import ListWidget, SearchWidget
 
+from ..core_models import CatalogueValue
 from ..scoping import OrgUnitFilter
 from ..services import records, save_hooks
 from ..services.history import record_history
 from .filters import COUNT_CAP
+from .render_cache import catalogue_field_html
 
 
 class CappedCountListWidget(ListWidget):
@@ -31,12 +34,61 @@ class CappedCountListWidget(ListWidget):
         return super().__call__(**kwargs)
 
 
+class CataloguesCachedSearchWidget(SearchWidget):
+    """FAB's search form; a drop-down whose choices are only catalogue values is rendered from a cache.
+
+    FAB renders every drop-down of the search form, with a query each, on every list page. The form is
+    never bound on a list page (its values come from the URL, filled in by FAB's JavaScript), so such a
+    field's HTML depends only on the catalogue (see render_cache.py for when it is rendered afresh).
+    Drop-downs of records or colleagues depend on the user and are rendered every time.
+    """
+
+    def __init__(self, cached_cols=(), cache_prefix="", **kwargs):
+        self.cached_cols, self.cache_prefix = set(cached_cols), cache_prefix
+        super().__init__(**kwargs)
+
+    def __call__(self, **kwargs):
+        # FAB's SearchWidget.__call__, but the cached columns' fields go through catalogue_field_html.
+        form, dict_filters = self.template_args["form"], self.filters.get_search_filters()
+        label_columns, form_fields, search_filters = {}, {}, {}
+        for col in self.template_args["include_cols"]:
+            field = form[col]
+            label_columns[col] = as_unicode(field.label.text)
+            form_fields[col] = (catalogue_field_html((self.cache_prefix, col), field) if col in self.cached_cols
+                                else field())
+            search_filters[col] = [as_unicode(flt.name) for flt in dict_filters[col]]
+        kwargs.update(label_columns=label_columns, form_fields=form_fields, search_filters=search_filters,
+                      active_filters=self.filters.get_filters_values_tojson())
+        return super(SearchWidget, self).__call__(**kwargs)
+
+
 class EntityModelView(ModelView):
     entity_spec = None  # set by build_views
     field_defaults: dict = {}
     show_template = "fachstelle/show.html"
     list_template = "fachstelle/list.html"
     list_widget = CappedCountListWidget
+    search_widget = CataloguesCachedSearchWidget
+
+    def _catalogue_search_cols(self) -> list[str]:
+        # Search columns whose choices are catalogue values filtered by catalogue/active only.
+        cols = self.__dict__.get("_fs_catalogue_search_cols")
+        if cols is None:
+            rel_fields = self.search_form_query_rel_fields or {}
+            cols = [name for name in self.search_columns
+                    if self.datamodel.is_relation(name)
+                    and self.datamodel.get_related_model(name) is CatalogueValue
+                    and all(flt[0] in ("catalogue", "active") for flt in rel_fields.get(name, []))]
+            self._fs_catalogue_search_cols = cols
+        return cols
+
+    def _get_search_widget(self, form=None, exclude_cols=None, widgets=None):
+        widgets = widgets or {}
+        widgets["search"] = self.search_widget(
+            route_base=self.route_base, form=form, include_cols=self.search_columns,
+            exclude_cols=exclude_cols or [], filters=self._filters,
+            cached_cols=[c for c in self._catalogue_search_cols() if c in form], cache_prefix=type(self).__name__)
+        return widgets
 
     def _init_forms(self):
         # A reference in the search form is a drop-down of its target's records (FAB searches every
@@ -97,6 +149,10 @@ class EntityModelView(ModelView):
         views = sorted(self._related_views, key=lambda view: rank.get(type(view), len(rank)))
         return [view for view in views if sm.has_access("can_list", view.class_permission_name)]
 
+    def _get_show_widget(self, pk, item, **kwargs):
+        g.fs_shown = item  # FAB's _show has read it with the base filters (org units); show() reuses it
+        return super()._get_show_widget(pk, item, **kwargs)
+
     def _get_related_views_widgets(self, item, orders=None, pages=None, page_sizes=None, widgets=None, **args):
         widgets = widgets or {}
         widgets["related_views"] = []
@@ -115,9 +171,11 @@ class EntityModelView(ModelView):
         widgets = self._show(pk)
         history = record_history(self.datamodel.session, self.entity_spec.name, int(pk)) \
             if self.appbuilder.sm.has_access("can_show", self.class_permission_name) else []
-        record = self.datamodel.get(pk, self._base_filters)  # extras (letters, documents) need the record
+        # Extras (letters, documents) need the record: the one _show read, with the same filters.
+        record = g.pop("fs_shown", None) or self.datamodel.get(pk, self._base_filters)
+        related = self._allowed_related()
         return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
-                                    related_views=self._allowed_related(), history=history,
+                                    related_views=related, history=history,
                                     entity=self.entity_spec, record=record)
 
     @expose("/edit/<pk>", methods=["GET", "POST"])

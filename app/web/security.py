@@ -11,6 +11,7 @@ from flask import g
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect, select
 from sqlalchemy.orm import joinedload
 
 
@@ -48,6 +49,34 @@ class FachstelleSecurityManager(SecurityManager):
                 and (permission_name, view_name) in self._permissions_of(user)):
             return True
         return super().is_item_public(permission_name, view_name)
+
+    def get_user_permissions(self, user) -> set[tuple[str, str]]:
+        # FAB loads every PermissionView of every role as ORM objects with their permission and view
+        # (some 500 objects per request); the names alone, for all of the user's roles in one query, are
+        # the same set. Still read on every request, so a role edited in the admin UI counts at once.
+        roles = self.get_user_roles(user)
+        result = {(perm, view) for role in roles if role.name in self.builtin_roles
+                  for view, perm in self.builtin_roles[role.name]}
+        db_role_ids = [role.id for role in roles if role.name not in self.builtin_roles]
+        if db_role_ids:
+            pv = self.permissionview_model
+            query = (select(self.permission_model.name, self.viewmenu_model.name)
+                     .select_from(pv).join(pv.permission).join(pv.view_menu).join(pv.role)
+                     .where(self.role_model.id.in_(db_role_ids)))
+            result.update((perm, view) for perm, view in self.session.execute(query))
+        return result
+
+    def has_access(self, permission_name, view_name):
+        # A show page asks some 50 times (menu, tabs, the buttons of every related list); FAB's answer goes
+        # through Flask-Login's proxy and SQLAlchemy's inspect each time before it looks at the cached
+        # permissions. For the signed-in user loaded in this request the answer is the same as FAB's:
+        # inactive users get nothing, everyone else their roles' permissions. API-key, JWT and anonymous
+        # calls, and a user object no longer in the session, take FAB's path.
+        user = g.get("_login_user")
+        if (user is None or not user.is_authenticated or g.get("_api_key_user", False)
+                or sa_inspect(user).detached):
+            return super().has_access(permission_name, view_name)
+        return bool(user.is_active) and (permission_name, view_name) in self._permissions_of(user)
 
     def _permissions_of(self, user) -> set[tuple[str, str]]:
         key = getattr(user, "id", None)

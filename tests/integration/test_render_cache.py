@@ -1,0 +1,90 @@
+"""The render caches (app/web/render_cache.py) never show what the database no longer says.
+
+The menu is cached per permission set, so a role edited while the app runs changes the next page; the
+search form's catalogue drop-downs are cached until a catalogue value is flushed and committed.
+Requests go through ``user_client`` (no outer app context), so each has its own ``g``, as in production.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from app.web.admin_views import ADMIN_MENU
+from tests.conftest import username
+
+CLERK = username("Sachbearbeitung", "nord")
+
+
+def _search_options(html: str, field: str) -> list[str]:
+    # The search form's fields travel as JSON inside the page's script (FAB's AdminFilters).
+    match = re.search(r'id=\\"' + field + r'\\" name=\\"' + field + r'\\"(.*?)/select', html)
+    assert match, f"no drop-down {field} in the search form"
+    return re.findall(r">([^<>]*)</option>", json.loads('"' + match.group(1) + '"'))
+
+
+def test_catalogue_edit_shows_in_next_search_form(app, user_client):
+    from app.core_models import CatalogueValue
+    from app.extensions import db
+
+    client = user_client(CLERK)
+    before = _search_options(client.get("/partner/list/").get_data(as_text=True), "sex")
+    assert before and "Geschlecht X-Test" not in before
+    client.get("/partner/list/")  # now served from the cache
+    with app.app_context():
+        value = db.session.query(CatalogueValue).filter_by(catalogue="sex").order_by(CatalogueValue.id).first()
+        old_label, value_id = value.label, value.id
+        value.label = "Geschlecht X-Test"
+        db.session.add(CatalogueValue(catalogue="sex", code="x_test", label="Neu im Katalog", sort=99))
+        db.session.commit()
+    try:
+        after = _search_options(client.get("/partner/list/").get_data(as_text=True), "sex")
+        assert "Geschlecht X-Test" in after and old_label not in after
+        assert "Neu im Katalog" in after
+    finally:
+        with app.app_context():
+            db.session.get(CatalogueValue, value_id).label = old_label
+            db.session.query(CatalogueValue).filter_by(catalogue="sex", code="x_test").delete()
+            db.session.commit()
+    # PostgreSQL may return the choices in another order after an update (no ORDER BY, as before).
+    assert sorted(_search_options(client.get("/partner/list/").get_data(as_text=True), "sex")) == sorted(before)
+
+
+def test_rolled_back_catalogue_edit_leaves_no_trace(app, user_client):
+    from app.core_models import CatalogueValue
+    from app.extensions import db
+
+    client = user_client(CLERK)
+    before = _search_options(client.get("/partner/list/").get_data(as_text=True), "sex")
+    with app.app_context():
+        value = db.session.query(CatalogueValue).filter_by(catalogue="sex").order_by(CatalogueValue.id).first()
+        value.label = "Nie gespeichert"
+        db.session.flush()
+        db.session.rollback()
+    assert sorted(_search_options(client.get("/partner/list/").get_data(as_text=True), "sex")) == sorted(before)
+
+
+def _menu_has_catalogues(html: str) -> bool:
+    return re.search(r'href="/catalogues/list/">\s*(<i[^>]*></i>&nbsp;)?\s*Kataloge</a>', html) is not None
+
+
+def test_role_change_changes_the_menu(app, user_client):
+    from app.extensions import db
+
+    client = user_client(CLERK)
+    assert not _menu_has_catalogues(client.get("/partner/list/").get_data(as_text=True))
+    with app.app_context():
+        sm = app.appbuilder.sm
+        role = sm.find_user(username=CLERK).roles[0]
+        for menu in ("Kataloge", ADMIN_MENU):  # the item and its category
+            sm.add_permission_role(role, sm.find_permission_view_menu("menu_access", menu))
+        db.session.commit()
+    try:
+        assert _menu_has_catalogues(client.get("/partner/list/").get_data(as_text=True))
+    finally:
+        with app.app_context():
+            sm = app.appbuilder.sm
+            for menu in ("Kataloge", ADMIN_MENU):
+                sm.del_permission_role(sm.find_user(username=CLERK).roles[0],
+                                       sm.find_permission_view_menu("menu_access", menu))
+            db.session.commit()
+    assert not _menu_has_catalogues(client.get("/partner/list/").get_data(as_text=True))
