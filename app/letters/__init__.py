@@ -16,7 +16,8 @@ Modules, one concern each:
 """
 from __future__ import annotations
 
-LETTERS_MENU = "Briefe"
+# Letters come from documentation entries: their pages sit in its menu (a menu bar of its own would wrap).
+LETTERS_MENU = "Falldokumentation"
 ADMIN_MENU = "Administration"
 
 

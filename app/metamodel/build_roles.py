@@ -29,7 +29,7 @@ PAGE_PERMISSIONS = {
     "eviction_lawsuit": [("menu_access", "Räumungsklage erfassen")],
     # Whoever may read documentation may write letters from it and keep their letterhead.
     "doc_entry": [("menu_access", "Dokumentation (Übersicht)"), ("menu_access", "Falldokumentation"),
-                  ("can_form", "MyLetterheadView"), ("menu_access", "Mein Briefkopf"), ("menu_access", "Briefe")],
+                  ("can_form", "MyLetterheadView"), ("menu_access", "Mein Briefkopf")],
     "forced_eviction": [("menu_access", "Zwangsräumung erfassen")],
 }
 # Writing letters (single and series) comes with writing documentation: a letter is an entry's result.

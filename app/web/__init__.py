@@ -43,8 +43,8 @@ def register_web(app: Flask, appbuilder) -> None:
     app.jinja_env.globals["fs_menu_html"] = menu_html
     app.jinja_env.globals["today_date"] = date.today
     app.jinja_env.globals["fs_attachments"] = _attachments_of
-    appbuilder.add_view(WorklistView, "Arbeitsliste", icon="fa-tasks", category="Arbeitsliste",
-                        category_icon="fa-tasks")
+    # A top-level link, not a menu of one entry: the start page and the bell lead there too.
+    appbuilder.add_view(WorklistView, "Arbeitsliste", icon="fa-tasks")
     appbuilder.add_view(DocumentationView, "Dokumentation (Übersicht)", icon="fa-book", category="Falldokumentation")
     appbuilder.add_view(NoticeView, "Räumungsklage erfassen", href="/notices/lawsuit", icon="fa-gavel",
                         category="Fallakten")
