@@ -144,7 +144,31 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             apply_entry_rules(session, entry, spec)
 
 
+def _after_flush(session: Session, flush_context) -> None:
+    """Entries are part of the case's history: their recording and deletion appear on the case too
+    (a deleted entry's own history has no page any more)."""
+    from sqlalchemy import insert
+
+    from .history import current_actor
+    rows = []
+    now, actor = utcnow(), None
+    for action, objects in (("entry_added", session.new), ("entry_deleted", session.deleted)):
+        for obj in objects:
+            if getattr(type(obj), "__entity__", None) != "doc_entry" or obj.case_id is None:
+                continue
+            actor = actor or current_actor()
+            with session.no_autoflush:
+                text = str(obj)
+            rows.append({"entity": "case", "record_id": obj.case_id, "action": action, "field": "doc_entry",
+                         "old_value": text if action == "entry_deleted" else None,
+                         "new_value": text if action == "entry_added" else None,
+                         "changed_by": actor, "changed_at": now})
+    if rows:
+        session.connection().execute(insert(ChangeLog.__table__), rows)
+
+
 def install(session_class=Session) -> None:
     """Listen on every Session of the process, once; call before ``history.install``."""
     if not event.contains(session_class, "before_flush", _before_flush):
         event.listen(session_class, "before_flush", _before_flush)
+        event.listen(session_class, "after_flush", _after_flush)

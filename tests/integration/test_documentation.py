@@ -170,3 +170,15 @@ def test_retired_service_is_not_offered_but_old_entries_keep_it(client, docs):
     db.session.commit()
     assert client.get("/typeahead/service?q=akten").get_json()["results"] == []
     assert "Aktennotiz" in client.get(f"/doc-entry/show/{entry.id}").get_data(as_text=True)
+
+
+def test_entries_are_part_of_the_case_history(client, docs):
+    from app.extensions import db
+    entry = docs.record("notiz", date(2026, 11, 3), info="Aktennotiz")
+    login(client, "sachbearbeitung_nord")
+    page = client.get(f"/case/show/{docs.case.id}").get_data(as_text=True)
+    assert "Doku-Eintrag angelegt" in page and "03.11.2026, Aktennotiz" in page
+    db.session.delete(db.session.get(type(entry), entry.id))
+    db.session.commit()
+    page = client.get(f"/case/show/{docs.case.id}").get_data(as_text=True)
+    assert "Doku-Eintrag gelöscht" in page
