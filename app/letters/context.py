@@ -262,7 +262,7 @@ def case_block(case, emergency) -> dict:
         "court_file_number": _or_missing(_text(first("court_file_number")), "Aktenzeichen des Gerichts"),
         "hearing_date": _or_missing(format_date(first("hearing_date")), "Termin der Gerichtsverhandlung"),
         "eviction_date": _or_missing(format_date(first("eviction_date")),
-                                     "Termin der Zwangsräumung (Seite „Wohnungsnotfall“)"),
+                                     "Termin der Zwangsräumung (Seite „Zwangsräumung“ oder „Wohnungsnotfall“)"),
         "rent_arrears": format_money(arrears) if arrears is not None else Missing("Mietschulden"),
     }
 

@@ -66,6 +66,41 @@ def newest_emergency(session: Session, case):
     return session.scalars(scope_query(query.order_by(*order), Emergency)).first()
 
 
+def _newest(session: Session, case, entity: str, order: str):
+    model = _model(entity)
+    if model is None:
+        return None
+    query = select(model).where(model.case_id == case.id).order_by(getattr(model, order).desc(), model.id.desc())
+    return session.scalars(scope_query(query, model)).first()
+
+
+class CaseFacts:
+    """What a letter reads about the proceedings: the newest court notice (court, file number, hearing) and
+    bailiff notice (eviction date) first, then the Wohnungsnotfall page as the clerk filled it in."""
+
+    _FROM_NOTICES = {"court": ("lawsuit", "court"), "court_file_number": ("lawsuit", "court_file_number"),
+                     "hearing_date": ("lawsuit", "hearing_on"), "eviction_date": ("eviction", "eviction_on")}
+
+    def __init__(self, emergency, lawsuit=None, eviction=None):
+        self._sources = {"emergency": emergency, "lawsuit": lawsuit, "eviction": eviction}
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._FROM_NOTICES:
+            source, attr = self._FROM_NOTICES[name]
+            value = getattr(self._sources[source], attr, None) if self._sources[source] is not None else None
+            if value not in (None, ""):
+                return value
+        emergency = self._sources["emergency"]
+        return getattr(emergency, name, None) if emergency is not None else None
+
+
+def case_facts(session: Session, case) -> CaseFacts:
+    return CaseFacts(newest_emergency(session, case), _newest(session, case, "eviction_lawsuit", "received_on"),
+                     _newest(session, case, "forced_eviction", "received_on"))
+
+
 def case_letter_context(session: Session, case, *, user, today: date | None = None, appointment=None,
                         extra: dict | None = None) -> dict:
     """The context of a letter to the case's client, from what the case file holds plus ``extra``."""
@@ -74,5 +109,5 @@ def case_letter_context(session: Session, case, *, user, today: date | None = No
     return build_context(
         client, addresses=client_addresses(session, client), user=user, staff=staff_details(session, user),
         org_unit=session.get(OrgUnit, case.org_unit_id), office=office_details(session, case.org_unit_id),
-        case=case, emergency=newest_emergency(session, case), appointment=appointment, extra=extra,
+        case=case, emergency=case_facts(session, case), appointment=appointment, extra=extra,
         today=today or date.today())

@@ -88,6 +88,7 @@ def load_demo(app, size: str = "small", seed: int = 42) -> str:
     n_partners, n_cases = SIZES[size]
     generate(session, registry, units, n_partners, n_cases, seed)
     session.commit()
+    demo_letterheads(session, spec)
     entries = document_recent_cases(session, registry, seed)
     session.commit()
     return _summary(users, f"Demodaten angelegt: {n_partners} Partner, {n_cases} Fallakten, {entries} Doku-Einträge.")
@@ -187,6 +188,29 @@ def generate(session, registry, units, n_partners: int, n_cases: int, seed: int)
     _insert(session, Case, cases)
     _insert(session, HM, members)
     _insert(session, HE, emergencies)
+    session.flush()
+
+
+def demo_letterheads(session, spec) -> None:
+    """Letterhead data for the demo offices and clerks, so the demo letters come out complete."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from ..letters.models import OfficeDetails, StaffDetails
+    have_office = set(session.scalars(select(OfficeDetails.org_unit_id)))
+    for n, unit in enumerate(session.scalars(select(OrgUnit).order_by(OrgUnit.id)), start=1):
+        if unit.id not in have_office:
+            session.add(OfficeDetails(
+                org_unit_id=unit.id, authority=spec.settings.city_name,
+                consultation_hours="Offene Sprechstunde: Dienstag und Donnerstag 9–12 Uhr; telefonisch Montag bis "
+                                   "Donnerstag 9–15 Uhr, Freitag 9–13 Uhr",
+                legal_remedy="Gegen diesen Bescheid kann innerhalb eines Monats nach Bekanntgabe Widerspruch "
+                             "erhoben werden."))
+        for prefix, room in (("sb", 100 + n), ("sa", 200 + n), ("tl", 300 + n)):
+            user = session.scalars(select(User).where(User.username == f"{prefix}_{unit.code}")).first()
+            if user is not None and session.scalars(select(StaffDetails).where(
+                    StaffDetails.user_id == user.id)).first() is None:
+                session.add(StaffDetails(user_id=user.id, room=str(room), phone=f"030 9018-{room}",
+                                         sign=f"{prefix.upper()}-{unit.code[:3].upper()}"))
     session.flush()
 
 

@@ -104,6 +104,12 @@ def _case(session: Session, client, received_on: date, unit_id: int | None, thre
     return case, True
 
 
+def _number(case) -> None:
+    """A new case gets a file number at once (year/number, as the demo and the import use them)."""
+    if not case.file_number:
+        case.file_number = f"{case.opened_on.year}/{case.id:06d}"
+
+
 def _entry(session: Session, case, service_code: str, on: date, info: str | None, provider_id: int | None):
     entry = built_registry().model("doc_entry")(case=case, service=_service(session, service_code), entry_date=on,
                                                 info=info, provider_id=provider_id)
@@ -134,6 +140,7 @@ def register_lawsuit(session: Session, *, received_on: date, court=None, court_f
     info = " ".join(p for p in (str(court) if court else "", court_file_number or "") if p) or None
     entry = _entry(session, case, "klage_eingang", received_on, info, provider_id)
     session.flush()  # the catalogue rule creates the letter's task
+    _number(case)
     tasks = _open_tasks_from(session, entry)
     return Registered(case, notice, [entry], tasks, created_client, created_case)
 
@@ -160,6 +167,8 @@ def register_forced_eviction(session: Session, *, received_on: date, eviction_on
     session.add(notice)
     info = " ".join(p for p in (str(bailiff) if bailiff else "", bailiff_file_number or "") if p) or None
     received = _entry(session, case, "zr_eingang", received_on, info, provider_id)
+    session.flush()
+    _number(case)
     when = f"Räumung am {eviction_on.strftime('%d.%m.%Y')}" + (f" um {eviction_at} Uhr" if eviction_at else "")
     termin = _entry(session, case, "zr_termin", eviction_on, when, provider_id)
     session.flush()

@@ -89,3 +89,17 @@ def test_missing_address_is_named_and_nothing_archived(client, ctx, entry):
     html = client.post(f"/entry-letter/{entry.id}", follow_redirects=True).get_data(as_text=True)
     assert "fehlt" in html and "Briefformular" in html
     assert db.session.scalars(select(Letter)).first() is None
+
+
+def test_letter_reads_court_and_eviction_data_from_the_notice_pages(client, ctx, entry, factory):
+    from app.extensions import db
+    from app.letters.sources import case_letter_context
+    court = factory("partner", None, kind=factory.value("partner_kind", "institution"), surname="Amtsgericht Mitte")
+    factory("eviction_lawsuit", "nord", case=entry.case, court=court, court_file_number="12 C 345/26",
+            received_on=date(2026, 11, 2), hearing_on=date(2027, 1, 14))
+    factory("forced_eviction", "nord", case=entry.case, received_on=date(2026, 11, 20),
+            eviction_on=date(2026, 12, 15), eviction_at="09:00")
+    clerk = ctx.appbuilder.sm.find_user(username="sachbearbeitung_nord")
+    facts = case_letter_context(db.session, entry.case_id, user=clerk)["case"]
+    assert (facts["court"], facts["court_file_number"], facts["hearing_date"], facts["eviction_date"]) == (
+        "Amtsgericht Mitte", "12 C 345/26", "14.01.2027", "15.12.2026")

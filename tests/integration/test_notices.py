@@ -51,6 +51,7 @@ def test_new_client_gets_case_page_notice_entry_and_letter_task(reg, factory):
     assert result.created_client and result.created_case
     case = result.case
     assert case.client.surname == "Wonlos" and case.opened_on == date(2026, 11, 27)
+    assert case.file_number == f"2026/{case.id:06d}"
     assert case.org_unit.code == "nord" and case.client.org_unit.code == "nord"
     page = reg.registry.model("housing_emergency")
     emergency = db.session.scalars(select(page).where(page.case_id == case.id)).one()
