@@ -72,7 +72,12 @@ def apply_entry_rules(session: Session, entry, spec) -> list:
         session.get(CatalogueValue, service.measurement_point_id) if service.measurement_point_id else None)
     entry.measurement_point = point
     if entry.provider_id is None and entry.__dict__.get("provider") is None:
-        entry.provider_id = _acting_user_id()  # the clerk who records it, unless another is named
+        # The clerk who records it, unless another is named. Set the relationship, not the key: a form
+        # that sent an empty choice has set ``provider`` to None, which would overwrite the key on flush.
+        user_id = _acting_user_id()
+        if user_id is not None:
+            from flask_appbuilder.security.sqla.models import User
+            entry.provider = session.get(User, user_id)
     entry.counts_as_contact = bool(service.counts_as_contact)
     task_model = registry.model("task")
     on = entry.entry_date or date.today()
@@ -99,10 +104,12 @@ def apply_entry_rules(session: Session, entry, spec) -> list:
             return created
         closed_by = service.__dict__.get("follow_up_closed_by") or (
             session.get(CatalogueValue, service.follow_up_closed_by_id) if service.follow_up_closed_by_id else None)
+        provider = entry.__dict__.get("provider")
+        # The relationship when the entry has one (it wins on flush), else the key (REST, import).
+        who = {"assignee": provider} if provider is not None else {"assignee_id": entry.provider_id}
         task = task_model(case=case, title=service.follow_up_title, due_on=due, state=state["open"],
                           closed_by=closed_by, cancel_on_contact=bool(service.follow_up_cancel_on_contact),
-                          source_entry=entry,
-                          assignee_id=entry.provider_id if entry.__dict__.get("provider") is None else entry.provider.id)
+                          source_entry=entry, **who)
         task.org_unit_id = case.org_unit_id
         session.add(task)
         created.append(task)

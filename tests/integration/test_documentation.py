@@ -100,6 +100,7 @@ def test_form_entry_creates_follow_up_for_the_clerk(client, docs):
     task = db.session.scalars(select(docs.registry.model("task")).where(
         docs.registry.model("task").case_id == docs.case.id)).one()
     assert task.assignee.username == "sachbearbeitung_nord"
+    assert task.source_entry.provider.username == "sachbearbeitung_nord"  # the entry keeps its provider too
     assert task.org_unit.code == "nord"
     assert task.source_entry.info == "AG Mitte 12 C 345/26"
 
@@ -182,3 +183,12 @@ def test_entries_are_part_of_the_case_history(client, docs):
     db.session.commit()
     page = client.get(f"/case/show/{docs.case.id}").get_data(as_text=True)
     assert "Doku-Eintrag gelöscht" in page
+
+
+def test_follow_up_goes_to_the_provider_named_by_id(docs, ctx):
+    # REST and imports name the provider by its key only.
+    from app.extensions import db
+    clerk = ctx.appbuilder.sm.find_user(username="sozialarbeit_nord")
+    docs.record("klage_eingang", date(2026, 11, 2), provider_id=clerk.id)
+    task = db.session.scalars(select(docs.registry.model("task"))).one()
+    assert task.assignee.username == "sozialarbeit_nord"
