@@ -75,8 +75,8 @@ class FachstelleSecurityManager(SecurityManager):
         #
         # Which path a user takes is decided once per request and user object (``_fs_fast_user``): the
         # checks cost more than the set look-up they guard, some 60 times per case file. A user object
-        # is detached only when the session ends (after the request), and ``is_active`` is still read
-        # on every call, so a mid-request change of either answers as before.
+        # is detached when the request's session ends, after the page is rendered; ``is_active`` is still
+        # read on every call, so deactivating the user mid-request answers as before.
         user = g.get("_login_user")
         if user is None:
             return super().has_access(permission_name, view_name)
