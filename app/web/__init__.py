@@ -34,13 +34,15 @@ def register_web(app: Flask, appbuilder) -> None:
     from .entry_letters import EntryLetterView, letters_of_entry
     from .documentation import DocumentationView
     from .notices import NoticeView
-    from .render_cache import menu_html
+    from .render_cache import install_cached_gettext, install_fast_template_filters, menu_html
     from .worklist import WorklistView, due_count
 
     app.register_blueprint(lookups)
     app.jinja_env.filters["berlin"] = to_berlin
     app.jinja_env.globals["fs_due_count"] = due_count
     app.jinja_env.globals["fs_menu_html"] = menu_html
+    install_cached_gettext(app)
+    install_fast_template_filters(app, appbuilder)
     app.jinja_env.globals["today_date"] = date.today
     app.jinja_env.globals["fs_attachments"] = _attachments_of
     # A top-level link, not a menu of one entry: the start page and the bell lead there too.

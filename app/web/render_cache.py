@@ -12,13 +12,15 @@ Two fragments are cached, each per app (tests run a SQLite and a PostgreSQL app 
    CatalogueValue (admin UI, REST, seed, any ORM path) empties the cache of this process, again when its
    transaction ends (commit or rollback). Other worker processes of a multi-worker deployment see an edit after at most
    ``CATALOGUE_CACHE_SECONDS``.
+
+Translated template strings (``_('Record Count')``) are memoised per locale: see install_cached_gettext.
 """
 from __future__ import annotations
 
 import time
 
-from flask import current_app, render_template, request
-from flask_babel import get_locale
+from flask import current_app, g, render_template, request
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import event
@@ -95,3 +97,86 @@ def _after_transaction_end(session, transaction):
     # only the outermost transaction's end counts, savepoints included in it.
     if transaction.parent is None and session.info.pop("fs_catalogues_changed", False):
         invalidate_catalogues()
+
+
+# --- template gettext ----------------------------------------------------------------------------
+def install_cached_gettext(app) -> None:
+    """Let templates' ``_()`` / ``gettext()`` answer from a dict per (locale, string).
+
+    A case file calls gettext some 70 times; each call goes through Flask-Babel's context, domain and
+    locale look-ups before it reaches the catalogue. Flask-Babel itself keeps the loaded catalogues per
+    (locale, domain) for the life of the process, so the translation of a string in a locale never
+    changes while the process runs; the memo is per app and keyed by the request's locale.
+    """
+    memo: dict[tuple[str, str], str] = {}
+
+    def gettext(string: str) -> str:
+        key = (str(get_locale()), string)
+        text = memo.get(key)
+        if text is None:
+            text = memo[key] = get_translations().ugettext(string)
+        return text
+
+    env = app.jinja_env
+    # Only gettext is replaced; ngettext/pgettext keep Flask-Babel's callables (rare in FAB's templates).
+    env.install_gettext_callables(
+        gettext=gettext, ngettext=lambda s, p, n: get_translations().ungettext(s, p, n), newstyle=True,
+        pgettext=lambda c, s: get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n))
+
+
+# --- links of the list widget --------------------------------------------------------------------
+_SLOT = "fsslot0x7e"  # URL-safe, so url_for leaves it as it is; never a page number or column name
+
+
+def install_fast_template_filters(app, appbuilder) -> None:
+    """FAB's link_page, link_page_size and link_order filters, with one url_for per kind and list.
+
+    Each call copies the request's arguments and calls url_for; a case file's nine related tables ask
+    some 60 times (a sort link per column, a link per page). The links of one kind and list differ only
+    in the one value, so FAB's filter builds the URL once per request with a placeholder, and the value
+    is put in its place. Used only when the value needs no URL quoting (digits, column names) and the
+    placeholder occurs exactly once; otherwise FAB's filter answers, so the URL is always FAB's.
+    """
+    filters = appbuilder.template_filters
+    for name, fab_filter in (("link_page", filters.link_page_filter),
+                             ("link_page_size", filters.link_page_size_filter),
+                             ("link_order", filters.link_order_filter)):
+        app.jinja_env.filters[name] = _slotted(name, fab_filter)
+
+    # FAB looks a view up by its class name with a loop over every registered view (about 40), for each
+    # is_item_visible: four times per table. The views are registered at start-up; a name index is kept
+    # and rebuilt when their number changes.
+    index: dict = {}
+
+    def find_views_by_name(view_name):
+        views = appbuilder.baseviews
+        if index.get(None) != len(views):
+            index.clear()
+            for view in views:
+                index.setdefault(view.__class__.__name__, view)
+            index[None] = len(views)
+        return index.get(view_name)
+
+    filters.find_views_by_name = find_views_by_name
+
+
+def _slotted(name: str, fab_filter):
+    def link(value, modelview_name):
+        text = str(value)
+        if not _is_url_safe(text):
+            return fab_filter(value, modelview_name)
+        cache = g.setdefault("_fs_link_slots", {})
+        key = (name, modelview_name)
+        template = cache.get(key)
+        if template is None:
+            template = fab_filter(_SLOT, modelview_name)
+            if template.count(_SLOT) != 1 or _SLOT in request.full_path:
+                template = ""
+            cache[key] = template
+        return template.replace(_SLOT, text) if template else fab_filter(value, modelview_name)
+    return link
+
+
+def _is_url_safe(text: str) -> bool:
+    return bool(text) and text.isascii() and all(c.isalnum() or c == "_" for c in text)

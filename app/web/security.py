@@ -72,10 +72,18 @@ class FachstelleSecurityManager(SecurityManager):
         # permissions. For the signed-in user loaded in this request the answer is the same as FAB's:
         # inactive users get nothing, everyone else their roles' permissions. API-key, JWT and anonymous
         # calls, and a user object no longer in the session, take FAB's path.
+        #
+        # Which path a user takes is decided once per request and user object (``_fs_fast_user``): the
+        # checks cost more than the set look-up they guard, some 60 times per case file. A user object
+        # is detached when the request's session ends, after the page is rendered; ``is_active`` is still
+        # read on every call, so deactivating the user mid-request answers as before.
         user = g.get("_login_user")
-        if (user is None or not user.is_authenticated or g.get("_api_key_user", False)
-                or sa_inspect(user).detached):
+        if user is None:
             return super().has_access(permission_name, view_name)
+        if g.get("_fs_fast_user") is not user:
+            if (not user.is_authenticated or g.get("_api_key_user", False) or sa_inspect(user).detached):
+                return super().has_access(permission_name, view_name)
+            g._fs_fast_user = user
         return bool(user.is_active) and (permission_name, view_name) in self._permissions_of(user)
 
     def _permissions_of(self, user) -> set[tuple[str, str]]:

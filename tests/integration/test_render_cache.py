@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from app.web.admin_views import ADMIN_MENU
 from tests.conftest import username
 
@@ -88,3 +90,22 @@ def test_role_change_changes_the_menu(app, user_client):
                                        sm.find_permission_view_menu("menu_access", menu))
             db.session.commit()
     assert not _menu_has_catalogues(client.get("/partner/list/").get_data(as_text=True))
+
+
+@pytest.mark.parametrize("query", [
+    "",                                                     # no arguments yet
+    "?_oc_PartnerView=surname&_od_PartnerView=asc",         # sorted: the link turns the direction
+    "?page_PartnerView=2&psize_PartnerView=50&_flt_0_surname=m%C3%BC",  # paged, sized, searched
+    "?_flt_0_surname=fsslot0x7e",                           # the placeholder itself in the URL
+], ids=["plain", "sorted", "paged", "placeholder"])
+def test_list_links_are_fabs(app, query):
+    # The list's page, page-size and sort links are built once with a placeholder (render_cache.py);
+    # every link must be the one FAB's own filter makes.
+    fab = app.appbuilder.template_filters
+    with app.test_request_context("/partner/list/" + query):
+        for name, fab_filter, values in (("link_page", fab.link_page_filter, [0, 1, 7, -1]),
+                                         ("link_page_size", fab.link_page_size_filter, [25, 100]),
+                                         ("link_order", fab.link_order_filter, ["surname", "birth_date", "a b"])):
+            for view in ("PartnerView", "CaseView"):
+                for value in values:
+                    assert app.jinja_env.filters[name](value, view) == fab_filter(value, view), (name, value)
