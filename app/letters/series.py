@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..metamodel.build_models import built_registry
 from ..scoping import scope_query
+from ..services.documentation import entry_for_letter
 from .archive import SeriesItem, make_letter, series_problems
 from .models import Letter, LetterSeriesJob
 from .render import TemplateProblem
@@ -142,7 +143,10 @@ def run_job(session: Session, job: LetterSeriesJob, *, user, today: date | None 
         while job.done < job.total:  # at least one letter per step, then as many as the budget allows
             item = _item(session, case_ids[job.done], fields, user=user, today=today)
             try:
-                make_letter(session, job.template_code, item.context, case=item.case, doc_entry_id=None,
+                # The letter is documented like one made from an entry (and counts at its measurement point).
+                entry = entry_for_letter(session, item.case, job.template_code, user, today or date.today())
+                make_letter(session, job.template_code, item.context, case=item.case,
+                            doc_entry_id=entry.id if entry is not None else None,
                             org_unit_id=None, user=user, pdf=None, series_job_id=job.id, today=today)
             except (TemplateProblem, LetterError) as exc:
                 raise TemplateProblem(f"{item.label}: {getattr(exc, 'message', None) or exc}") from None

@@ -21,6 +21,7 @@ from ..extensions import db
 from ..metamodel.build_models import built_registry
 from ..metamodel.build_views import permission_name
 from ..scoping import scope_query
+from ..services.documentation import entry_for_letter
 from .archive import LetterNotFound, generate_letter, letter_file, letters_of_case
 from .forms import fields_for, parse_inputs, prefill
 from .models import LetterTemplate
@@ -88,6 +89,20 @@ def _appointments(case) -> list:
     return list(db.session.scalars(scope_query(query, Appointment)))
 
 
+# Series of the standard letters: the notice page whose receipt day selects the cases, and the template.
+NOTICE_SERIES = {"lawsuit": ("eviction_lawsuit", "einladung_raeumungsklage"),
+                 "eviction": ("forced_eviction", "anschreiben_zwangsraeumung")}
+
+
+def _cases_with_notice_on(entity: str, day: date) -> list[int]:
+    registry = built_registry()
+    if entity not in registry.entities:
+        return []
+    notice = registry.model(entity)
+    query = select(notice.case_id).where(notice.received_on == day).order_by(notice.case_id).distinct()
+    return list(db.session.scalars(scope_query(query, notice)))
+
+
 def _download(data: bytes, name: str, mimetype: str):
     response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "no-store"
@@ -146,6 +161,9 @@ class LetterView(BaseView):
                 try:
                     context = case_letter_context(db.session, case, user=current_user, appointment=appointment,
                                                   extra=extra)
+                    if doc_entry_id is None:  # a letter sent is documentation (see entry_for_letter)
+                        entry = entry_for_letter(db.session, case, code, current_user, date.today())
+                        doc_entry_id = entry.id if entry is not None else None
                     letter = generate_letter(db.session, code, context, case=case, doc_entry_id=doc_entry_id,
                                              user=current_user)
                     db.session.commit()
@@ -195,6 +213,12 @@ class LetterView(BaseView):
         keys = request.values.get("cases", "")
         if not keys and request.args.getlist("case"):
             keys = "\n".join(f"#{n}" for n in request.args.getlist("case", type=int))
+        notices = request.args.get("notices")
+        if not keys and notices in NOTICE_SERIES:
+            # "All lawsuit (bailiff) notices received today": the day's standard letters in one series.
+            keys = "\n".join(f"#{n}" for n in _cases_with_notice_on(NOTICE_SERIES[notices][0], date.today()))
+            code = code or NOTICE_SERIES[notices][1]
+            fields = _template_fields(code)
         values: dict = {}
         if request.method == "POST" and code:
             extra, values, errors = parse_inputs(fields, request.form)

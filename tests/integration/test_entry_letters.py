@@ -103,3 +103,17 @@ def test_letter_reads_court_and_eviction_data_from_the_notice_pages(client, ctx,
     facts = case_letter_context(db.session, entry.case_id, user=clerk)["case"]
     assert (facts["court"], facts["court_file_number"], facts["hearing_date"], facts["eviction_date"]) == (
         "Amtsgericht Mitte", "12 C 345/26", "14.01.2027", "15.12.2026")
+
+
+def test_series_of_todays_lawsuit_notices(client, ctx, entry, factory):
+    """The day's standard letters in one series: every case whose court notice came in today, own unit only."""
+    from app.extensions import db
+    factory("eviction_lawsuit", "nord", case=entry.case, received_on=date.today(), court_file_number="1 C 1/26")
+    other = factory("partner", "sued", kind=factory.value("partner_kind", "person"), surname="Südlich")
+    sued_case = factory("case", "sued", client=other, opened_on=date.today(), status=factory.value("case_status", "open"))
+    factory("eviction_lawsuit", "sued", case=sued_case, received_on=date.today())
+    login(client, "sachbearbeitung_nord")
+    page = client.get("/letters/series/?notices=lawsuit").get_data(as_text=True)
+    assert f"#{entry.case_id}" in page and f"#{sued_case.id}" not in page
+    assert 'value="einladung_raeumungsklage" selected' in page
+    db.session.rollback()

@@ -383,6 +383,10 @@ def test_series_letters_with_progress_and_zip(world, client):
     assert "Dr. Günther Wonlos" in text_of(archive.read(names[0]))
     letters = db.session.scalars(select(Letter).where(Letter.series_job_id == status["id"])).all()
     assert sorted(letter.case_id for letter in letters) == sorted([other.id, second.id])
+    # Each letter is documented: an entry of the service with this template, at its measurement point.
+    registry = client.application.config["FACHSTELLE_REGISTRY"]
+    entries = {e.id: e for e in db.session.scalars(select(registry.model("doc_entry")))}
+    assert all(entries[letter.doc_entry_id].measurement_point.code == "zr_anschreiben" for letter in letters)
 
 
 def test_series_checks_every_case_first_and_makes_nothing(world, client):
