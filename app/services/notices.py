@@ -19,10 +19,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core_models import CatalogueValue
 from ..errors import DomainError
 from ..metamodel.build_models import built_registry
 from ..scoping import home_org_unit_id, scope_query
+from .seed import catalogue_value
 
 
 @dataclass
@@ -47,11 +47,6 @@ class Registered:
     created_case: bool = False
 
 
-def _value(session: Session, catalogue: str, code: str) -> CatalogueValue | None:
-    return session.scalars(select(CatalogueValue).where(CatalogueValue.catalogue == catalogue,
-                                                        CatalogueValue.code == code)).first()
-
-
 def _service(session: Session, code: str):
     service = built_registry().model("service")
     found = session.scalars(select(service).where(service.code == code)).first()
@@ -66,13 +61,13 @@ def _client(session: Session, client, person: NewPerson | None, unit_id: int | N
         return client, False
     if person is None or not (person.surname or "").strip():
         raise DomainError("Bitte eine Person auswählen oder Name (und möglichst Geburtsdatum) der neuen Person angeben.")
-    partner = registry.model("partner")(kind=_value(session, "partner_kind", "person"), surname=person.surname.strip(),
+    partner = registry.model("partner")(kind=catalogue_value(session, "partner_kind", "person"), surname=person.surname.strip(),
                                         first_name=(person.first_name or "").strip() or None,
                                         birth_date=person.birth_date, sex_id=person.sex_id)
     partner.org_unit_id = unit_id
     session.add(partner)
     if person.street:
-        address = registry.model("address")(partner=partner, kind=_value(session, "address_kind", "main"),
+        address = registry.model("address")(partner=partner, kind=catalogue_value(session, "address_kind", "main"),
                                             street=person.street.strip(), house_number=person.house_number,
                                             postcode=person.postcode, city=person.city, country="Deutschland")
         address.org_unit_id = unit_id
@@ -83,7 +78,7 @@ def _client(session: Session, client, person: NewPerson | None, unit_id: int | N
 def _case(session: Session, client, received_on: date, unit_id: int | None, threat: str, known_through: str):
     registry = built_registry()
     case_model = registry.model("case")
-    open_state = _value(session, "case_status", "open")
+    open_state = catalogue_value(session, "case_status", "open")
     if client.id is not None:
         query = (select(case_model).where(case_model.client_id == client.id, case_model.status_id == open_state.id)
                  .order_by(case_model.opened_on.desc(), case_model.id.desc()))
@@ -96,8 +91,8 @@ def _case(session: Session, client, received_on: date, unit_id: int | None, thre
         raise DomainError("Für die neue Fallakte ist keine Dienststelle bekannt; bitte an die Administration wenden.")
     session.add(case)
     page = registry.model("housing_emergency")(case=case, started_on=received_on,
-                                               threatened_by=_value(session, "threat_type", threat),
-                                               known_through=_value(session, "known_through", known_through),
+                                               threatened_by=catalogue_value(session, "threat_type", threat),
+                                               known_through=catalogue_value(session, "known_through", known_through),
                                                known_on=received_on)
     page.org_unit_id = case.org_unit_id
     session.add(page)
@@ -118,31 +113,42 @@ def _entry(session: Session, case, service_code: str, on: date, info: str | None
     return entry
 
 
+def _check_receipt(received_on: date, today: date | None) -> None:
+    if received_on > (today or date.today()):
+        raise DomainError("Das Eingangsdatum der Mitteilung liegt in der Zukunft.")
+
+
+def _register(session: Session, *, page: str, threat: str, known_through: str, received_on: date, client, person: NewPerson | None, org_unit_id: int | None, service_code: str, sender,
+              sender_file_number: str | None, provider_id: int | None, **fields):
+    """What both notices do: client and case (new if need be), the notice page, the entry at receipt."""
+    unit_id = org_unit_id or home_org_unit_id()
+    with session.no_autoflush:
+        client, created_client = _client(session, client, person, unit_id)
+        case, created_case = _case(session, client, received_on, unit_id, threat, known_through)
+    notice = built_registry().model(page)(case=case, received_on=received_on, **fields)
+    notice.org_unit_id = case.org_unit_id
+    session.add(notice)
+    info = " ".join(p for p in (str(sender) if sender else "", sender_file_number or "") if p) or None
+    entry = _entry(session, case, service_code, received_on, info, provider_id)
+    session.flush()  # the catalogue rule creates the standard letter's task
+    _number(case)
+    return case, notice, entry, created_client, created_case
+
+
 def register_lawsuit(session: Session, *, received_on: date, court=None, court_file_number: str | None = None,
                      hearing_on: date | None = None, client=None, person: NewPerson | None = None,
                      provider_id: int | None = None, org_unit_id: int | None = None,
                      today: date | None = None) -> Registered:
     """A court's notice of an eviction lawsuit (Mitteilung des Amtsgerichts über eine Räumungsklage)."""
-    today = today or date.today()
-    if received_on > today:
-        raise DomainError("Das Eingangsdatum der Mitteilung liegt in der Zukunft.")
+    _check_receipt(received_on, today)
     if hearing_on is not None and hearing_on < received_on:
         raise DomainError("Der Verhandlungstermin liegt vor dem Eingang der Mitteilung.")
-    unit_id = org_unit_id or home_org_unit_id()
-    with session.no_autoflush:
-        client, created_client = _client(session, client, person, unit_id)
-        case, created_case = _case(session, client, received_on, unit_id, "raeumungsklage", "amtsgericht")
-    registry = built_registry()
-    notice = registry.model("eviction_lawsuit")(case=case, court=court, court_file_number=court_file_number,
-                                                received_on=received_on, hearing_on=hearing_on)
-    notice.org_unit_id = case.org_unit_id
-    session.add(notice)
-    info = " ".join(p for p in (str(court) if court else "", court_file_number or "") if p) or None
-    entry = _entry(session, case, "klage_eingang", received_on, info, provider_id)
-    session.flush()  # the catalogue rule creates the letter's task
-    _number(case)
-    tasks = _open_tasks_from(session, entry)
-    return Registered(case, notice, [entry], tasks, created_client, created_case)
+    case, notice, entry, created_client, created_case = _register(
+        session, page="eviction_lawsuit", threat="raeumungsklage", known_through="amtsgericht",
+        received_on=received_on, client=client, person=person, org_unit_id=org_unit_id,
+        service_code="klage_eingang", sender=court, sender_file_number=court_file_number, provider_id=provider_id,
+        court=court, court_file_number=court_file_number, hearing_on=hearing_on)
+    return Registered(case, notice, [entry], _open_tasks_from(session, entry), created_client, created_case)
 
 
 def register_forced_eviction(session: Session, *, received_on: date, eviction_on: date, eviction_at: str | None = None,
@@ -150,33 +156,21 @@ def register_forced_eviction(session: Session, *, received_on: date, eviction_on
                              person: NewPerson | None = None, provider_id: int | None = None,
                              org_unit_id: int | None = None, today: date | None = None) -> Registered:
     """A bailiff's notice of a forced eviction (Mitteilung der Gerichtsvollzieherin / des Gerichtsvollziehers)."""
-    today = today or date.today()
-    if received_on > today:
-        raise DomainError("Das Eingangsdatum der Mitteilung liegt in der Zukunft.")
+    _check_receipt(received_on, today)
     if eviction_on < received_on:
         raise DomainError("Der Räumungstermin liegt vor dem Eingang der Mitteilung.")
-    unit_id = org_unit_id or home_org_unit_id()
-    with session.no_autoflush:
-        client, created_client = _client(session, client, person, unit_id)
-        case, created_case = _case(session, client, received_on, unit_id, "zwangsraeumung", "gerichtsvollzieher")
-    registry = built_registry()
-    notice = registry.model("forced_eviction")(case=case, bailiff=bailiff, bailiff_file_number=bailiff_file_number,
-                                               received_on=received_on, eviction_on=eviction_on,
-                                               eviction_at=eviction_at)
-    notice.org_unit_id = case.org_unit_id
-    session.add(notice)
-    info = " ".join(p for p in (str(bailiff) if bailiff else "", bailiff_file_number or "") if p) or None
-    received = _entry(session, case, "zr_eingang", received_on, info, provider_id)
-    session.flush()
-    _number(case)
+    case, notice, received, created_client, created_case = _register(
+        session, page="forced_eviction", threat="zwangsraeumung", known_through="gerichtsvollzieher",
+        received_on=received_on, client=client, person=person, org_unit_id=org_unit_id,
+        service_code="zr_eingang", sender=bailiff, sender_file_number=bailiff_file_number, provider_id=provider_id,
+        bailiff=bailiff, bailiff_file_number=bailiff_file_number, eviction_on=eviction_on, eviction_at=eviction_at)
     when = f"Räumung am {eviction_on.strftime('%d.%m.%Y')}" + (f" um {eviction_at} Uhr" if eviction_at else "")
     termin = _entry(session, case, "zr_termin", eviction_on, when, provider_id)
-    session.flush()
-    task_model = registry.model("task")
-    attend = task_model(case=case, title=f"Anwesenheit bei der Zwangsräumung ({when})", due_on=eviction_on,
-                        state=_value(session, "task_state", "open"),
-                        closed_by=_value(session, "measurement_point", "zr_anwesenheit"), cancel_on_contact=True,
-                        source_entry=received, assignee_id=received.provider_id)
+    attend = built_registry().model("task")(
+        case=case, title=f"Anwesenheit bei der Zwangsräumung ({when})", due_on=eviction_on,
+        state=catalogue_value(session, "task_state", "open"),
+        closed_by=catalogue_value(session, "measurement_point", "zr_anwesenheit"), cancel_on_contact=True,
+        source_entry=received, assignee_id=received.provider_id)
     attend.org_unit_id = case.org_unit_id
     session.add(attend)
     session.flush()
