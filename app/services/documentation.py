@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..core_models import CatalogueValue, ChangeLog, utcnow
 from ..metamodel.build_models import built_registry
+from .seed import catalogue_value
 
 
 # session.info key: follow-ups due before this date are not created (app/integrations/events_import.py).
@@ -40,11 +41,6 @@ def _acting_user_id() -> int | None:
     if has_request_context() and getattr(current_user, "is_authenticated", False):
         return current_user.id
     return None
-
-
-def _value(session: Session, catalogue: str, code: str) -> CatalogueValue | None:
-    return session.scalars(select(CatalogueValue).where(CatalogueValue.catalogue == catalogue,
-                                                        CatalogueValue.code == code)).first()
 
 
 def _entry_service(session: Session, registry, entry):
@@ -81,7 +77,7 @@ def apply_entry_rules(session: Session, entry, spec) -> list:
     entry.counts_as_contact = bool(service.counts_as_contact)
     task_model = registry.model("task")
     on = entry.entry_date or date.today()
-    state = {code: _value(session, "task_state", code) for code in ("open", "done", "cancelled")}
+    state = {code: catalogue_value(session, "task_state", code) for code in ("open", "done", "cancelled")}
     open_tasks = list(session.scalars(select(task_model).where(task_model.case_id == case.id,
                                                                task_model.state_id == state["open"].id))) \
         if case.id is not None and state["open"] is not None else []
