@@ -31,6 +31,10 @@ KNOWN_TYPES = [
 ALLOWED_TEXT = "PDF, JPEG, PNG oder TIFF"
 
 
+class AttachmentNotFound(DomainError):
+    """The entry or document does not exist or lies in another unit (the page answers 404)."""
+
+
 def content_type_of(data: bytes) -> str | None:
     return next((kind for magic, kind, _ in KNOWN_TYPES if data.startswith(magic)), None)
 
@@ -38,7 +42,7 @@ def content_type_of(data: bytes) -> str | None:
 def _visible_entry(session: Session, entry_id: int):
     entry = session.get(built_registry().model("doc_entry"), entry_id)
     if entry is None or not can_see_record(entry):
-        raise DomainError("Doku-Eintrag nicht gefunden.")
+        raise AttachmentNotFound("Doku-Eintrag nicht gefunden.")
     return entry
 
 
@@ -72,7 +76,7 @@ def open_attachment(session: Session, attachment_id: int) -> tuple[Attachment, b
     """The attachment and its verified content, if the user may see its entry."""
     attachment = session.get(Attachment, attachment_id)
     if attachment is None:
-        raise DomainError("Dokument nicht gefunden.")
+        raise AttachmentNotFound("Dokument nicht gefunden.")
     _visible_entry(session, attachment.doc_entry_id)
     try:
         return attachment, read_verified(attachment.path, attachment.sha256)

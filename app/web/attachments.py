@@ -1,10 +1,11 @@
 """Upload to and download from a documentation entry, with the entry's permissions and org unit."""
 from __future__ import annotations
 
+import io
+
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
-import io
 
 from ..errors import DomainError
 from ..extensions import db
@@ -26,11 +27,12 @@ class AttachmentView(BaseView):
             try:
                 service.attach(db.session, entry_id, upload.filename, upload.read(), request.form.get("note"))
                 db.session.commit()
+            except service.AttachmentNotFound:
+                db.session.rollback()
+                abort(404)
             except DomainError as exc:
                 db.session.rollback()
                 flash(str(exc), "danger")
-                if str(exc) == "Doku-Eintrag nicht gefunden.":
-                    abort(404)
             else:
                 flash(f"Dokument „{upload.filename}“ gespeichert.", "success")
         return redirect(url_for("DocEntryView.show", pk=entry_id))
@@ -40,9 +42,9 @@ class AttachmentView(BaseView):
     def download(self, attachment_id: int):
         try:
             attachment, data = service.open_attachment(db.session, attachment_id)
-        except DomainError as exc:
-            if "nicht gefunden" in str(exc):
-                abort(404)
+        except service.AttachmentNotFound:
+            abort(404)
+        except DomainError as exc:  # the stored file is missing or changed
             flash(str(exc), "danger")
             return redirect(request.referrer or url_for("WorklistView.index"))
         return send_file(io.BytesIO(data), mimetype=attachment.content_type, as_attachment=True,
