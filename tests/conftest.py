@@ -104,20 +104,11 @@ def reseed(flask_app) -> None:
 @pytest.fixture
 def ctx(app):
     """An app context; entity rows and history written by the test are removed afterwards."""
-    from flask_appbuilder import Model
-
     from app.extensions import db
     with app.app_context():
         yield app
         db.session.rollback()
-        registry = app.config["FACHSTELLE_REGISTRY"]
-        mine = {em.spec.name for em in registry} | {t.name for em in registry for t in em.multichoice_tables.values()}
-        mine |= {"change_log", "street", "attachment", "letter", "letter_series_job"}
-        for table in reversed(Model.metadata.sorted_tables):
-            if table.name in mine:
-                db.session.execute(delete(table))
-        db.session.commit()
-        reseed(app)
+        _purge(app)
 
 
 @pytest.fixture
@@ -162,19 +153,25 @@ def factory(ctx):
 
 def purge_entity_rows(flask_app) -> None:
     """Remove every entity row, multi-choice link and change-log entry (what ``ctx`` does after a test)."""
+    from app.extensions import db
+    with flask_app.app_context():
+        _purge(flask_app)
+        db.session.remove()
+
+
+def _purge(flask_app) -> None:
+    """Delete what tests write (entity rows, links, history, streets, files' rows), then reseed services."""
     from flask_appbuilder import Model
 
     from app.extensions import db
-    with flask_app.app_context():
-        registry = flask_app.config["FACHSTELLE_REGISTRY"]
-        mine = {em.spec.name for em in registry} | {t.name for em in registry for t in em.multichoice_tables.values()}
-        mine |= {"change_log", "street", "attachment", "letter", "letter_series_job"}
-        for table in reversed(Model.metadata.sorted_tables):
-            if table.name in mine:
-                db.session.execute(delete(table))
-        db.session.commit()
-        reseed(flask_app)
-        db.session.remove()
+    registry = flask_app.config["FACHSTELLE_REGISTRY"]
+    mine = {em.spec.name for em in registry} | {t.name for em in registry for t in em.multichoice_tables.values()}
+    mine |= {"change_log", "street", "attachment", "letter", "letter_series_job"}
+    for table in reversed(Model.metadata.sorted_tables):
+        if table.name in mine:
+            db.session.execute(delete(table))
+    db.session.commit()
+    reseed(flask_app)
 
 
 @pytest.fixture(scope="module")
