@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from .dataset import Bench
+from .dataset import CLERK, Bench
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def pages(bench: Bench) -> list[Page]:
     surname, first_name, birth = bench.duplicate_probe
     birth_text = birth.strftime("%d.%m.%Y")
     dup_args = f"surname={quote(surname)}&first_name={quote(first_name)}&birth_date={birth_text}"
-    case_pages = "household_member,housing_emergency,household_income,relationship"  # what a clerk may read
+    case_pages = ",".join(readable_pages(bench, "case"))
     return [
         Page("partner_list", "Partnerliste, Seite 1 (25 Zeilen)", "/partner/list/",
              "/_bench/list/partner", "html:partner"),
@@ -57,6 +57,28 @@ def pages(bench: Bench) -> list[Page]:
         Page("duplicates_http", f"Dublettenprüfung /partner-duplicates ({surname}, {first_name})",
              f"/partner-duplicates?{dup_args}", f"/_bench/duplicates?{dup_args}", "json-results"),
     ]
+
+
+def readable_pages(bench: Bench, entity_name: str) -> list[str]:
+    """The area pages the clerk sees as tabs of a record: the YAML's ``related`` the profile may list.
+
+    The reference shows the same pages as the app (it showed four of a case's nine once later issues
+    had added documentation, tasks, appointments and the notices).
+    """
+    app = bench.app
+    with app.app_context():
+        user = app.appbuilder.sm.find_user(username=CLERK)
+        allowed = {(pv.permission.name, pv.view_menu.name) for role in user.roles for pv in role.permissions}
+        related = app.config["FACHSTELLE_REGISTRY"].entity(entity_name).related
+    return [name for name in related if ("can_list", f"entity_{name}") in allowed]
+
+
+def tab_titles(html: str) -> list[str]:
+    """The related pages' tab titles of a show page (app) or its ``<h2>`` headings (reference)."""
+    tabs = re.findall(r'<a href="#(\w+)View" data-toggle="tab">([^<]*)', html)
+    if tabs:
+        return [title.strip() for _, title in tabs]
+    return [t for t in re.findall(r"<h2>([^<]*)</h2>", html) if t != "Änderungsverlauf"]
 
 
 def record_ids(kind: str | None, response) -> list[int] | None:

@@ -93,7 +93,7 @@ def _list_query(entity, model, columns, ids):
     query = _scoped(query, entity, model, ids)
     view = _views()[entity.name]
     order, direction = request.args.get("order") or view.base_order[0], request.args.get("dir") or view.base_order[1]
-    column = getattr(model, lc_name(order), None) or getattr(model, order)  # names sort case-insensitively
+    column = _sort_column(model, order)
     field, value = request.args.get("prefix_field"), normalise(request.args.get("prefix", ""))
     limit = int(request.args.get("limit", 25))
     if field and value:
@@ -107,9 +107,17 @@ def _list_query(entity, model, columns, ids):
         way = (lambda c: c.desc()) if direction == "desc" else (lambda c: c.asc())
         query = query.where(model.id.in_(select(matches.c.pk).order_by(way(matches.c.sort_key), way(matches.c.pk))
                                           .limit(limit)))
-    sort = column.desc() if direction == "desc" else column.asc()
-    tie = model.id.desc() if direction == "desc" else model.id.asc()
-    return query.order_by(sort, tie).limit(limit)
+    return query.order_by(*_order_by(model, column, direction)).limit(limit)
+
+
+def _sort_column(model, order: str):
+    return getattr(model, lc_name(order), None) or getattr(model, order)  # names sort case-insensitively
+
+
+def _order_by(model, column, direction: str) -> tuple:
+    if direction == "desc":
+        return column.desc(), model.id.desc()
+    return column.asc(), model.id.asc()
 
 
 @reference.get("/list/<entity_name>")
@@ -142,7 +150,10 @@ def show_page(entity_name: str, pk: int):
         columns = list(child_view.list_columns)
         query = select(child).options(*_eager(child_entity, child, columns)).where(
             getattr(child, f"{parent_field.name}_id") == pk)
-        query = _scoped(query, child_entity, child, ids).order_by(child.id.desc()).limit(25)
+        # In the order of the page's own list (its YAML default order), as the app's tab shows it.
+        order, direction = child_view.base_order or ("id", "desc")
+        query = _scoped(query, child_entity, child, ids).order_by(
+            *_order_by(child, _sort_column(child, order), direction)).limit(25)
         pages.append({"title": child_entity.plural, "route": child_view.route_base.strip("/"), "columns": columns,
                       "rows": db.session.scalars(query).unique().all()})
     history = db.session.scalars(select(ChangeLog).where(ChangeLog.entity == entity_name, ChangeLog.record_id == pk)

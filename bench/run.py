@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .dataset import CLERK, CLERK_PROFILE, CLERK_UNITS, PASSWORD, prepare
 from .measure import Series, StatementCounter, compare
-from .pages import pages, record_ids
+from .pages import pages, record_ids, tab_titles
 
 TARGET_PAGE_MS = 100.0
 TARGET_RATIO = 2.0
@@ -102,6 +102,12 @@ def measure_pages(bench, args, wanted, command) -> list[dict]:
         if page.ids and app_ids != ref_ids:
             raise SystemExit(f"{page.name}: App und Referenz zeigen verschiedene Datensätze\n"
                              f"  App:      {app_ids}\n  Referenz: {ref_ids}")
+        if "/show/" in page.app_url and ref_call:
+            app_tabs, ref_tabs = tab_titles(app_call().get_data(as_text=True)), \
+                tab_titles(ref_call().get_data(as_text=True))
+            if app_tabs != ref_tabs:
+                raise SystemExit(f"{page.name}: App und Referenz zeigen verschiedene Seiten\n"
+                                 f"  App:      {app_tabs}\n  Referenz: {ref_tabs}")
         if explain_file:
             counter.reset(keep=True)
             app_call()
