@@ -117,6 +117,7 @@ def install_cached_gettext(app) -> None:
             text = memo[key] = get_translations().ugettext(string)
         return text
 
+    app.extensions["fs_gettext"] = gettext  # for HTML written in Python (list_table.py)
     env = app.jinja_env
     # Only gettext is replaced; ngettext/pgettext keep Flask-Babel's callables (rare in FAB's templates).
     env.install_gettext_callables(
