@@ -52,9 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pg-url", default=None, help="default: $FACHSTELLE_BENCH_DATABASE_URL or fachstelle_bench")
     args = p.parse_args(argv)
 
-    from flask_appbuilder import widgets
-
-    from app.web.entity_view import CappedCountListWidget, EntityModelView
+    from app.web.entity_view import EntityModelView
+    from app.web.widgets import CappedCountListWidget, CataloguesCachedSearchWidget
 
     workdir = args.workdir or Path("/tmp/bench") / f"{args.db}-{args.size}"
     bench = prepare(args.db, args.size, workdir, args.pg_url, reuse=True)
@@ -64,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     _login(client)
     wanted = {w.strip() for w in args.only.split(",") if w.strip()}
     variants = [
-        ("ohne Suchformular", widgets.SearchWidget, "__call__", lambda self, **kw: ""),
+        ("ohne Suchformular", CataloguesCachedSearchWidget, "__call__", lambda self, **kw: ""),
         ("ohne Tabelle (Listen-Widget)", CappedCountListWidget, "__call__", lambda self, **kw: ""),
         ("ohne Templates", EntityModelView, "render_template", lambda self, template, **kw: ""),
     ]

@@ -3,64 +3,13 @@ from __future__ import annotations
 
 from flask import abort, g, redirect, request, url_for
 from flask_appbuilder import ModelView, expose
-from flask_appbuilder._compat import as_unicode
 from flask_appbuilder.security.decorators import has_access
-from flask_appbuilder.widgets import ListWidget, SearchWidget
 
 from ..core_models import CatalogueValue
 from ..scoping import OrgUnitFilter
 from ..services import records, save_hooks
 from ..services.history import record_history
-from .filters import COUNT_CAP
-from .list_table import render_list_widget, table_cells
-from .render_cache import catalogue_field_html
-
-
-class CappedCountListWidget(ListWidget):
-    """FAB's list table; the count above COUNT_CAP reads "mehr als 10.000" (see FachstelleInterface)."""
-
-    template = "fachstelle/widgets/list.html"
-
-    def __init__(self, **kwargs):
-        super().__init__(count_cap=COUNT_CAP, **kwargs)
-
-    def __call__(self, **kwargs):
-        return render_list_widget({**self.template_args, **kwargs})
-
-    def render_with_template(self, **kwargs):
-        """The same table through the Jinja templates: the specification list_table.py is tested against."""
-        args = {**self.template_args, **kwargs}
-        kwargs["cells"] = [list(row) for row in table_cells(args)]
-        kwargs["pks"] = [str(pk) for pk in args["pks"]]
-        return super().__call__(**kwargs)
-
-
-class CataloguesCachedSearchWidget(SearchWidget):
-    """FAB's search form; a drop-down whose choices are only catalogue values is rendered from a cache.
-
-    FAB renders every drop-down of the search form, with a query each, on every list page. The form is
-    never bound on a list page (its values come from the URL, filled in by FAB's JavaScript), so such a
-    field's HTML depends only on the catalogue (see render_cache.py for when it is rendered afresh).
-    Drop-downs of records or colleagues depend on the user and are rendered every time.
-    """
-
-    def __init__(self, cached_cols=(), cache_prefix="", **kwargs):
-        self.cached_cols, self.cache_prefix = set(cached_cols), cache_prefix
-        super().__init__(**kwargs)
-
-    def __call__(self, **kwargs):
-        # FAB's SearchWidget.__call__, but the cached columns' fields go through catalogue_field_html.
-        form, dict_filters = self.template_args["form"], self.filters.get_search_filters()
-        label_columns, form_fields, search_filters = {}, {}, {}
-        for col in self.template_args["include_cols"]:
-            field = form[col]
-            label_columns[col] = as_unicode(field.label.text)
-            form_fields[col] = (catalogue_field_html((self.cache_prefix, col), field) if col in self.cached_cols
-                                else field())
-            search_filters[col] = [as_unicode(flt.name) for flt in dict_filters[col]]
-        kwargs.update(label_columns=label_columns, form_fields=form_fields, search_filters=search_filters,
-                      active_filters=self.filters.get_filters_values_tojson())
-        return super(SearchWidget, self).__call__(**kwargs)
+from .widgets import CappedCountListWidget, CataloguesCachedSearchWidget
 
 
 class EntityModelView(ModelView):

@@ -8,10 +8,11 @@ Two fragments are cached, each per app (tests run a SQLite and a PostgreSQL app 
    every request (``FachstelleSecurityManager``), so a role edited in the admin UI or by sync-roles
    changes the key on the next request; the registered views change only with a restart.
 2. Catalogue drop-downs of the search form: one query and a few dozen <option>s per catalogue column
-   and list page. Catalogue values can be edited in the running app: every flush that touches a
-   CatalogueValue (admin UI, REST, seed, any ORM path) empties the cache of this process, again when its
-   transaction ends (commit or rollback). Other worker processes of a multi-worker deployment see an edit after at most
-   ``CATALOGUE_CACHE_SECONDS``.
+   and list page; and a whole search form when its fields are only plain inputs and such drop-downs.
+   Catalogue values can be edited in the running app: every flush that touches a CatalogueValue (admin
+   UI, REST, seed, any ORM path) empties the cache of this process, again when its transaction ends
+   (commit or rollback). Other worker processes of a multi-worker deployment see an edit after at most
+   ``CATALOGUE_CACHE_SECONDS`` (see FlushInvalidatedCache, also used for the header's due count).
 
 Translated template strings (``_('Record Count')``) are memoised per locale: see install_cached_gettext.
 """
@@ -30,7 +31,6 @@ from ..core_models import CatalogueValue
 
 CATALOGUE_CACHE_SECONDS = 30.0
 _MENU_TEMPLATE = "fachstelle/navbar_menu.html"
-_generation = 0  # catalogue generation of this process; bumped on every change
 
 
 def _store(name: str) -> dict:
@@ -53,50 +53,94 @@ def menu_html() -> str:
     return html
 
 
-# --- catalogue drop-downs ------------------------------------------------------------------------
+# --- caches emptied by a flush -------------------------------------------------------------------
+class FlushInvalidatedCache:
+    """Values kept per key until a flush touches one of ``tables``, or for ``seconds`` at most.
+
+    In this process every flush that adds, changes or deletes a row of those tables (admin UI, REST,
+    seed, import, any ORM path, bulk ``update()``/``delete()`` statements included) empties the cache,
+    and again when that transaction ends, since other connections read the old rows until the commit
+    (and after a rollback they are back). Other worker processes of a multi-worker deployment see the
+    change after at most ``seconds``.
+    """
+
+    def __init__(self, name: str, tables: set[str], seconds: float):
+        self.name, self.tables, self.seconds = name, set(tables), seconds
+        self.generation = 0
+        _CACHES.append(self)
+
+    def get(self, key, compute):
+        cache = _store(self.name)
+        now = time.monotonic()
+        hit = cache.get(key)
+        if hit is not None and hit[0] == self.generation and now - hit[1] < self.seconds:
+            return hit[2]
+        generation = self.generation  # read before computing: a change meanwhile leaves a stale stamp
+        value = compute()
+        cache[key] = (generation, now, value)
+        return value
+
+    def invalidate(self) -> None:
+        self.generation += 1
+
+
+_CACHES: list[FlushInvalidatedCache] = []
+
+#: Catalogue drop-downs of search forms, and whole search forms made only of plain fields and those.
+catalogue_cache = FlushInvalidatedCache("catalogue", {CatalogueValue.__tablename__}, CATALOGUE_CACHE_SECONDS)
+
+
 def catalogue_field_html(key: tuple, render) -> str:
     """``render()``'s HTML for a search-form field whose choices come only from catalogue values."""
-    cache = _store("catalogue")
-    now = time.monotonic()
-    hit = cache.get(key)
-    if hit is not None and hit[0] == _generation and now - hit[1] < CATALOGUE_CACHE_SECONDS:
-        return hit[2]
-    generation = _generation  # read before the query: a change during it leaves a stale, never a new, stamp
-    html = render()
-    cache[key] = (generation, now, html)
-    return html
+    return catalogue_cache.get(("field", *key), render)
 
 
 def invalidate_catalogues() -> None:
-    global _generation
-    _generation += 1
+    catalogue_cache.invalidate()
 
 
-def _touches_catalogues(session: Session) -> bool:
-    return any(isinstance(obj, CatalogueValue) for objs in (session.new, session.dirty, session.deleted)
-               for obj in objs)
+def _touched_tables(session: Session) -> set[str]:
+    return {getattr(obj, "__tablename__", None) for objs in (session.new, session.dirty, session.deleted)
+            for obj in objs}
+
+
+def _invalidate(session: Session, tables: set) -> None:
+    for cache in _CACHES:
+        if cache.tables & tables:
+            cache.invalidate()
+            session.info.setdefault("fs_invalidated", set()).add(cache.name)
 
 
 @event.listens_for(Session, "before_flush")
 def _before_flush(session, flush_context, instances):
-    if _touches_catalogues(session):
-        session.info["fs_catalogues_changed"] = True
-        invalidate_catalogues()
+    _invalidate(session, _touched_tables(session))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_statement(state):
+    # session.execute(update(Task)…) changes rows without a flush.
+    if state.is_update or state.is_delete:
+        table = getattr(getattr(state.statement, "table", None), "name", None)
+        if table:
+            _invalidate(state.session, {table})
 
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session, flush_context):
     # A request that rendered between before_flush and now may have read the old rows.
-    if session.info.get("fs_catalogues_changed"):
-        invalidate_catalogues()
+    for cache in _CACHES:
+        if cache.name in session.info.get("fs_invalidated", ()):
+            cache.invalidate()
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _after_transaction_end(session, transaction):
-    # Until the commit other connections still read the old values (and after a rollback they are back);
-    # only the outermost transaction's end counts, savepoints included in it.
-    if transaction.parent is None and session.info.pop("fs_catalogues_changed", False):
-        invalidate_catalogues()
+    # Only the outermost transaction's end counts, savepoints included in it.
+    if transaction.parent is None:
+        names = session.info.pop("fs_invalidated", set())
+        for cache in _CACHES:
+            if cache.name in names:
+                cache.invalidate()
 
 
 # --- template gettext ----------------------------------------------------------------------------

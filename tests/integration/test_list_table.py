@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 from flask import current_app
 
-from app.web.entity_view import CappedCountListWidget
+from app.web.widgets import CappedCountListWidget
 from tests.conftest import login
 
 USERS = ["admin", "sachbearbeitung_nord", "controlling_nord", "teamleitung_nord"]

@@ -109,3 +109,21 @@ def test_list_links_are_fabs(app, query):
             for view in ("PartnerView", "CaseView"):
                 for value in values:
                     assert app.jinja_env.filters[name](value, view) == fab_filter(value, view), (name, value)
+
+
+def _active_filters(html: str):
+    # The last argument of FAB's AdminFilters(…): the filters the URL asks for.
+    match = re.search(r"new AdminFilters\((.*?)\);", html, re.S)
+    assert match, "no search form"
+    return json.loads("[" + match.group(1).split(",", 1)[1] + "]")[-1]
+
+
+def test_cached_search_form_shows_each_requests_filters(app, user_client):
+    # A search form of plain fields and catalogue drop-downs is rendered once; the active filters
+    # (from the URL) are put in per request.
+    client = user_client(CLERK)
+    assert _active_filters(client.get("/partner/list/").get_data(as_text=True)) == []
+    html = client.get("/partner/list/?_flt_0_surname=M%C3%BC&_flt_1_first_name=</script>").get_data(as_text=True)
+    assert sorted(_active_filters(html)) == [["first_name", "Enthält", ["</script>"]], ["surname", "beginnt mit", ["Mü"]]]
+    assert "</script>\"" not in html  # escaped as Jinja's tojson does
+    assert _active_filters(client.get("/partner/list/").get_data(as_text=True)) == []

@@ -1,0 +1,91 @@
+"""The widgets of the generated pages: the list table with its capped count, and the cached search form."""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_appbuilder._compat import as_unicode
+from flask_appbuilder.widgets import ListWidget, SearchWidget
+from flask_babel import get_locale
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
+from wtforms.fields import SelectFieldBase
+
+from .filters import COUNT_CAP
+from .list_table import render_list_widget, table_cells
+from .render_cache import catalogue_cache, catalogue_field_html
+
+
+class CappedCountListWidget(ListWidget):
+    """FAB's list table; the count above COUNT_CAP reads "mehr als 10.000" (see FachstelleInterface)."""
+
+    template = "fachstelle/widgets/list.html"
+
+    def __init__(self, **kwargs):
+        super().__init__(count_cap=COUNT_CAP, **kwargs)
+
+    def __call__(self, **kwargs):
+        return render_list_widget({**self.template_args, **kwargs})
+
+    def render_with_template(self, **kwargs):
+        """The same table through the Jinja templates: the specification list_table.py is tested against."""
+        args = {**self.template_args, **kwargs}
+        kwargs["cells"] = [list(row) for row in table_cells(args)]
+        kwargs["pks"] = [str(pk) for pk in args["pks"]]
+        return super().__call__(**kwargs)
+
+
+class CataloguesCachedSearchWidget(SearchWidget):
+    """FAB's search form; a drop-down whose choices are only catalogue values is rendered from a cache.
+
+    FAB renders every drop-down of the search form, with a query each, on every list page. The form is
+    never bound on a list page (its values come from the URL, filled in by FAB's JavaScript), so such a
+    field's HTML depends only on the catalogue (see render_cache.py for when it is rendered afresh).
+    Drop-downs of records or colleagues depend on the user and are rendered every time.
+    """
+
+    def __init__(self, cached_cols=(), cache_prefix="", **kwargs):
+        self.cached_cols, self.cache_prefix = set(cached_cols), cache_prefix
+        super().__init__(**kwargs)
+
+    def __call__(self, **kwargs):
+        form = self.template_args["form"]
+        if kwargs or not self._whole_form_cacheable(form):
+            return self._render(form, kwargs)
+        # Everything but the active filters (from the URL) is the same for every user of this view and
+        # locale: the form is rendered once with a placeholder for them (catalogue_cache says how long).
+        key = ("search", self.cache_prefix, str(get_locale()), request.script_root)
+        html = catalogue_cache.get(key, lambda: str(self._render(form, {}, active_filters=_ACTIVE_SLOT)))
+        slot = _tojson(_ACTIVE_SLOT)
+        if html.count(slot) != 1:
+            return self._render(form, kwargs)
+        return Markup(html.replace(slot, _tojson(self.filters.get_filters_values_tojson())))
+
+    def _whole_form_cacheable(self, form) -> bool:
+        # Plain inputs and catalogue drop-downs only: a drop-down of records or colleagues depends on the user.
+        # A CSP nonce (none is configured today) would differ per request.
+        return "csp_nonce" not in current_app.jinja_env.globals and all(
+            col in self.cached_cols or not isinstance(form[col], SelectFieldBase)
+            for col in self.template_args["include_cols"])
+
+    def _render(self, form, kwargs, active_filters=None):
+        # FAB's SearchWidget.__call__, but the cached columns' fields go through catalogue_field_html.
+        dict_filters = self.filters.get_search_filters()
+        label_columns, form_fields, search_filters = {}, {}, {}
+        for col in self.template_args["include_cols"]:
+            field = form[col]
+            label_columns[col] = as_unicode(field.label.text)
+            form_fields[col] = (catalogue_field_html((self.cache_prefix, col), field) if col in self.cached_cols
+                                else field())
+            search_filters[col] = [as_unicode(flt.name) for flt in dict_filters[col]]
+        kwargs.update(label_columns=label_columns, form_fields=form_fields, search_filters=search_filters,
+                      active_filters=self.filters.get_filters_values_tojson() if active_filters is None
+                      else active_filters)
+        return super(SearchWidget, self).__call__(**kwargs)
+
+
+_ACTIVE_SLOT = "fs-active-filters-0x7e"  # never a filter's column, name or value
+
+
+def _tojson(value) -> str:
+    # Jinja's |tojson with the app's JSON policy, as the search template writes the active filters.
+    policies = current_app.jinja_env.policies
+    return str(htmlsafe_json_dumps(value, dumps=policies["json.dumps_function"], **policies["json.dumps_kwargs"]))
