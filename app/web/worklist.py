@@ -15,7 +15,9 @@ from flask_login import current_user
 from ..domain.worklist import BUCKET_LABELS, BUCKETS, group_by_bucket
 from ..errors import DomainError
 from ..extensions import db
+from ..scoping import visible_org_unit_ids
 from ..services import worklist as service
+from .render_cache import FlushInvalidatedCache
 
 TASK_PERMISSION = "entity_task"
 
@@ -54,6 +56,11 @@ class WorklistView(BaseView):
         return redirect(request.form.get("next") or url_for("WorklistView.index"))
 
 
+#: The header's number on every page: counted again after any change to a task (or a catalogue value,
+#: whose "open" state it counts), in other worker processes after at most 30 seconds.
+due_count_cache = FlushInvalidatedCache("due_count", {"task", "catalogue_value"}, 30.0)
+
+
 def due_count() -> int | None:
     """The header's count of due reminders (None: not signed in or no access to tasks); once per request."""
     if "_fs_due_count" in g:
@@ -62,6 +69,8 @@ def due_count() -> int | None:
     if getattr(current_user, "is_authenticated", False):
         from flask import current_app
         if current_app.appbuilder.sm.has_access("can_list", TASK_PERMISSION):
-            count = service.due_count(db.session, current_user.id, date.today())
+            user_id, today, units = current_user.id, date.today(), visible_org_unit_ids()
+            key = (user_id, None if units is None else frozenset(units), today)
+            count = due_count_cache.get(key, lambda: service.due_count(db.session, user_id, today))
     g._fs_due_count = count
     return count

@@ -73,6 +73,32 @@ def test_start_page_and_header_count(client, tasks):
     assert re.search(r'Wiedervorlagen</span> <span class="badge fs-badge-due">2</span>', html)
 
 
+def test_header_count_follows_every_change(client, tasks, factory):
+    # The count is cached between requests (render_cache.FlushInvalidatedCache): any change to a task in
+    # this process must show on the next page, whichever way it was made.
+    from flask import g
+    from sqlalchemy import update
+
+    from app.extensions import db
+
+    def badge():
+        g.pop("_fs_due_count", None)  # the ctx fixture's outer app context shares g between requests
+        html = client.get("/worklist/").get_data(as_text=True)
+        return int(re.search(r'<span class="badge fs-badge-due">(\d+)</span>', html).group(1))
+
+    login(client, "sachbearbeitung_nord")
+    assert badge() == 2
+    client.post(f"/worklist/done/{tasks['Heute Nord'].id}")          # the worklist's button
+    assert badge() == 1
+    factory("task", "nord", case=tasks["Heute Nord"].case, title="Neu heute", due_on=date.today(),
+            state=factory.value("task_state", "open"))                 # another ORM path
+    assert badge() == 2
+    task = type(tasks["Heute Nord"])
+    db.session.execute(update(task).where(task.title == "Neu heute").values(due_on=date.today() + timedelta(days=9)))
+    db.session.commit()                                                 # a bulk statement, no flush
+    assert badge() == 1
+
+
 def test_other_unit_cannot_complete_a_task(client, tasks):
     from app.extensions import db
     login(client, "sachbearbeitung_sued")
