@@ -83,3 +83,18 @@ def test_rest_create_and_read_partner(client, factory):
     got = client.get(f"/api/v1/partner/{pk}").get_json()["result"]
     assert got["surname"] == "Rest" and got["birth_date"] == "1980-02-03"
     assert got["created_by"] == "sachbearbeitung_nord"
+
+
+def test_rest_speaks_the_yamls_german(client, factory):
+    # Labels, titles and help texts of the REST answers are the YAML's, as on the HTML pages.
+    login(client, "sachbearbeitung_nord")
+    listed = client.get("/api/v1/partner/").get_json()
+    assert listed["label_columns"]["birth_date"] == "Geburtsdatum" and listed["label_columns"]["kind"] == "Partnerart"
+    assert listed["list_title"] == "Partner"
+    assert listed["description_columns"]["surname"].startswith("Bei Institutionen")
+    partner = factory("partner", "nord", kind=factory.value("partner_kind", "person"), surname="Etikett")
+    shown = client.get(f"/api/v1/partner/{partner.id}").get_json()
+    assert shown["label_columns"]["created_by"] == "angelegt von" and shown["show_title"] == "Partner"
+    info = client.get("/api/v1/case/_info").get_json()
+    assert info["add_title"] == "Fallakte anlegen"
+    assert {f["name"]: f["label"] for f in info["add_columns"]}["file_number"] == "Aktenzeichen"
