@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import jsonschema
+from flask import current_app
 from flask_appbuilder import api as fab_api
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.const import API_FILTERS_RIS_KEY
@@ -11,6 +12,7 @@ from werkzeug.exceptions import BadRequest
 from ..errors import DomainError
 from ..scoping import OrgUnitFilter
 from ..services import records
+from .api_schemas import FachstelleSchemaConverter
 
 
 class Refused(BadRequest):
@@ -78,6 +80,7 @@ class EntityRestApi(ModelRestApi):
     """
 
     entity_spec = None  # set by build_views
+    model2schemaconverter = FachstelleSchemaConverter
     list_model_schema = _schema_on_first_use("list", "list_columns")
     show_model_schema = _schema_on_first_use("show", "show_columns")
     add_model_schema = _schema_on_first_use("add", "add_columns", nested=False)
@@ -89,6 +92,12 @@ class EntityRestApi(ModelRestApi):
     def schemas_wanted(self) -> None:
         """Called once FAB has registered the API: from now on a schema is made when it is read."""
         self._fs_schemas_wanted = True
+
+    def _label_columns_json(self, cols=None):
+        # FAB translates every label on every request through Flask-Babel; the templates' memoised
+        # gettext (render_cache) gives the same strings.
+        gettext, wanted = current_app.extensions["fs_gettext"], set(cols or [])
+        return {key: gettext(str(label)) for key, label in self.label_columns.items() if key in wanted}
 
     def _get_list_related_field(self, field, filter_rel_field, page=None, page_size=None):
         # ``_info`` lists the choices of every reference field; without the org-unit filter it would
