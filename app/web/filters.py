@@ -9,7 +9,8 @@ from __future__ import annotations
 from flask_appbuilder.models.sqla import filters as fab
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import asc, desc, func, select
-from sqlalchemy.orm import selectinload
+from flask_appbuilder.utils.base import is_column_dotted
+from sqlalchemy.orm import Load, selectinload
 
 from ..scoping import OrgUnitFilter
 from .fields import parse_german_date
@@ -120,6 +121,19 @@ class FachstelleInterface(SQLAInterface):
         return super().apply_order_by(query, order_column, order_direction, aliases_mapping=aliases_mapping,
                                       bypass_many_to_many=bypass_many_to_many, add_pk=add_pk)
 
+    def apply_inner_select_joins(self, query, select_columns=None, aliases_mapping=None):
+        # FAB adds one load_only option per selected column (a REST list or record: 14 options, each a
+        # copy of the query); one option with all plain columns loads the same columns. Dotted columns
+        # (joins) still go through FAB.
+        if not select_columns:
+            return query
+        plain = [getattr(self.obj, column) for column in select_columns if not is_column_dotted(column)
+                 and not self.is_relation(column) and not self.is_property_or_function(column)]
+        if plain:
+            query = query.options(Load(self.obj).load_only(*plain))
+        dotted = [column for column in select_columns if is_column_dotted(column)]
+        return super().apply_inner_select_joins(query, dotted, aliases_mapping) if dotted else query
+
     def get_related_obj(self, col_name, value):
         # FAB's related-list filter loads the parent with the legacy ``Query.get`` (a deprecation path
         # per call, nine per case file); ``Session.get`` gives the same object, from the identity map
@@ -127,6 +141,10 @@ class FachstelleInterface(SQLAInterface):
         return self.session.get(self.get_related_model(col_name), value)
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
+        # The REST list's columns only shape what is loaded (load_only, eager options), which a count of
+        # keys drops again; a related column ("client.surname") joins, so those are kept.
+        if select_columns and not any("." in column for column in select_columns):
+            select_columns = None
         inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
         capped = inner.with_entities(self.get_pk()).order_by(None).limit(COUNT_CAP + 1).subquery()
         return self.session.query(func.count()).select_from(capped).scalar()
