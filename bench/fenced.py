@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=40)
     args = p.parse_args(argv)
 
-    import app.web.filters as engine
+    import app.web.interface as engine
 
     bench = prepare(args.db, "city", Path("/tmp/bench") / f"{args.db}-city", reuse=True)
     client = bench.app.test_client()

@@ -16,7 +16,7 @@ from ..core_models import CatalogueValue
 from ..scoping import OrgUnitFilter, UserOfMyUnitsFilter
 from ..web.entity_api import EntityRestApi
 from ..web.entity_view import EntityModelView
-from ..web.filters import FachstelleInterface
+from ..web.interface import FachstelleInterface
 from ..web.fields import GermanDateField, GermanDecimalField, RefField
 from .build_models import ModelRegistry, column_name
 from .spec import EntitySpec, FieldSpec

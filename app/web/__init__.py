@@ -34,7 +34,8 @@ def register_web(app: Flask, appbuilder) -> None:
     from .entry_letters import EntryLetterView, letters_of_entry
     from .documentation import DocumentationView
     from .notices import NoticeView
-    from .render_cache import install_cached_gettext, install_fast_template_filters, menu_html
+    from .render_cache import (install_cached_gettext, install_fast_template_filters, install_static_url_memo,
+                               menu_html)
     from .worklist import WorklistView, due_count
 
     app.register_blueprint(lookups)
@@ -43,6 +44,7 @@ def register_web(app: Flask, appbuilder) -> None:
     app.jinja_env.globals["fs_menu_html"] = menu_html
     install_cached_gettext(app)
     install_fast_template_filters(app, appbuilder)
+    install_static_url_memo(app)
     app.jinja_env.globals["today_date"] = date.today
     app.jinja_env.globals["fs_attachments"] = _attachments_of
     # A top-level link, not a menu of one entry: the start page and the bell lead there too.

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app, g, render_template, request
+from flask import current_app, g, has_request_context, render_template, request
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from markupsafe import Markup
@@ -225,3 +225,29 @@ def _slotted(name: str, fab_filter):
 
 def _is_url_safe(text: str) -> bool:
     return bool(text) and text.isascii() and all(c.isalnum() or c == "_" for c in text)
+
+
+# --- static file URLs ------------------------------------------------------------------------------
+def install_static_url_memo(app) -> None:
+    """Let templates' ``url_for`` answer static file URLs from a dict.
+
+    FAB's layout links 19 style sheets and scripts with ``url_for('appbuilder.static', filename=…)`` on
+    every page, each through Werkzeug's URL builder. A static file's URL depends only on the endpoint, the
+    file name and where the app is mounted (host, script root, scheme), so it is kept per those; any other
+    ``url_for`` (views, query arguments, ``_external``) goes to Flask as before.
+    """
+    url_for = app.jinja_env.globals["url_for"]
+    memo: dict[tuple, str] = {}
+
+    def static_aware_url_for(endpoint, **values):
+        if len(values) == 1 and "filename" in values and (endpoint == "static" or endpoint.endswith(".static")) \
+                and has_request_context():
+            req = request._get_current_object()
+            key = (endpoint, values["filename"], req.host, req.script_root, req.scheme)
+            url = memo.get(key)
+            if url is None:
+                url = memo[key] = url_for(endpoint, **values)
+            return url
+        return url_for(endpoint, **values)
+
+    app.jinja_env.globals["url_for"] = static_aware_url_for

@@ -9,7 +9,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from wtforms.fields import SelectFieldBase
 
-from .filters import COUNT_CAP
+from .interface import COUNT_CAP
 from .list_table import render_list_widget, table_cells
 from .render_cache import catalogue_cache, catalogue_field_html
 
