@@ -1,18 +1,27 @@
 """The data interface of every generated view and API: FAB's SQLAInterface, made to stay fast at city size."""
 from __future__ import annotations
 
+from flask import has_request_context
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.utils.base import is_column_dotted
+from flask_login import current_user
 from sqlalchemy import Enum, asc, desc, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Load, selectinload
 
-from ..scoping import OrgUnitFilter
+from ..scoping import OrgUnitFilter, visible_org_unit_ids
 from .filters import FachstelleFilterConverter
+from .render_cache import FlushInvalidatedCache
 
 # Lists count at most this many rows: COUNT(*) over 100,000 visible rows costs more than the page itself.
 # A list with more shows "mehr als 10.000"; filters narrow it down.
 COUNT_CAP = 10_000
+COUNT_CACHE_SECONDS = 10.0
+
+#: Capped counts per table, filters, user and units: the next page, the next sort of the same list do not
+#: count again. Any flush in this process empties it (a filter may join other tables); other workers count
+#: afresh after COUNT_CACHE_SECONDS, and the rows of each page correct what they can (see _settled).
+count_cache = FlushInvalidatedCache("counts", None, COUNT_CACHE_SECONDS)
 
 
 class FachstelleInterface(SQLAInterface):
@@ -82,9 +91,28 @@ class FachstelleInterface(SQLAInterface):
         # keys drops again; a related column ("client.surname") joins, so those are kept.
         if select_columns and not any("." in column for column in select_columns):
             select_columns = None
-        inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
-        capped = inner.with_entities(self.get_pk()).order_by(None).limit(COUNT_CAP + 1).subquery()
-        return self.session.query(func.count()).select_from(capped).scalar()
+
+        def count() -> int:
+            inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
+            capped = inner.with_entities(self.get_pk()).order_by(None).limit(COUNT_CAP + 1).subquery()
+            return self.session.query(func.count()).select_from(capped).scalar()
+
+        key = self._count_key(filters, select_columns)
+        return count() if key is None else count_cache.get(key, count)
+
+    def _count_key(self, filters, select_columns):
+        """What a count depends on: table, filters with their values, the user and their units; None if unsure."""
+        if not has_request_context():
+            return None
+        try:
+            flts = tuple((type(flt).__module__, type(flt).__qualname__, flt.column_name, _frozen(value))
+                         for flt, value in (filters.get_filters_values() if filters is not None else ()))
+            hash(flts)
+        except TypeError:
+            return None
+        units = visible_org_unit_ids()
+        return (self.obj.__tablename__, flts, tuple(select_columns or ()), getattr(current_user, "id", None),
+                None if units is None else frozenset(units))
 
     def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
               select_columns=None, outer_default_load=False):
@@ -99,13 +127,16 @@ class FachstelleInterface(SQLAInterface):
             return (len(rows) if len(rows) < page_size else self.query_count(query, filters, select_columns)), rows
         count = self.query_count(query, filters, select_columns) if page_size else None
         sort_key = self._sort_key(order_column)
+        requested_page, requested_size = page, page_size
         if (count is not None and count <= COUNT_CAP and sort_key is not None and _narrowed(filters)
                 and not (select_columns and self.exists_col_to_many(select_columns))):
             query = self._page_among_matches(query, filters, sort_key, order_direction, page, page_size)
             page, page_size = None, None
         rows = self._rows(self.apply_all(query, filters, order_column, order_direction, page, page_size,
                                          select_columns, outer_default_load))
-        return (len(rows) if count is None else count), rows
+        if count is None:
+            return len(rows), rows
+        return _settled(count, requested_page, requested_size, len(rows)), rows
 
     def _rows(self, query) -> list:
         rows = query.all()
@@ -141,6 +172,27 @@ class FachstelleInterface(SQLAInterface):
         if page:
             keys = keys.offset(page * page_size)
         return query.filter(pk.in_(keys.limit(page_size)))
+
+
+def _settled(count: int, page: int | None, page_size: int, shown: int) -> int:
+    """The count as the rows just read confirm it (a cached count may be seconds old in another worker).
+
+    A page that is not full is the last one, so the rows before it and on it are all there are; a full
+    page proves at least as many.
+    """
+    if not shown and page:
+        return count  # beyond the end: nothing to learn
+    seen = (page or 0) * page_size + shown
+    return seen if shown < page_size else max(count, seen)
+
+
+def _frozen(value):
+    """A filter value as a hashable key part: lists as tuples, records as (table, id)."""
+    if isinstance(value, (list, tuple, set)):
+        return tuple(_frozen(v) for v in value)
+    if hasattr(value, "__table__"):
+        return (value.__table__.name, getattr(value, "id", None))
+    return value
 
 
 def _of_one_parent(filters) -> bool:

@@ -64,8 +64,9 @@ class FlushInvalidatedCache:
     change after at most ``seconds``.
     """
 
-    def __init__(self, name: str, tables: set[str], seconds: float):
-        self.name, self.tables, self.seconds = name, set(tables), seconds
+    def __init__(self, name: str, tables: set[str] | None, seconds: float):
+        # tables=None: any table (for values that may join several, like a filtered list's count).
+        self.name, self.tables, self.seconds = name, None if tables is None else set(tables), seconds
         self.generation = 0
         _CACHES.append(self)
 
@@ -106,7 +107,7 @@ def _touched_tables(session: Session) -> set[str]:
 
 def _invalidate(session: Session, tables: set) -> None:
     for cache in _CACHES:
-        if cache.tables & tables:
+        if cache.tables is None or cache.tables & tables:
             cache.invalidate()
             session.info.setdefault("fs_invalidated", set()).add(cache.name)
 
