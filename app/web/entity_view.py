@@ -50,6 +50,16 @@ class EntityModelView(ModelView):
         self.search_form_query_rel_fields = rel_fields
         super()._init_forms()
 
+    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
+                         page_size=None, widgets=None, **kwargs):
+        # The sort comes from the URL (?_oc_PartnerView=…): a column the list does not offer for sorting
+        # (a relation, a typo) falls back to the list's default order instead of failing in SQL.
+        if order_column and order_column not in self.order_columns:
+            order_column, order_direction = "", ""
+        return super()._get_list_widget(filters, actions=actions, order_column=order_column,
+                                        order_direction=order_direction, page=page, page_size=page_size,
+                                        widgets=widgets, **kwargs)
+
     # --- add: defaults and the record's org unit -------------------------------------------------
     def _get_add_widget(self, form, exclude_cols=None, widgets=None):
         if request.method == "GET":
