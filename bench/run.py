@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--startup-runs", type=int, default=5)
     p.add_argument("--explain", action="store_true", help="write each page's SQL with its query plan")
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
+    p.add_argument("--cold-counts", action="store_true",
+                   help="count every list afresh (as on a list's first view): no cached counts")
     return p
 
 
@@ -87,6 +89,9 @@ def measure_pages(bench, args, wanted, command) -> list[dict]:
 
     app = bench.app
     app.register_blueprint(__import__("bench.reference", fromlist=["reference"]).reference)
+    if args.cold_counts:
+        from app.web.interface import count_cache
+        count_cache.seconds = 0.0  # every entry is out of date at once: each request counts
     with app.app_context():
         engine = db.engine
     counter = StatementCounter(engine)
@@ -201,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = {w.strip() for w in args.only.split(",") if w.strip()}
     workdir = args.workdir or Path("/tmp/bench") / f"{args.db}-{args.size}"
     command = f"python -m bench.run --db {args.db} --size {args.size} --reuse"
+    command += " --cold-counts" if args.cold_counts else ""
     print(f"Benchmark {args.db}/{args.size} in {workdir}", flush=True)
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
@@ -219,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"db": args.db, "size": args.size, "date": datetime.now().strftime("%Y-%m-%d %H:%M"),
             "partners": bench.partners, "cases": bench.cases, "user": CLERK, "profile": CLERK_PROFILE,
             "units": CLERK_UNITS, "load_seconds": bench.load_seconds, "warmup": args.warmup, "repeat": args.repeat,
+            "cold_counts": args.cold_counts,
             "machine": f"{os.cpu_count()} Kerne, Python {platform.python_version()}, {platform.system()}",
             # The machine is shared: the load average (1 min) before and after tells how quiet it was.
             "load": f"{load_before:.1f} → {os.getloadavg()[0]:.1f}"}
