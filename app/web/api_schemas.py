@@ -6,10 +6,13 @@ a fifth of the request. When every field of the nested schema is a plain string,
 column, its dump is just those attributes, and ``PlainNested`` writes them directly; a nested record
 with dates, decimals, own references or anything else is dumped by marshmallow as before.
 ``tests/integration/test_api_schemas.py`` compares both on the lists and records of every entity.
+
+A referenced YAML record is nested with its public columns only (see ``public_columns``).
 """
 from __future__ import annotations
 
-from flask_appbuilder.api.convert import Model2SchemaConverter
+from flask import current_app
+from flask_appbuilder.api.convert import Model2SchemaConverter, TreeNode
 from marshmallow import fields
 
 _PLAIN = (fields.String, fields.Integer, fields.Boolean)
@@ -39,10 +42,35 @@ class PlainNested(fields.Nested):
         return {key: getattr(nested_obj, name) for key, name in plain}
 
 
+#: Field types whose value is the column itself (references, choices and files are columns of other names).
+_PLAIN_TYPES = {"string", "text", "integer", "decimal", "money", "date", "datetime", "boolean"}
+
+
+def public_columns(model) -> list[str] | None:
+    """What a referenced record shows inside another: its key and its own visible fields.
+
+    FAB would nest every column, the engine's too: the lower-cased search twins (``surname_lc``), the
+    phonetic codes of the duplicate check (``surname_phon``), the record's audit columns. None for a
+    model that is not a YAML entity (catalogue values and users keep FAB's columns).
+    """
+    name = getattr(model, "__entity__", None)
+    registry = current_app.config.get("FACHSTELLE_REGISTRY") if name else None
+    if registry is None or name not in registry.entities:
+        return None
+    entity = registry.entity(name)
+    return ["id", *(f.name for f in entity.fields if not f.hidden and f.type in _PLAIN_TYPES)]
+
+
 class FachstelleSchemaConverter(Model2SchemaConverter):
-    """FAB's converter; a nested reference becomes ``PlainNested`` (same arguments, same output)."""
+    """FAB's converter; a nested reference shows the record's public columns, as ``PlainNested``."""
 
     def _column2relation(self, datamodel, column, nested=False, parent_schema_name=None):
+        if nested and not column.children and datamodel.is_relation_many_to_one(column.name):
+            public = public_columns(datamodel.get_related_model(column.name))
+            if public:
+                node = TreeNode(column.name)
+                node.children = [TreeNode(name) for name in public]
+                column = node
         field = super()._column2relation(datamodel, column, nested=nested, parent_schema_name=parent_schema_name)
         if type(field) is not fields.Nested:
             return field
