@@ -34,7 +34,10 @@ class FachstelleInterface(SQLAInterface):
     4. A string column with a lower-cased twin is sorted by the twin (case-insensitive, indexed).
     5. A filtered list with at most ``COUNT_CAP`` matches picks its page among the matches (see
        ``_page_among_matches``) instead of letting the database walk the sort index.
-    6. The related list of one record is not counted when its first page is not full.
+    6. The related list of one record is not counted when its first page is not full, and its first page
+       is one ``select()`` (``_one_parent_select``).
+    7. Counts are cached (``count_cache``) and settled by the rows each page shows (``_settled``).
+    8. Selected columns (REST) load with one ``load_only``; list values are read as plain attributes.
     """
 
     filter_converter_class = FachstelleFilterConverter

@@ -61,17 +61,23 @@ class FlushInvalidatedCache:
     seed, import, any ORM path, bulk ``update()``/``delete()`` statements included) empties the cache,
     and again when that transaction ends, since other connections read the old rows until the commit
     (and after a rollback they are back). Other worker processes of a multi-worker deployment see the
-    change after at most ``seconds``.
+    change after at most ``seconds``. Entries of an emptied generation are dropped on the next look-up,
+    and at most ``max_entries`` are kept (counts are kept per search: a day without writes must not grow
+    a worker without bound).
     """
 
-    def __init__(self, name: str, tables: set[str] | None, seconds: float):
+    def __init__(self, name: str, tables: set[str] | None, seconds: float, max_entries: int = 5000):
         # tables=None: any table (for values that may join several, like a filtered list's count).
         self.name, self.tables, self.seconds = name, None if tables is None else set(tables), seconds
+        self.max_entries = max_entries
         self.generation = 0
         _CACHES.append(self)
 
     def get(self, key, compute):
         cache = _store(self.name)
+        if cache.get(_GENERATION) != self.generation or len(cache) > self.max_entries:
+            cache.clear()  # every entry is out of date (or there are too many): start afresh
+            cache[_GENERATION] = self.generation
         now = time.monotonic()
         hit = cache.get(key)
         if hit is not None and hit[0] == self.generation and now - hit[1] < self.seconds:
@@ -86,6 +92,7 @@ class FlushInvalidatedCache:
 
 
 _CACHES: list[FlushInvalidatedCache] = []
+_GENERATION = object()  # the store's own entry: the generation its values belong to
 
 #: Catalogue drop-downs of search forms, and whole search forms made only of plain fields and those.
 catalogue_cache = FlushInvalidatedCache("catalogue", {CatalogueValue.__tablename__}, CATALOGUE_CACHE_SECONDS)

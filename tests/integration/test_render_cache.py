@@ -127,3 +127,20 @@ def test_cached_search_form_shows_each_requests_filters(app, user_client):
     assert sorted(_active_filters(html)) == [["first_name", "Enthält", ["</script>"]], ["surname", "beginnt mit", ["Mü"]]]
     assert "</script>\"" not in html  # escaped as Jinja's tojson does
     assert _active_filters(client.get("/partner/list/").get_data(as_text=True)) == []
+
+
+def test_flush_invalidated_cache_stays_bounded(app):
+    from app.web.render_cache import FlushInvalidatedCache, _CACHES, _store
+
+    cache = FlushInvalidatedCache("test-bounded", {"nothing"}, 60.0, max_entries=10)
+    try:
+        with app.app_context():
+            for i in range(25):
+                assert cache.get(("k", i), lambda: i) == i
+            assert len(_store("test-bounded")) <= 12      # cleared when it grew past ten
+            assert cache.get(("k", 24), lambda: "new") == 24  # still a hit
+            cache.invalidate()
+            assert cache.get(("k", 24), lambda: "new") == "new"
+            assert len(_store("test-bounded")) == 2       # the stale generation was dropped: marker + one
+    finally:
+        _CACHES.remove(cache)
