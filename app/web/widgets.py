@@ -39,7 +39,8 @@ class CataloguesCachedSearchWidget(SearchWidget):
     FAB renders every drop-down of the search form, with a query each, on every list page. The form is
     never bound on a list page (its values come from the URL, filled in by FAB's JavaScript), so such a
     field's HTML depends only on the catalogue (see render_cache.py for when it is rendered afresh).
-    Drop-downs of records or colleagues depend on the user and are rendered every time.
+    Drop-downs of records or colleagues depend on the user and are rendered every time. A form with none
+    of those is cached whole, with the URL's active filters put in per request.
     """
 
     def __init__(self, cached_cols=(), cache_prefix="", **kwargs):
