@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import has_request_context
+from flask_appbuilder.models.sqla.filters import set_value_to_type
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.utils.base import is_column_dotted
 from flask_login import current_user
@@ -82,6 +83,20 @@ class FachstelleInterface(SQLAInterface):
                 hasattr(attrs[column], "columns") and isinstance(attrs[column].columns[0].type, Enum))
                 for column in columns)
         return known[columns]
+
+    def get(self, id, filters=None, select_columns=None, outer_default_load=False):
+        # One record by key (show, edit, delete, REST get): FAB copies the filters, adds an "equal" filter
+        # for the key and runs its whole query pipeline (select options per column included). With only
+        # the org-unit filter, the same row is one select(): the key (converted as FAB's filter does, so
+        # "abc" finds nothing) and the org-unit condition. Anything else takes FAB's path.
+        flts = filters.filters if filters is not None else []
+        if (self.is_pk_composite() or any(not isinstance(flt, OrgUnitFilter) for flt in flts)
+                or (select_columns and any(is_column_dotted(column) for column in select_columns))):
+            return super().get(id, filters, select_columns=select_columns, outer_default_load=outer_default_load)
+        query = select(self.obj).where(self.get_pk() == set_value_to_type(self, self.get_pk_name(), id))
+        if flts:
+            query = scope_query(query, self.obj)
+        return self.session.scalars(query).unique().first()
 
     def get_related_obj(self, col_name, value):
         # FAB's related-list filter loads the parent with the legacy ``Query.get`` (a deprecation path

@@ -169,3 +169,22 @@ def test_rest_refuses_an_operator_the_column_does_not_have(client):
     login(client, NORD)
     q = {"filters": [{"col": "opened_on", "opr": "sw", "value": "2024"}]}
     assert client.get(f"/api/v1/case/?q={prison.dumps(q)}").status_code == 400
+
+
+def test_get_by_key_is_fabs(ctx, factory, monkeypatch):
+    # One record by key is one select() with the org-unit condition (FachstelleInterface.get); FAB's own
+    # path must find the same record, and nothing where it finds nothing.
+    from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+    views = ctx.config["FACHSTELLE_VIEWS"]
+    mine = factory("partner", "nord", kind_id=factory.value("partner_kind", "person").id, surname="Eigen")
+    other = factory("partner", "sued", kind_id=factory.value("partner_kind", "person").id, surname="Fremd")
+    datamodel = views["partner"].datamodel
+    view = next(v for v in ctx.appbuilder.baseviews if type(v) is views["partner"])
+    client = login(ctx.test_client(), NORD)
+    with client:
+        client.get("/partner/list/")  # a request of the clerk: the org-unit filter sees unit nord
+        keys = [mine.id, str(mine.id), other.id, "abc", None, 10**9]
+        lean = [datamodel.get(key, view._base_filters) for key in keys]
+        fab = [SQLAInterface.get(datamodel, key, view._base_filters) for key in keys]
+    assert lean == fab == [mine, mine, None, None, None, None]
