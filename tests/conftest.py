@@ -180,6 +180,8 @@ def user_client(app):
 
     Requests run without an outer app context, so each one gets its own ``g`` and session, as in
     production (an outer context would share ``g``, and with it the cached user, between clients).
+    Not together with ``ctx`` or ``factory`` in one test: those push an app context for the whole test,
+    and then every client's request sees the first one's user (Flask-Login keeps it in ``g``).
     """
     made: dict[str, object] = {}
 
