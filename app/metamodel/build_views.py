@@ -152,7 +152,6 @@ def _view_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
     show_names = [f.name for f in visible if f.show_in_show]
     list_names = entity.list_columns or [f.name for f in visible if f.show_in_list] or [visible[0].name]
     search_names = entity.search_fields or [f.name for f in visible if f.show_in_search]
-    labels = _labels(entity)
     extra: dict = {}
     rel_queries: dict = {}
     edit_rel_queries: dict = {}
@@ -190,12 +189,7 @@ def _view_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
                                    "delete": "delete", "download": "show", "action": "delete",
                                    "api_read": "list", "api_get": "show", "api_column_add": "add",
                                    "api_column_edit": "edit", "history": "show"},
-        "list_title": entity.plural,
-        "show_title": entity.label,
-        "add_title": f"{entity.label} anlegen",
-        "edit_title": f"{entity.label} bearbeiten",
-        "label_columns": labels,
-        "description_columns": {f.name: f.help for f in entity.fields if f.help},
+        **_texts(entity),
         "list_columns": list_names,
         "show_columns": show_names,
         "add_columns": edit_names,
@@ -219,13 +213,15 @@ def _view_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
     return type(f"{_camel(entity.name)}View", (EntityModelView,), attrs)
 
 
-def _labels(entity: EntitySpec) -> dict[str, str]:
-    """The German label of every column (the YAML's), for the HTML pages and the REST API alike."""
+def _texts(entity: EntitySpec) -> dict:
+    """The German labels of every column, help texts and titles (the YAML's), for HTML pages and REST alike."""
     labels = {f.name: f.label for f in entity.fields}
     labels.update({column_name(f): f.label for f in entity.fields})
     labels.update({"id": "Nr.", "org_unit": "Dienststelle", "created_at": "angelegt am", "created_by": "angelegt von",
                    "updated_at": "geändert am", "updated_by": "geändert von"})
-    return labels
+    return {"label_columns": labels, "description_columns": {f.name: f.help for f in entity.fields if f.help},
+            "list_title": entity.plural, "show_title": entity.label, "add_title": f"{entity.label} anlegen",
+            "edit_title": f"{entity.label} bearbeiten"}
 
 
 def _base_order(entity: EntitySpec, order: str | None) -> tuple[str, str]:
@@ -258,12 +254,7 @@ def build_api_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
         "allow_browser_login": True,
         # The YAML's German labels, titles and help texts, as on the HTML pages (FAB would derive
         # English ones from the column names: "Birth Date").
-        "label_columns": _labels(entity),
-        "description_columns": {f.name: f.help for f in entity.fields if f.help},
-        "list_title": entity.plural,
-        "show_title": entity.label,
-        "add_title": f"{entity.label} anlegen",
-        "edit_title": f"{entity.label} bearbeiten",
+        **_texts(entity),
         "list_columns": ["id", *visible],
         "show_columns": ["id", *visible, "created_at", "created_by", "updated_at", "updated_by"],
         "add_columns": editable,
