@@ -113,6 +113,12 @@ def check_config():
         click.echo("Mit 'x' markierte Änderungen sind so nicht möglich; 'fachstelle migrate' lehnt sie ab.")
 
 
+@main.command("problems-doc", help="docs/spec-checks.md aus dem Katalog der Prüfungen neu schreiben.")
+def problems_doc():
+    from . import problems_doc as doc
+    click.echo(f"{doc.write()} geschrieben ({len(doc.CATALOGUE)} Kennungen).")
+
+
 @main.command(help="Datenbankschema an die Konfiguration anpassen (Alembic-Revision schreiben und anwenden).")
 @click.option("--allow-destructive", is_flag=True, help="Auch Felder/Tabellen entfernen (Daten werden vorher exportiert).")
 def migrate(allow_destructive):

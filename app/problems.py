@@ -2,8 +2,9 @@
 letter templates, stale edits.
 
 A Problem says what (German message, hint), how bad (error or warning), which rule (an id listed in
-``docs/spec-checks.md``) and where it was found (one ``Source``: a YAML file with line and path, an import
-file with line and column, a template with its paragraph). Modeled on Django's ``CheckMessage`` and
+``app/problem_catalogue.py`` and, generated from it, in ``docs/spec-checks.md``) and where it was found
+(one ``Source``: a YAML file with line and path, an import file with line and column, a template with
+its paragraph). Modeled on Django's ``CheckMessage`` and
 beancount's errors with filename and line. Pure Python: every layer may import it.
 """
 from __future__ import annotations
@@ -110,3 +111,7 @@ class Problems(Exception):
 
 def errors_in(problems: Iterable[Problem]) -> list[Problem]:
     return [p for p in problems if p.is_error]
+
+
+# The catalogue registers every id with its area and title; imported last, it needs the names above.
+from . import problem_catalogue  # noqa: E402,F401
