@@ -256,6 +256,19 @@ def load_raw(config_dir: Path, city: str | None, issues: list[SpecIssue]) -> LDi
     return merged
 
 
+def locator(config_dir: str | Path, city: str | None):
+    """``Found -> SpecIssue`` for checks that run after loading (e.g. the roles wiring once the views
+    are built): reads the files again to know their lines, only when there is something to report."""
+    config_dir = Path(config_dir)
+    located: list[Located] = []
+
+    def locate(found: Found) -> SpecIssue:
+        if not located:
+            located.append(Located(load_raw(config_dir, city, []), config_dir))
+        return located[0].issue(found)
+    return locate
+
+
 def _apply_removals(merged: LDict) -> tuple[list[Found], dict[str, list[str]]]:
     """Overlay key ``remove_fields``: drop fields of an entity (the contract check guards core fields).
 
