@@ -119,6 +119,7 @@ register(*_types(
     ("letter.E003", "Datei ist keine Word-Datei (.docx)"),
     ("letter.E004", "Word-Datei ist entpackt zu groß"),
     ("letter.E005", "Vorlage enthält Makros (.docm)"),
+    ("letter.E006", "Word-Datei lässt sich nicht öffnen (beschädigt)"),
     ("letter.E010", "Syntaxfehler in der Platzhalter-Schreibweise"),
     ("letter.E011", "Anweisung ist in Briefvorlagen nicht erlaubt ({% set %}, {% macro %}, Funktionsaufrufe …)"),
     ("letter.E012", "Filter ist in Briefvorlagen nicht erlaubt"),
@@ -128,6 +129,10 @@ register(*_types(
     ("letter.E016", "Platzhaltergruppe statt eines Platzhalters"),
     ("letter.E017", "Zugriff auf interne Bestandteile (`_…`, `[…]`, `loop.…`) ist nicht erlaubt"),
     ("letter.E018", "Schleife ist nicht erlaubt (zu tief, rekursiv oder nicht über eine Liste)"),
+    ("letter.E020", "Für einen Brief fehlt ein Wert, den die Vorlage ausgibt (z. B. Anschrift, Termin)"),
+    ("letter.E021", "Vorlage ließ sich beim Ausfüllen nicht verarbeiten (Sandbox, Platzhalter, Syntax)"),
+    ("letter.E022", "Probebrief mit Beispieldaten ließ sich beim Hochladen nicht erzeugen"),
+    ("letter.E023", "Ein Brief einer Serie ließ sich nicht erzeugen (Vorlage oder Brief nicht verfügbar)"),
 ))
 
 register(*_types(

@@ -28,6 +28,7 @@ class Source:
     column: str | None = None  # import files: the column's header name
     path: str | None = None  # YAML: "entities[0].fields[2].ref"
     paragraph: int | None = None  # templates: the paragraph (1-based)
+    excerpt: str | None = None  # templates: the paragraph's beginning, as the author sees it in Word
 
     def __str__(self) -> str:
         text = self.file
@@ -39,6 +40,8 @@ class Source:
             text += f", Spalte „{self.column}“"
         if self.paragraph is not None:
             text += f", Absatz {self.paragraph}"
+        if self.excerpt:
+            text += f" („{self.excerpt}“)"
         return text
 
 
@@ -59,6 +62,10 @@ class Problem:
         label = "" if self.is_error else "Warnung "
         text = f"{where}({label}{self.id}) {self.message}"
         return f"{text}\n    HINWEIS: {self.hint}" if self.hint else text
+
+    def sentence(self) -> str:
+        """Place and message without the id: the line a clerk reads on a page."""
+        return f"{self.source}: {self.message}" if self.source else self.message
 
     def as_dict(self) -> dict:
         data = {"id": self.id, "level": self.level.value, "message": self.message, "hint": self.hint}
