@@ -28,6 +28,21 @@ def _sqlite_foreign_keys(dbapi_connection, connection_record):
         cursor.close()
 
 
+def _check_role_wiring(appbuilder, spec, config: dict) -> None:
+    """Every page and admin function a profile of roles.yaml grants must be offered by a registered view;
+    otherwise the start is refused with the place in roles.yaml (a renamed view would silently take a
+    permission away). ``check-config`` builds the app and so reports it too."""
+    from .metamodel.build_roles import offered_permissions, wiring_problems
+    from .metamodel.issues import ConfigError
+    from .metamodel.loader import locator
+
+    city = config.get("FACHSTELLE_CITY") or settings.city()
+    locate = locator(config.get("FACHSTELLE_CONFIG_DIR") or settings.config_dir(), city)
+    problems = wiring_problems(spec, offered_permissions(appbuilder), locate)
+    if problems:
+        raise ConfigError(problems)
+
+
 def create_app(overrides: dict | None = None, spec=None) -> Flask:
     """Build the app for the configured city. Raises ConfigError (German, every issue) on a bad config."""
     from flask_appbuilder import AppBuilder
@@ -75,6 +90,7 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
         appbuilder.init_app(app, db.session)
         app.config["FACHSTELLE_VIEWS"] = register_views(appbuilder, registry)
         register_web(app, appbuilder)
+        _check_role_wiring(appbuilder, spec, config)
     from .cli import register_cli
     register_cli(app)
     return app

@@ -27,14 +27,18 @@ def _load_spec():
         _fail(exc.report(), 2)
 
 
-def _app(update_perms: bool = False):
+def _app(update_perms: bool = False, spec=None):
     from . import create_app
+    from .metamodel.issues import ConfigError
     if update_perms:
         os.environ["FAB_UPDATE_PERMS"] = "True"
-    spec = _load_spec()
+    spec = spec or _load_spec()
     instance = settings.instance_dir()
     instance.mkdir(parents=True, exist_ok=True)
-    return create_app({"FAB_UPDATE_PERMS": update_perms}, spec=spec)
+    try:
+        return create_app({"FAB_UPDATE_PERMS": update_perms}, spec=spec)
+    except ConfigError as exc:  # the roles wiring, checked once the views are built
+        _fail(exc.report(), 2)
 
 
 def _migrate(app, allow_destructive: bool = False):
@@ -81,17 +85,14 @@ def main():
 @main.command("check-config", help="Konfiguration prüfen und ausstehende Schemaänderungen zeigen.")
 def check_config():
     spec = _load_spec()
+    _app(spec=spec)  # builds models and views: a profile granting a page no view offers is reported here
     city = settings.city()
     click.echo(f"Konfiguration in Ordnung: {len(spec.entities)} Seiten, {len(spec.catalogues)} Kataloge, "
                f"{len(spec.roles.profiles)} Profile" + (f" (Stadt: {city})" if city else "") + ".")
     from flask_appbuilder import Model
     from sqlalchemy import create_engine, inspect
 
-    from .metamodel.build_models import build_models
-    from . import core_models  # noqa: F401
-    from .letters import models as _letter_models  # noqa: F401  (their tables are not "to be removed")
     from .metamodel.migrate import plan
-    build_models(spec)
     engine = create_engine(settings.database_url())
     if not inspect(engine).get_table_names():
         click.echo("Datenbank ist leer: 'fachstelle init' legt sie an.")
@@ -111,6 +112,12 @@ def check_config():
         click.echo("Mit '!' markierte Änderungen können Daten löschen und werden nur mit --allow-destructive ausgeführt.")
     if pending.blocked:
         click.echo("Mit 'x' markierte Änderungen sind so nicht möglich; 'fachstelle migrate' lehnt sie ab.")
+
+
+@main.command("problems-doc", help="docs/spec-checks.md aus dem Katalog der Prüfungen neu schreiben.")
+def problems_doc():
+    from . import problems_doc as doc
+    click.echo(f"{doc.write()} geschrieben ({len(doc.CATALOGUE)} Kennungen).")
 
 
 @main.command(help="Datenbankschema an die Konfiguration anpassen (Alembic-Revision schreiben und anwenden).")

@@ -2,8 +2,9 @@
 letter templates, stale edits.
 
 A Problem says what (German message, hint), how bad (error or warning), which rule (an id listed in
-``docs/spec-checks.md``) and where it was found (one ``Source``: a YAML file with line and path, an import
-file with line and column, a template with its paragraph). Modeled on Django's ``CheckMessage`` and
+``app/problem_catalogue.py`` and, generated from it, in ``docs/spec-checks.md``) and where it was found
+(one ``Source``: a YAML file with line and path, an import file with line and column, a template with
+its paragraph). Modeled on Django's ``CheckMessage`` and
 beancount's errors with filename and line. Pure Python: every layer may import it.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Source:
     column: str | None = None  # import files: the column's header name
     path: str | None = None  # YAML: "entities[0].fields[2].ref"
     paragraph: int | None = None  # templates: the paragraph (1-based)
+    excerpt: str | None = None  # templates: the paragraph's beginning, as the author sees it in Word
 
     def __str__(self) -> str:
         text = self.file
@@ -38,6 +40,8 @@ class Source:
             text += f", Spalte „{self.column}“"
         if self.paragraph is not None:
             text += f", Absatz {self.paragraph}"
+        if self.excerpt:
+            text += f" („{self.excerpt}“)"
         return text
 
 
@@ -58,6 +62,10 @@ class Problem:
         label = "" if self.is_error else "Warnung "
         text = f"{where}({label}{self.id}) {self.message}"
         return f"{text}\n    HINWEIS: {self.hint}" if self.hint else text
+
+    def sentence(self) -> str:
+        """Place and message without the id: the line a clerk reads on a page."""
+        return f"{self.source}: {self.message}" if self.source else self.message
 
     def as_dict(self) -> dict:
         data = {"id": self.id, "level": self.level.value, "message": self.message, "hint": self.hint}
@@ -110,3 +118,7 @@ class Problems(Exception):
 
 def errors_in(problems: Iterable[Problem]) -> list[Problem]:
     return [p for p in problems if p.is_error]
+
+
+# The catalogue registers every id with its area and title; imported last, it needs the names above.
+from . import problem_catalogue  # noqa: E402,F401

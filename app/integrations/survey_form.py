@@ -21,6 +21,7 @@ from pathlib import Path
 from ..domain.indicator_texts import INDICATOR_TEXTS
 from ..domain.indicators import ACCESS_STANDARDS, INDICATORS, Report, percent
 from ..domain.periods import Period, describe
+from ..problems import Problem, Problems, Source
 
 DATA_SHEET = "_daten"
 MARKER = "fachstelle-erhebungsbogen"
@@ -29,8 +30,37 @@ DATA_HEADER = ("org_unit", "code", "numerator", "denominator", "pending", "perio
 TOTAL_LABEL = "Gesamt"
 
 
-class FormError(Exception):
-    """A file is not a readable survey form, or forms do not fit together (German, names the file)."""
+@dataclass(frozen=True)
+class Where:
+    """A place in a survey file: the file, or a row of the data sheet, or an entry of a JSON report."""
+
+    file: Path | str
+    line: int | None = None  # row of the data sheet
+    entry: str | None = None  # JSON: "<org unit> <indicator>"
+
+    def __str__(self) -> str:
+        if self.line is not None:
+            return f"{self.file}, Blatt „{DATA_SHEET}“, Zeile {self.line}"
+        return f"{self.file}, {self.entry}" if self.entry else str(self.file)
+
+    @property
+    def source(self) -> Source:
+        return Source(str(self.file), self.line, path=self.entry)
+
+
+class FormError(Problems):
+    """A file is not a readable survey form, or forms do not fit together.
+
+    The text names the file (sheet and row) in German as the CLI prints it; ``problems`` holds the one
+    ``Problem`` (id ``survey.E…``, source with file and row) for callers that collect them."""
+
+    def __init__(self, id: str, message: str, where: Where | None = None, source: Source | None = None):
+        Exception.__init__(self, f"{where}: {message}" if where else message)
+        self.problems = [Problem(id, message, where.source if where else source)]
+        self.heading = "Der Erhebungsbogen enthält Fehler:"
+
+    def __str__(self) -> str:
+        return self.args[0]
 
 
 @dataclass(frozen=True)
@@ -216,29 +246,32 @@ def write_xlsx(survey: Survey, target, created: datetime, title_total: str = TOT
 def read_form(path: Path) -> Survey:
     """A survey from an XLSX form (its hidden data sheet) or from the JSON of ``fachstelle indicators``."""
     if not path.is_file():
-        raise FormError(f"Datei nicht gefunden: {path}")
+        raise FormError("survey.E001", f"Datei nicht gefunden: {path}", source=Source(str(path)))
     if path.suffix.lower() == ".json":
         return _read_json(path)
     try:
         from openpyxl import load_workbook
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a file that is no workbook
-        raise FormError(f"{path}: keine lesbare XLSX-Datei (erwartet: Erhebungsbogen der Fachstelle).") from None
+        raise FormError("survey.E002", "keine lesbare XLSX-Datei (erwartet: Erhebungsbogen der Fachstelle).",
+                        Where(path)) from None
     try:
         if DATA_SHEET not in wb.sheetnames:
-            raise FormError(f"{path}: kein Erhebungsbogen der Fachstelle (Blatt „{DATA_SHEET}“ fehlt).")
+            raise FormError("survey.E003", f"kein Erhebungsbogen der Fachstelle (Blatt „{DATA_SHEET}“ fehlt).",
+                            Where(path))
         rows = list(wb[DATA_SHEET].iter_rows(values_only=True))
     finally:
         wb.close()
     if not rows or not rows[0] or rows[0][0] != MARKER:
-        raise FormError(f"{path}: kein Erhebungsbogen der Fachstelle (Kennung in „{DATA_SHEET}“ A1 fehlt).")
+        raise FormError("survey.E003", f"kein Erhebungsbogen der Fachstelle (Kennung in „{DATA_SHEET}“ A1 fehlt).",
+                        Where(path))
     if len(rows) < 2 or tuple(rows[1][:len(DATA_HEADER)]) != DATA_HEADER:
-        raise FormError(f"{path}, Blatt „{DATA_SHEET}“, Zeile 2: Spaltenköpfe fehlen oder sind verändert.")
+        raise FormError("survey.E004", "Spaltenköpfe fehlen oder sind verändert.", Where(path, 2))
     records = []
     for line, row in enumerate(rows[2:], start=3):
         if not row or all(v is None for v in row):
             continue
-        records.append((f"{path}, Blatt „{DATA_SHEET}“, Zeile {line}", dict(zip(DATA_HEADER, row))))
+        records.append((Where(path, line), dict(zip(DATA_HEADER, row))))
     return _survey(path, records)
 
 
@@ -246,74 +279,77 @@ def _read_json(path: Path) -> Survey:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         period, as_of = data["period"], data["as_of"]
-        records = [(f"{path}, {unit} {code}", {"org_unit": unit, "code": code, **values,
+        records = [(Where(path, entry=f"{unit} {code}"), {"org_unit": unit, "code": code, **values,
                                                "period_from": period["from"], "period_to": period["to"],
                                                "as_of": as_of})
                    for unit, results in data["org_units"].items() for code, values in results.items()]
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
-        raise FormError(f"{path}: kein Bericht von „fachstelle indicators --format json“.") from None
+        raise FormError("survey.E005", "kein Bericht von „fachstelle indicators --format json“.",
+                        Where(path)) from None
     return _survey(path, records)
 
 
-def _count(where: str, name: str, value) -> int:
+def _count(where: Where, name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 0:
-        raise FormError(f"{where}: {name} ist keine ganze Zahl ≥ 0 („{value}“).")
+        raise FormError("survey.E006", f"{name} ist keine ganze Zahl ≥ 0 („{value}“).", where)
     return int(value)
 
 
-def _date(where: str, value) -> date:
+def _date(where: Where, value) -> date:
     if isinstance(value, datetime):
         return value.date()
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise FormError(f"{where}: „{value}“ ist kein Datum (JJJJ-MM-TT).") from None
+        raise FormError("survey.E007", f"„{value}“ ist kein Datum (JJJJ-MM-TT).", where) from None
 
 
-def _survey(path: Path, records: list[tuple[str, dict]]) -> Survey:
+def _survey(path: Path, records: list[tuple[Where, dict]]) -> Survey:
     units: dict[str, dict[str, Figures]] = {}
     period = as_of = None
     for where, r in records:
         unit, code = r.get("org_unit"), r.get("code")
         if not isinstance(unit, str) or not unit.strip():
-            raise FormError(f"{where}: Dienststelle fehlt.")
+            raise FormError("survey.E008", "Dienststelle fehlt.", where)
         if code not in INDICATORS:
-            raise FormError(f"{where}: „{code}“ ist keine Kennzahl (erwartet: {', '.join(INDICATORS)}).")
+            raise FormError("survey.E009", f"„{code}“ ist keine Kennzahl (erwartet: {', '.join(INDICATORS)}).",
+                            where)
         f = Figures(_count(where, "Zähler", r.get("numerator")), _count(where, "Nenner", r.get("denominator")),
                     _count(where, "offen", r.get("pending") or 0))
         if f.numerator > f.denominator:
-            raise FormError(f"{where}: Zähler {f.numerator} ist größer als Nenner {f.denominator}.")
+            raise FormError("survey.E010", f"Zähler {f.numerator} ist größer als Nenner {f.denominator}.", where)
         this = Period(_date(where, r.get("period_from")), _date(where, r.get("period_to")))
         seen = _date(where, r.get("as_of"))
         if period is None:
             period, as_of = this, seen
         elif (this, seen) != (period, as_of):
-            raise FormError(f"{where}: Zeitraum oder Stichtag weicht von den übrigen Zeilen ab.")
+            raise FormError("survey.E011", "Zeitraum oder Stichtag weicht von den übrigen Zeilen ab.", where)
         if code in units.setdefault(unit, {}):
-            raise FormError(f"{where}: {unit}, QS {code} steht doppelt in der Datei.")
+            raise FormError("survey.E012", f"{unit}, QS {code} steht doppelt in der Datei.", where)
         units[unit][code] = f
     if period is None:
-        raise FormError(f"{path}: der Erhebungsbogen enthält keine Zahlen.")
+        raise FormError("survey.E013", "der Erhebungsbogen enthält keine Zahlen.", Where(path))
     for unit, figures in units.items():
         missing = [code for code in INDICATORS if code not in figures]
         if missing:
-            raise FormError(f"{path}: für „{unit}“ fehlt QS {', '.join(missing)}.")
+            raise FormError("survey.E014", f"für „{unit}“ fehlt QS {', '.join(missing)}.", Where(path))
     return Survey(period, as_of, units)
 
 
 def merge(forms: list[tuple[Path, Survey]]) -> Survey:
     """District forms -> one survey: same period required, each district once; as of the latest date."""
     if not forms:
-        raise FormError("Keine Erhebungsbögen angegeben.")
+        raise FormError("survey.E015", "Keine Erhebungsbögen angegeben.")
     first_path, first = forms[0]
     units: dict[str, dict[str, Figures]] = {}
     origin: dict[str, Path] = {}
     for path, survey in forms:
         if survey.period != first.period:
-            raise FormError(f"{path}: Zeitraum {describe(survey.period)} passt nicht zu {first_path} "
-                            f"({describe(first.period)}).")
+            raise FormError("survey.E016", f"Zeitraum {describe(survey.period)} passt nicht zu {first_path} "
+                                           f"({describe(first.period)}).", Where(path))
         for unit, figures in survey.org_units.items():
             if unit in units:
-                raise FormError(f"{path}: „{unit}“ steht schon in {origin[unit]} – jeder Bezirk zählt nur einmal.")
+                raise FormError("survey.E017", f"„{unit}“ steht schon in {origin[unit]} – "
+                                                "jeder Bezirk zählt nur einmal.", Where(path))
             units[unit], origin[unit] = figures, path
     return Survey(first.period, max(s.as_of for _, s in forms), units)

@@ -16,9 +16,11 @@ Modules, one concern each:
 """
 from __future__ import annotations
 
+from ..web import menus
+
 # Letters come from documentation entries: their pages sit in its menu (a menu bar of its own would wrap).
-LETTERS_MENU = "Falldokumentation"
-ADMIN_MENU = "Administration"
+LETTERS_MENU = menus.DOCUMENTATION_CATEGORY
+ADMIN_MENU = menus.ADMIN
 
 
 def register_letters(app, appbuilder) -> None:
@@ -32,10 +34,10 @@ def register_letters(app, appbuilder) -> None:
 
     install()
     app.register_blueprint(Blueprint("letters_pages", __name__, template_folder="templates"))
-    appbuilder.add_view(LetterView, "Serienbriefe", icon="fa-envelope", category=LETTERS_MENU,
-                        category_icon="fa-envelope")
-    appbuilder.add_view(MyLetterheadView, "Mein Briefkopf", icon="fa-id-card", category=LETTERS_MENU)
-    appbuilder.add_view(LetterTemplateAdminView, "Briefvorlagen", icon="fa-file-word-o", category=ADMIN_MENU,
-                        category_icon="fa-cogs")
-    appbuilder.add_view(StaffDetailsView, "Briefkopf-Angaben", icon="fa-id-card-o", category=ADMIN_MENU)
-    appbuilder.add_view(OfficeDetailsView, "Dienststellen-Briefkopf", icon="fa-building-o", category=ADMIN_MENU)
+    appbuilder.add_view(LetterView, icon="fa-envelope", category_icon="fa-envelope",
+                        **menus.item(menus.LETTER_SERIES, LETTERS_MENU))
+    appbuilder.add_view(MyLetterheadView, icon="fa-id-card", **menus.item(menus.MY_LETTERHEAD, LETTERS_MENU))
+    appbuilder.add_view(LetterTemplateAdminView, icon="fa-file-word-o", category_icon="fa-cogs",
+                        **menus.item(menus.LETTER_TEMPLATES, ADMIN_MENU))
+    appbuilder.add_view(StaffDetailsView, icon="fa-id-card-o", **menus.item(menus.STAFF_DETAILS, ADMIN_MENU))
+    appbuilder.add_view(OfficeDetailsView, icon="fa-building-o", **menus.item(menus.OFFICE_DETAILS, ADMIN_MENU))

@@ -44,7 +44,7 @@ def _uploaded_file() -> bytes | None:
 
 
 def _flash_problems(exc: TemplateProblem | LetterError) -> None:
-    problems = getattr(exc, "problems", None) or [str(exc)]
+    problems = getattr(exc, "lines", None) or [str(exc)]
     flash("Die Vorlage wurde nicht übernommen:", "danger")
     for line in problems[:30]:
         flash(line, "danger")

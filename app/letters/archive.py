@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..metamodel.build_models import built_registry
+from ..problems import Problem, Source
 from ..scoping import can_see_record, scope_query
 from .models import Letter
 from .pdf import PdfError, convert_to_pdf, pdf_enabled
@@ -134,14 +135,15 @@ def letters_of_case(session: Session, case_id: int) -> list[Letter]:
     return list(session.scalars(scope_query(query, Letter)))
 
 
-def series_problems(session: Session, template_code: str, items: Iterable[SeriesItem]) -> list[str]:
+def series_problems(session: Session, template_code: str, items: Iterable[SeriesItem]) -> list[Problem]:
     """What stops letters of a series, checked before any is made (each item named)."""
     template = version_bytes(newest_version(session, template_code))
     needed = needed_placeholders(template)
     problems = []
     for n, item in enumerate(items, start=1):
         for label in missing_values(item.context, needed):
-            problems.append(f"{item.label or f'Brief {n}'}: Für diesen Brief fehlt: {label}.")
+            problems.append(Problem("letter.E020", f"Für diesen Brief fehlt: {label}.",
+                                    Source(item.label or f"Brief {n}")))
     return problems
 
 
@@ -164,8 +166,7 @@ def generate_series(session: Session, template_code: str, items: list[SeriesItem
                                            doc_entry_id=item.doc_entry_id, org_unit_id=None, user=user, pdf=pdf,
                                            series_job_id=series_job_id, today=today)
             except (TemplateProblem, LetterError) as exc:
-                name = item.label or f"Brief {n}"
-                raise TemplateProblem(f"{name}: {getattr(exc, 'message', str(exc))}") from None
+                raise TemplateProblem.of_letter(item.label or f"Brief {n}", exc) from None
             archive.writestr(f"{n:03d}_{letter.file_name}", data)
             if progress is not None:
                 progress(n, len(items))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from docxtpl import DocxTemplate
 from jinja2 import Environment, TemplateSyntaxError, nodes
 
+from ..problems import Problem, Problems, Source
 from .placeholders import LIST_PLACEHOLDERS, PLACEHOLDERS
 
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
@@ -50,14 +51,32 @@ _STATEMENT_NAMES = {
 }
 
 
-class TemplateProblem(Exception):
-    """A template cannot be used or a letter cannot be made; ``message`` is German and names the cause."""
+class TemplateProblem(Problems):
+    """A template cannot be used or a letter cannot be made.
 
-    def __init__(self, problems: list[str] | str):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        self.message = "\n".join(self.problems)
-        super().__init__(self.message)
+    ``problems`` are ``Problem`` values (ids ``letter.E…``, source: part of the template and paragraph);
+    ``lines`` are what a page shows, one German sentence each (at most ``limit``, then "… und N weitere.");
+    ``message`` is the lines joined."""
 
+    def __init__(self, problems: Problem | list[Problem], limit: int | None = None):
+        listed = [problems] if isinstance(problems, Problem) else list(problems)
+        shown = listed if limit is None else listed[:limit]
+        self.lines = [p.sentence() for p in shown]
+        if len(listed) > len(shown):
+            self.lines.append(f"… und {len(listed) - len(shown)} weitere.")
+        self.message = "\n".join(self.lines)
+        self.problems, self.heading = listed, "Die Vorlage enthält Fehler:"
+        Exception.__init__(self, self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    @classmethod
+    def of_letter(cls, label: str, exc: Exception) -> TemplateProblem:
+        """The problems of one letter of a series, each named by the letter ("Brief 3: …")."""
+        if isinstance(exc, TemplateProblem):
+            return cls([Problem(p.id, p.sentence(), Source(label), p.hint, p.level) for p in exc.problems])
+        return cls(Problem("letter.E023", getattr(exc, "message", None) or str(exc), Source(label)))
 
 
 _PARSER = Environment()  # parsing only; letters render in render.ENV
@@ -72,15 +91,18 @@ class TemplateSource:
     partname: str = ""  # "/word/document.xml"; empty for properties
     paragraphs: bool = True  # one paragraph per line (False: a plain property string)
 
-    def locate(self, lineno: int | None) -> str:
-        """'Hauptteil, Absatz 12 („Termin: {{ appointment.dat …“)' for a Jinja line number."""
+    def source(self, lineno: int | None) -> Source:
+        """Part, paragraph and its beginning for a Jinja line number:
+        str() reads 'Hauptteil, Absatz 12 („Termin: {{ appointment.dat …“)'."""
         if not self.paragraphs or not lineno:
-            return self.where
+            return Source(self.where)
         lines = self.text.splitlines()
         snippet = re.sub(r"<[^>]+>", "", lines[lineno - 1]).strip() if 0 < lineno <= len(lines) else ""
         snippet = snippet if len(snippet) <= 60 else snippet[:57] + "…"
-        paragraph = f"Absatz {max(lineno - 1, 1)}"
-        return f"{self.where}, {paragraph}" + (f" („{snippet}“)" if snippet else "")
+        return Source(self.where, paragraph=max(lineno - 1, 1), excerpt=snippet or None)
+
+    def locate(self, lineno: int | None) -> str:
+        return str(self.source(lineno))
 
 
 def _jinja_text(tpl: DocxTemplate, xml: str) -> str:
@@ -124,7 +146,7 @@ class _Checker:
 
     def __init__(self, source: TemplateSource):
         self.source = source
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
         self.used: set[str] = set()  # every placeholder named
         self.needed: set[str] = set()  # printed without an {% if %} or |default that guards it
         self._printing = True
@@ -185,19 +207,19 @@ class _Checker:
         if self._printing and name not in self._guards:
             self.needed.add(name)
 
-    def refuse(self, node, text: str) -> None:
+    def refuse(self, node, id: str, text: str) -> None:
         lineno = getattr(node, "lineno", None) or next(
             (n.lineno for n in node.find_all(nodes.Node) if getattr(n, "lineno", None)), None)
-        message = f"{self.source.locate(lineno)}: {text}"
-        if message not in self.problems:
-            self.problems.append(message)
+        problem = Problem(id, text, self.source.source(lineno))
+        if problem not in self.problems:
+            self.problems.append(problem)
 
     def visit(self, node, local: frozenset[str], depth: int) -> None:
         kind = type(node)
         if kind is nodes.Scope and node.body and isinstance(node.body[0], nodes.ScopedEvalContextModifier):
             kind = nodes.ScopedEvalContextModifier  # {% autoescape %} is parsed as a scope around it
         if kind in _STATEMENT_NAMES:
-            self.refuse(node, f"{_STATEMENT_NAMES[kind]} ist in Briefvorlagen nicht erlaubt "
+            self.refuse(node, "letter.E011", f"{_STATEMENT_NAMES[kind]} ist in Briefvorlagen nicht erlaubt "
                               "(Vorlagen enthalten nur Platzhalter, {% if %} und {% for %}).")
             return
         if isinstance(node, nodes.Name):
@@ -208,18 +230,18 @@ class _Checker:
             return
         if isinstance(node, nodes.Filter):
             if node.name not in ALLOWED_FILTERS:
-                self.refuse(node, f"Der Filter „{node.name}“ ist in Briefvorlagen nicht erlaubt "
+                self.refuse(node, "letter.E012", f"Der Filter „{node.name}“ ist in Briefvorlagen nicht erlaubt "
                                   f"(erlaubt: {', '.join(sorted(ALLOWED_FILTERS))}).")
                 return
         elif isinstance(node, nodes.Test):
             if node.name not in ALLOWED_TESTS:
-                self.refuse(node, f"Die Prüfung „is {node.name}“ ist in Briefvorlagen nicht erlaubt.")
+                self.refuse(node, "letter.E013", f"Die Prüfung „is {node.name}“ ist in Briefvorlagen nicht erlaubt.")
                 return
         elif isinstance(node, nodes.For):
             self.loop(node, local, depth)
             return
         elif not isinstance(node, _EXPRESSIONS):
-            self.refuse(node, f"Dieser Ausdruck ist in Briefvorlagen nicht erlaubt ({kind.__name__}).")
+            self.refuse(node, "letter.E014", f"Dieser Ausdruck ist in Briefvorlagen nicht erlaubt ({kind.__name__}).")
             return
         if self._guarded(node, local, depth):
             return
@@ -230,29 +252,29 @@ class _Checker:
         if node.ctx != "load" or node.name in local:
             return
         if node.name in PLACEHOLDERS:
-            self.refuse(node, f"„{node.name}“ ist eine Gruppe; bitte einen Platzhalter daraus verwenden, "
+            self.refuse(node, "letter.E016", f"„{node.name}“ ist eine Gruppe; bitte einen Platzhalter daraus verwenden, "
                               f"z. B. „{node.name}.{next(iter(PLACEHOLDERS[node.name]))}“.")
             return
-        self.refuse(node, f"unbekannter Platzhalter „{node.name}“.{_suggest(node.name)}")
+        self.refuse(node, "letter.E015", f"unbekannter Platzhalter „{node.name}“.{_suggest(node.name)}")
 
     def access(self, node, local: frozenset[str], depth: int) -> None:
         key = node.attr if isinstance(node, nodes.Getattr) else \
             node.arg.value if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) else None
         if key is not None and key.startswith("_"):
-            self.refuse(node, f"Zugriff auf „{key}“ ist in Briefvorlagen nicht erlaubt.")
+            self.refuse(node, "letter.E017", f"Zugriff auf „{key}“ ist in Briefvorlagen nicht erlaubt.")
             return
         target = node.node
         if isinstance(target, nodes.Name) and target.name in PLACEHOLDERS and target.name not in local:
             if key is None:
-                self.refuse(node, f"„{target.name}[…]“: bitte den Platzhalter mit Namen schreiben.")
+                self.refuse(node, "letter.E017", f"„{target.name}[…]“: bitte den Platzhalter mit Namen schreiben.")
             elif key not in PLACEHOLDERS[target.name]:
-                self.refuse(node, f"unbekannter Platzhalter „{target.name}.{key}“.{_suggest(f'{target.name}.{key}')}")
+                self.refuse(node, "letter.E015", f"unbekannter Platzhalter „{target.name}.{key}“.{_suggest(f'{target.name}.{key}')}")
             else:
                 self._use(f"{target.name}.{key}")
             return
         if isinstance(target, nodes.Name) and target.name == "loop" and "loop" in local:
             if key not in LOOP_ATTRIBUTES:
-                self.refuse(node, f"„loop.{key}“ ist in Briefvorlagen nicht erlaubt.")
+                self.refuse(node, "letter.E017", f"„loop.{key}“ ist in Briefvorlagen nicht erlaubt.")
             return
         if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, int):
             if isinstance(target, nodes.Getattr) and isinstance(target.node, nodes.Name):
@@ -261,22 +283,22 @@ class _Checker:
                     return
         shown = _render_access(node)
         if isinstance(target, nodes.Name) and target.name in local:
-            self.refuse(node, f"„{shown}“: eine Zeile hat keine Bestandteile; bitte nur „{target.name}“ ausgeben.")
+            self.refuse(node, "letter.E017", f"„{shown}“: eine Zeile hat keine Bestandteile; bitte nur „{target.name}“ ausgeben.")
         else:
-            self.refuse(node, f"unbekannter Platzhalter „{shown}“.{_suggest(shown)}")
+            self.refuse(node, "letter.E015", f"unbekannter Platzhalter „{shown}“.{_suggest(shown)}")
 
     def loop(self, node: nodes.For, local: frozenset[str], depth: int) -> None:
         if depth >= MAX_LOOP_DEPTH:
-            self.refuse(node, f"Schleifen dürfen höchstens {MAX_LOOP_DEPTH}-fach verschachtelt sein.")
+            self.refuse(node, "letter.E018", f"Schleifen dürfen höchstens {MAX_LOOP_DEPTH}-fach verschachtelt sein.")
             return
         if node.recursive:
-            self.refuse(node, "Rekursive Schleifen sind in Briefvorlagen nicht erlaubt.")
+            self.refuse(node, "letter.E018", "Rekursive Schleifen sind in Briefvorlagen nicht erlaubt.")
             return
         it = node.iter
         is_named = isinstance(it, nodes.Getattr) and isinstance(it.node, nodes.Name)
         name = f"{it.node.name}.{it.attr}" if is_named else None
         if name not in LIST_PLACEHOLDERS:
-            self.refuse(node, "{% for %} ist nur über Listen-Platzhalter erlaubt: "
+            self.refuse(node, "letter.E018", "{% for %} ist nur über Listen-Platzhalter erlaubt: "
                               f"{', '.join(sorted(LIST_PLACEHOLDERS))}.")
             return
         self._use(name)
@@ -296,7 +318,7 @@ def allow_list_problem(tree: nodes.Template) -> str | None:
     """The first thing in a parsed template that the allow-list refuses (the renderer's last line of defence)."""
     checker = _Checker(TemplateSource("Vorlage", "", paragraphs=False))
     checker.visit(tree, frozenset(), 0)
-    return checker.problems[0] if checker.problems else None
+    return checker.problems[0].sentence() if checker.problems else None
 
 
 def _render_access(node) -> str:
@@ -321,26 +343,26 @@ _SYNTAX_HINTS = (
 )
 
 
-def _syntax_message(source: TemplateSource, exc: TemplateSyntaxError) -> str:
+def _syntax_problem(source: TemplateSource, exc: TemplateSyntaxError) -> Problem:
     text = exc.message or str(exc)
     hint = next((german for english, german in _SYNTAX_HINTS if english in text.lower()), None)
     german = hint or "die Platzhalter-Schreibweise ist fehlerhaft"
-    return f"{source.locate(exc.lineno)}: Syntaxfehler: {german} (Jinja: {text})."
+    return Problem("letter.E010", f"Syntaxfehler: {german} (Jinja: {text}).", source.source(exc.lineno))
 
 
-def check_sources(sources: list[TemplateSource]) -> tuple[list[str], set[str], set[str]]:
+def check_sources(sources: list[TemplateSource]) -> tuple[list[Problem], set[str], set[str]]:
     """Syntax and allow-list check of every part: the problems, the placeholders named, those needed.
 
     A placeholder is needed when it is printed (or looped over) without an ``{% if %}`` on it or a
     ``|default``; a letter whose context lacks a needed value is refused before rendering."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     used: set[str] = set()
     needed: set[str] = set()
     for source in sources:
         try:
             tree = _PARSER.parse(source.text)
         except TemplateSyntaxError as exc:
-            problems.append(_syntax_message(source, exc))
+            problems.append(_syntax_problem(source, exc))
             continue
         checker = _Checker(source)
         checker.visit(tree, frozenset(), 0)
@@ -350,12 +372,12 @@ def check_sources(sources: list[TemplateSource]) -> tuple[list[str], set[str], s
     return problems, used, needed
 
 
-def file_problems(data: bytes) -> list[str]:
+def file_problems(data: bytes) -> list[Problem]:
     if not data:
-        return ["Die Datei ist leer."]
+        return [Problem("letter.E001", "Die Datei ist leer.")]
     if len(data) > MAX_TEMPLATE_BYTES:
-        return [f"Die Datei ist zu groß ({len(data) / 1024 / 1024:.1f} MB; höchstens "
-                f"{MAX_TEMPLATE_BYTES // 1024 // 1024} MB)."]
+        return [Problem("letter.E002", f"Die Datei ist zu groß ({len(data) / 1024 / 1024:.1f} MB; höchstens "
+                                       f"{MAX_TEMPLATE_BYTES // 1024 // 1024} MB).")]
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
@@ -363,13 +385,14 @@ def file_problems(data: bytes) -> list[str]:
         content_types = archive.read("[Content_Types].xml").decode("utf-8", "replace") \
             if "[Content_Types].xml" in names else ""
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        return ["Die Datei ist keine Word-Datei (.docx)."]
+        return [Problem("letter.E003", "Die Datei ist keine Word-Datei (.docx).")]
     if "word/document.xml" not in names or not content_types:
-        return ["Die Datei ist keine Word-Datei (.docx)."]
+        return [Problem("letter.E003", "Die Datei ist keine Word-Datei (.docx).")]
     if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
-        return ["Die Word-Datei ist entpackt zu groß."]
+        return [Problem("letter.E004", "Die Word-Datei ist entpackt zu groß.")]
     if any(marker in content_types for marker in MACRO_TYPES) or any("vbaProject" in n for n in names):
-        return ["Vorlagen mit Makros (.docm) werden nicht angenommen; bitte als .docx ohne Makros speichern."]
+        return [Problem("letter.E005", "Vorlagen mit Makros (.docm) werden nicht angenommen; "
+                                       "bitte als .docx ohne Makros speichern.")]
     return []
 
 

@@ -19,6 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .check import (ALLOWED_FILTERS, ALLOWED_TESTS, TemplateProblem, allow_list_problem, check_sources, file_problems,
                     open_template, template_sources)
+from ..problems import Problem, Source
 from .context import sample_context
 from .placeholders import MissingValueError, missing_values
 
@@ -72,7 +73,12 @@ ENV = LetterEnvironment()
 
 
 def validate_template(data: bytes) -> list[str]:
-    """Every problem of an uploaded template, in German (an empty list: the template can be used).
+    """Every problem of an uploaded template as the German line a page shows (empty: it can be used)."""
+    return [problem.sentence() for problem in template_problems(data)]
+
+
+def template_problems(data: bytes) -> list[Problem]:
+    """Every problem of an uploaded template (an empty list: the template can be used).
 
     1. The file is a .docx without macros, not too big, not a zip bomb.
     2. Every part (text, headers, footers, footnotes, properties) is valid Jinja and uses only known
@@ -86,7 +92,7 @@ def validate_template(data: bytes) -> list[str]:
         tpl = open_template(data)
         sources = template_sources(tpl)
     except Exception:  # noqa: BLE001 - python-docx raises many kinds for a broken package
-        return ["Die Word-Datei lässt sich nicht öffnen (beschädigt oder kein Word-Dokument)."]
+        return [Problem("letter.E006", "Die Word-Datei lässt sich nicht öffnen (beschädigt oder kein Word-Dokument).")]
     problems, _, _ = check_sources(sources)
     if problems:
         return problems
@@ -96,12 +102,13 @@ def validate_template(data: bytes) -> list[str]:
     except TemplateProblem as exc:
         return exc.problems
     except Exception as exc:  # noqa: BLE001 - whatever breaks the trial letter must be reported, not raised
-        return [f"Ein Probebrief mit Beispieldaten ließ sich nicht erzeugen ({exc.__class__.__name__}: {exc})."]
+        return [Problem("letter.E022", "Ein Probebrief mit Beispieldaten ließ sich nicht erzeugen "
+                                       f"({exc.__class__.__name__}: {exc}).")]
     return []
 
 
 @functools.lru_cache(maxsize=64)
-def _analysis(digest: str, data: bytes) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+def _analysis(digest: str, data: bytes) -> tuple[tuple[Problem, ...], frozenset[str], frozenset[str]]:
     # Template versions never change, so the check of one version is done once per process.
     problems, used, needed = check_sources(template_sources(open_template(data)))
     return tuple(problems), frozenset(used), frozenset(needed)
@@ -133,7 +140,7 @@ def _clean(value):
     return value
 
 
-def _failed_where(data: bytes, tpl: DocxTemplate, exc: BaseException) -> str:
+def _failed_where(data: bytes, tpl: DocxTemplate, exc: BaseException) -> Source:
     """Where rendering stopped: the part docxtpl was filling and the template line of the error."""
     part = str(getattr(getattr(tpl, "current_rendering_part", None), "partname", "") or "")
     lineno = getattr(exc, "lineno", None)
@@ -145,9 +152,9 @@ def _failed_where(data: bytes, tpl: DocxTemplate, exc: BaseException) -> str:
     try:
         sources = template_sources(open_template(data))
     except Exception:  # noqa: BLE001 - only for the message
-        return "Vorlage"
+        return Source("Vorlage")
     source = next((s for s in sources if s.partname and s.partname == part), None)
-    return source.locate(lineno) if source else "Vorlage"
+    return source.source(lineno) if source else Source("Vorlage")
 
 
 def render_docx(template: bytes, context: dict, *, checked: bool = True) -> bytes:
@@ -163,12 +170,12 @@ def render_docx(template: bytes, context: dict, *, checked: bool = True) -> byte
             raise TemplateProblem(list(problems))
         lacking = missing_values(context, needed)
         if lacking:
-            raise TemplateProblem([f"Für diesen Brief fehlt: {label}." for label in lacking])
+            raise TemplateProblem([Problem("letter.E020", f"Für diesen Brief fehlt: {label}.") for label in lacking])
     tpl = DocxTemplate(io.BytesIO(template))
     try:
         tpl.render(_clean(context), jinja_env=ENV)
     except MissingValueError as exc:
-        raise TemplateProblem(f"Für diesen Brief fehlt: {exc.label}.") from None
+        raise TemplateProblem(Problem("letter.E020", f"Für diesen Brief fehlt: {exc.label}.")) from None
     except TemplateError as exc:  # SecurityError and UndefinedError are TemplateErrors too
         if isinstance(exc, SecurityError):
             text = f"nicht erlaubter Zugriff in der Vorlage (Sandbox: {exc})"
@@ -178,10 +185,10 @@ def render_docx(template: bytes, context: dict, *, checked: bool = True) -> byte
             text = f"Syntaxfehler ({exc.message})"
         else:
             text = f"Die Vorlage ließ sich nicht ausfüllen ({exc})"
-        raise TemplateProblem(f"{_failed_where(template, tpl, exc)}: {text}.") from None
+        raise TemplateProblem(Problem("letter.E021", f"{text}.", _failed_where(template, tpl, exc))) from None
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
 
 
-__all__ = ["TemplateProblem", "validate_template", "render_docx", "used_placeholders", "needed_placeholders", "ENV"]
+__all__ = ["TemplateProblem", "validate_template", "template_problems", "render_docx", "used_placeholders", "needed_placeholders", "ENV"]

@@ -85,8 +85,7 @@ def create_job(session: Session, template_code: str, case_ids: list[int], fields
     items = [_item(session, case_id, fields, user=user, today=today) for case_id in case_ids]
     problems = series_problems(session, template_code, items)
     if problems:
-        more = len(problems) - MAX_PROBLEMS
-        raise TemplateProblem(problems[:MAX_PROBLEMS] + ([f"… und {more} weitere."] if more > 0 else []))
+        raise TemplateProblem(problems, limit=MAX_PROBLEMS)
     job = LetterSeriesJob(template_code=template_code, created_by_id=user.id, created_by=user.username,
                           status="queued", case_ids=json.dumps(case_ids), total=len(case_ids), done=0,
                           fields=json.dumps(_jsonable(fields)))
@@ -149,7 +148,7 @@ def run_job(session: Session, job: LetterSeriesJob, *, user, today: date | None 
                             doc_entry_id=entry.id if entry is not None else None,
                             org_unit_id=None, user=user, pdf=None, series_job_id=job.id, today=today)
             except (TemplateProblem, LetterError) as exc:
-                raise TemplateProblem(f"{item.label}: {getattr(exc, 'message', None) or exc}") from None
+                raise TemplateProblem.of_letter(item.label, exc) from None
             job.done, job.updated_at = job.done + 1, _now()
             session.commit()
             if time.monotonic() - started >= budget:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from .. import settings
 from ..errors import DomainError
 from .models import LetterTemplate, LetterTemplateVersion
-from .render import TemplateProblem, validate_template
+from .render import TemplateProblem, template_problems
 from .storage import read_verified, sha256_of, store
 
 SHIPPED_DIR = settings.ROOT / "letter_templates"
@@ -68,7 +68,7 @@ def add_version(session: Session, template: LetterTemplate, data: bytes, *, uplo
                 note: str | None = None, checked: bool = False) -> LetterTemplateVersion:
     """Store ``data`` as the next version of ``template``. Raises TemplateProblem (German) if it is unusable."""
     if not checked:
-        problems = validate_template(data)
+        problems = template_problems(data)
         if problems:
             raise TemplateProblem(problems)
     if template.id is None:

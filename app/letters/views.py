@@ -169,7 +169,7 @@ class LetterView(BaseView):
                     db.session.commit()
                 except (TemplateProblem, LetterError) as exc:
                     db.session.rollback()
-                    for line in getattr(exc, "problems", None) or [str(exc)]:
+                    for line in getattr(exc, "lines", None) or [str(exc)]:
                         flash(line, "danger")
                 else:
                     flash(f"Brief „{letter.file_name}“ wurde erstellt und archiviert.", "success")
@@ -235,7 +235,7 @@ class LetterView(BaseView):
                 except (TemplateProblem, LetterError) as exc:
                     db.session.rollback()
                     flash("Die Serie wurde nicht angelegt:", "danger")
-                    for line in getattr(exc, "problems", None) or [str(exc)]:
+                    for line in getattr(exc, "lines", None) or [str(exc)]:
                         flash(line, "danger")
                 else:
                     return redirect(url_for("LetterView.series_show", job_id=job.id))

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import yaml
 
+from ..problems import Problem
+from ..web import menus
+from .issues import Found
 from .build_views import PERMISSION_ACTIONS, permission_name
 from .spec import AppSpec, ProfileSpec
 
@@ -25,40 +28,40 @@ BASE_PERMISSIONS = [
 ]
 # Hand-written pages that come with reading an entity: the worklist with the tasks.
 PAGE_PERMISSIONS = {
-    "task": [("menu_access", "Arbeitsliste")],
-    "eviction_lawsuit": [("menu_access", "Räumungsklage erfassen")],
+    "task": [("menu_access", menus.WORKLIST)],
+    "eviction_lawsuit": [("menu_access", menus.LAWSUIT_NOTICE)],
     # Whoever may read documentation may write letters from it and keep their letterhead.
-    "doc_entry": [("menu_access", "Dokumentation (Übersicht)"), ("menu_access", "Falldokumentation"),
-                  ("can_form", "MyLetterheadView"), ("menu_access", "Mein Briefkopf")],
-    "forced_eviction": [("menu_access", "Zwangsräumung erfassen")],
+    "doc_entry": [("menu_access", menus.DOC_OVERVIEW), ("menu_access", menus.DOCUMENTATION_CATEGORY),
+                  ("can_form", "MyLetterheadView"), ("menu_access", menus.MY_LETTERHEAD)],
+    "forced_eviction": [("menu_access", menus.EVICTION_NOTICE)],
 }
 # Writing letters (single and series) comes with writing documentation: a letter is an entry's result.
-LETTER_WRITING = [("can_create", "LetterView"), ("can_series", "LetterView"), ("menu_access", "Serienbriefe"),
+LETTER_WRITING = [("can_create", "LetterView"), ("can_series", "LetterView"), ("menu_access", menus.LETTER_SERIES),
                   ("can_generate", "EntryLetterView")]
 ADMIN_FUNCTIONS = {
     "catalogues": [("can_list", "CatalogueValueView"), ("can_show", "CatalogueValueView"),
                    ("can_add", "CatalogueValueView"), ("can_edit", "CatalogueValueView"),
-                   ("menu_access", "Kataloge")],
+                   ("menu_access", menus.CATALOGUES)],
     "org_units": [("can_list", "OrgUnitView"), ("can_show", "OrgUnitView"), ("can_add", "OrgUnitView"),
-                  ("can_edit", "OrgUnitView"), ("menu_access", "Dienststellen")],
+                  ("can_edit", "OrgUnitView"), ("menu_access", menus.ORG_UNITS)],
     "streets": [("can_list", "StreetView"), ("can_show", "StreetView"), ("can_add", "StreetView"),
-                ("can_edit", "StreetView"), ("can_delete", "StreetView"), ("menu_access", "Straßenverzeichnis")],
-    "merge": [("can_form", "PartnerMergeView"), ("menu_access", "Partner zusammenführen")],
+                ("can_edit", "StreetView"), ("can_delete", "StreetView"), ("menu_access", menus.STREETS)],
+    "merge": [("can_form", "PartnerMergeView"), ("menu_access", menus.PARTNER_MERGE)],
     "users": [(a, "UserDBModelView") for a in ("can_list", "can_show", "can_add", "can_edit", "can_delete")]
              + [("menu_access", "List Users"), ("menu_access", "Security")],
     "roles": [(a, "RoleModelView") for a in ("can_list", "can_show", "can_add", "can_edit", "can_delete")]
              + [("menu_access", "List Roles"), ("menu_access", "Security")],
     "history": [],
     "letters": [("can_read", "LetterTemplateAdminView"), ("can_write", "LetterTemplateAdminView"),
-                ("menu_access", "Briefvorlagen"),
+                ("menu_access", menus.LETTER_TEMPLATES),
                 *[(a, v) for v in ("StaffDetailsView", "OfficeDetailsView")
                   for a in ("can_list", "can_show", "can_add", "can_edit", "can_delete")],
-                ("menu_access", "Briefkopf-Angaben"), ("menu_access", "Dienststellen-Briefkopf")],
+                ("menu_access", menus.STAFF_DETAILS), ("menu_access", menus.OFFICE_DETAILS)],
     # QS 1.1-1.5 report with drill-down and downloads (menu "Berichte"), QS 1.5 confirmations per district.
-    "indicators": [("can_show", "IndicatorReport"), ("menu_access", "Kennzahlen Prävention"),
-                   ("menu_access", "Berichte")],
+    "indicators": [("can_show", "IndicatorReport"), ("menu_access", menus.INDICATOR_REPORT),
+                   ("menu_access", menus.REPORTS)],
     "access_standards": [("can_list", "AccessStandard"), ("can_edit", "AccessStandard"),
-                         ("menu_access", "Einheitlicher Zugang (QS 1.5)")],
+                         ("menu_access", menus.ACCESS_STANDARDS)],
 }
 OWN_MENU_FUNCTIONS = {"indicators"}  # not under "Administration"
 
@@ -79,7 +82,7 @@ def profile_permissions(spec: AppSpec, profile: ProfileSpec) -> set[tuple[str, s
     for function in profile.admin:
         perms.update(ADMIN_FUNCTIONS[function])
         if ADMIN_FUNCTIONS[function] and function not in OWN_MENU_FUNCTIONS:
-            perms.add(("menu_access", "Administration"))
+            perms.add(("menu_access", menus.ADMIN))
     return perms
 
 
@@ -110,3 +113,55 @@ def export_roles(sm, spec: AppSpec) -> str:
         admin = [name for name, needed in ADMIN_FUNCTIONS.items() if needed and set(needed) <= perms]
         profiles.append({"name": role.name, "entities": entities, **({"admin": admin} if admin else {})})
     return yaml.safe_dump({"profiles": profiles}, allow_unicode=True, sort_keys=False)
+
+
+# --- wiring: every permission a profile grants must be offered by a registered view -----------------
+
+def offered_permissions(appbuilder) -> set[tuple[str, str]]:
+    """Every (permission, view or menu name) that the registered views and menu items offer."""
+    offered = {(permission, view.class_permission_name)
+               for view in appbuilder.baseviews for permission in (view.base_permissions or ())}
+    offered.update(("menu_access", name) for name in appbuilder.menu.get_flat_name_list())
+    return offered
+
+
+def _shown(pairs: set[tuple[str, str]]) -> str:
+    return ", ".join(f"{action} auf '{view}'" for action, view in sorted(pairs))
+
+
+def wiring_problems(spec: AppSpec, offered: set[tuple[str, str]], locate) -> list[Problem]:
+    """A profile that grants a page or admin function no registered view offers: one Problem each, at
+    its place in roles.yaml (``locate(Found) -> Problem`` adds file and line). Without this check a
+    renamed view or menu item would silently take the permission away."""
+    found: list[Found] = []
+    for i, profile in enumerate(spec.roles.profiles):
+        at = ("roles", "profiles", i)
+        base = set(BASE_PERMISSIONS) - offered
+        if base:
+            found.append(Found("roles.E003", (*at, "name"),
+                               f"Profil '{profile.name}': Grundrechte ohne Seite: {_shown(base)}",
+                               "Die Sicherheitsseiten von Flask-AppBuilder müssen registriert sein."))
+        by_entity: dict[str, set[tuple[str, str]]] = {}
+        for entity_name, extra in PAGE_PERMISSIONS.items():
+            if spec.entity(entity_name) and profile.entities.get(entity_name, profile.default) != "none":
+                by_entity.setdefault(entity_name, set()).update(extra)
+        if spec.entity("doc_entry") and profile.entities.get("doc_entry", profile.default) in ("write", "delete"):
+            by_entity.setdefault("doc_entry", set()).update(LETTER_WRITING)
+        for entity_name, needed in by_entity.items():
+            missing = needed - offered
+            if missing:
+                key = (*at, "entities", entity_name) if entity_name in profile.entities else (*at, "default")
+                found.append(Found("roles.E002", key,
+                                   f"Profil '{profile.name}', Seite '{entity_name}': keine registrierte Seite "
+                                   f"bietet {_shown(missing)}",
+                                   "Seite registrieren oder build_roles.PAGE_PERMISSIONS anpassen "
+                                   "(Menünamen sind Schlüssel aus app/web/menus.py)."))
+        for k, function in enumerate(profile.admin):
+            missing = set(ADMIN_FUNCTIONS[function]) - offered
+            if missing:
+                found.append(Found("roles.E001", (*at, "admin", k),
+                                   f"Profil '{profile.name}': Admin-Funktion '{function}' – keine registrierte "
+                                   f"Seite bietet {_shown(missing)}",
+                                   "Seite registrieren oder build_roles.ADMIN_FUNCTIONS anpassen "
+                                   "(Menünamen sind Schlüssel aus app/web/menus.py)."))
+    return [locate(f) for f in found]

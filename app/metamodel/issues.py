@@ -1,8 +1,14 @@
-"""Problems found in the YAML configuration, with the place they come from."""
+"""Problems found in the YAML configuration, with the place they come from.
+
+A spec problem is an ``app.problems.Problem`` like every other problem of the application; its ids
+(``spec.E…``, ``roles.E…``) are listed in ``app/problem_catalogue.py`` and, generated from there, in
+``docs/spec-checks.md``.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
+
+from ..problems import Level, Problem, Problems, Source
 
 Loc = tuple[str | int, ...]
 
@@ -16,30 +22,38 @@ class Found(NamedTuple):
     hint: str | None = None
 
 
-@dataclass(frozen=True)
-class SpecIssue:
-    id: str  # "spec.E101"; each id is listed in docs/spec-checks.md
-    message: str  # German, one line: admins read these
-    file: str
-    line: int
-    path: str  # "entities[0].fields[2].ref"
-    hint: str | None = None
+class SpecIssue(Problem):
+    """A ``Problem`` in a YAML file, made the way the loader always made it: id, message, file, line, path.
 
-    def __str__(self) -> str:
-        text = f"{self.file}:{self.line}: {self.path}: ({self.id}) {self.message}"
-        return f"{text}\n    HINWEIS: {self.hint}" if self.hint else text
+    ``str()`` reads "file:line: path: (id) message" and, if there is one, the HINWEIS line below.
+    """
+
+    def __init__(self, id: str, message: str, file: str, line: int, path: str, hint: str | None = None,
+                 level: Level = Level.ERROR):
+        super().__init__(id, message, Source(file, line, path=path), hint, level)
+
+    @property
+    def file(self) -> str:
+        return self.source.file
+
+    @property
+    def line(self) -> int:
+        return self.source.line
+
+    @property
+    def path(self) -> str:
+        return self.source.path
 
 
-class ConfigError(Exception):
+class ConfigError(Problems):
     """The configuration is invalid; carries every issue found, not just the first."""
 
-    def __init__(self, issues: list[SpecIssue]):
-        self.issues = issues
-        super().__init__(self.report())
+    def __init__(self, issues: list[Problem]):
+        super().__init__(list(issues), f"Die Konfiguration enthält {len(issues)} Fehler:")
 
-    def report(self) -> str:
-        head = f"Die Konfiguration enthält {len(self.issues)} Fehler:"
-        return "\n".join([head, *(str(i) for i in self.issues)])
+    @property
+    def issues(self) -> list[Problem]:
+        return self.problems
 
 
 def format_path(loc: Loc) -> str:

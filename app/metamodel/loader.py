@@ -248,12 +248,25 @@ def load_raw(config_dir: Path, city: str | None, issues: list[SpecIssue]) -> LDi
             path = directory / name
             if not path.exists():
                 if directory == config_dir and name == "entities.yaml":
-                    issues.append(SpecIssue("spec.E002", "Datei fehlt", _short(str(path)), 1, "(Datei)"))
+                    issues.append(SpecIssue("spec.E007", "Datei fehlt", _short(str(path)), 1, "(Datei)"))
                 continue
             data = _read_file(path, issues)
             if data is not None:
                 _merge(merged, _wrap(section, data, str(path)))
     return merged
+
+
+def locator(config_dir: str | Path, city: str | None):
+    """``Found -> SpecIssue`` for checks that run after loading (e.g. the roles wiring once the views
+    are built): reads the files again to know their lines, only when there is something to report."""
+    config_dir = Path(config_dir)
+    located: list[Located] = []
+
+    def locate(found: Found) -> SpecIssue:
+        if not located:
+            located.append(Located(load_raw(config_dir, city, []), config_dir))
+        return located[0].issue(found)
+    return locate
 
 
 def _apply_removals(merged: LDict) -> tuple[list[Found], dict[str, list[str]]]:
@@ -269,7 +282,7 @@ def _apply_removals(merged: LDict) -> tuple[list[Found], dict[str, list[str]]]:
             continue
         removals = entity["remove_fields"]
         if not isinstance(removals, list):
-            found.append(Found("spec.E014", ("entities", i, "remove_fields"),
+            found.append(Found("spec.E008", ("entities", i, "remove_fields"),
                                f"{_show(removals)} ist kein(e) Liste", "Schreibweise: remove_fields: [feld1, feld2]"))
             continue
         fields = entity.get("fields")
@@ -390,7 +403,7 @@ def _pydantic_issue(error: dict) -> Found:
     if kind in ("greater_than_equal", "less_than_equal"):
         limit = error["ctx"].get("ge", error["ctx"].get("le"))
         word = "mindestens" if kind == "greater_than_equal" else "höchstens"
-        return Found("spec.E014", loc, f"{_show(value)} ist zu {'klein' if word == 'mindestens' else 'groß'}",
+        return Found("spec.E016", loc, f"{_show(value)} ist zu {'klein' if word == 'mindestens' else 'groß'}",
                      f"Erlaubt ist {word} {limit}.")
     if kind in _TYPE_NAMES:
         return Found("spec.E014", loc, f"{_show(value)} ist kein(e) {_TYPE_NAMES[kind]}")

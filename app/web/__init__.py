@@ -25,6 +25,7 @@ def _attachments_of(entry_id) -> list:
 
 
 def register_web(app: Flask, appbuilder) -> None:
+    from . import menus
     from .admin_views import register_admin_views
     from .lookups import lookups
 
@@ -48,11 +49,11 @@ def register_web(app: Flask, appbuilder) -> None:
     app.jinja_env.globals["today_date"] = date.today
     app.jinja_env.globals["fs_attachments"] = _attachments_of
     # A top-level link, not a menu of one entry: the start page and the bell lead there too.
-    appbuilder.add_view(WorklistView, "Arbeitsliste", icon="fa-tasks")
-    appbuilder.add_view(DocumentationView, "Dokumentation (Übersicht)", icon="fa-book", category="Falldokumentation")
-    appbuilder.add_view(NoticeView, "Räumungsklage erfassen", href="/notices/lawsuit", icon="fa-gavel",
-                        category="Fallakten")
-    appbuilder.add_link("Zwangsräumung erfassen", href="/notices/eviction", icon="fa-truck", category="Fallakten")
+    appbuilder.add_view(WorklistView, icon="fa-tasks", **menus.item(menus.WORKLIST))
+    appbuilder.add_view(DocumentationView, icon="fa-book", **menus.item(menus.DOC_OVERVIEW, menus.DOCUMENTATION_CATEGORY))
+    appbuilder.add_view(NoticeView, href="/notices/lawsuit", icon="fa-gavel",
+                        **menus.item(menus.LAWSUIT_NOTICE, "Fallakten"))
+    appbuilder.add_link(href="/notices/eviction", icon="fa-truck", **menus.item(menus.EVICTION_NOTICE, "Fallakten"))
     appbuilder.add_view_no_menu(AttachmentView)
     appbuilder.add_view_no_menu(EntryLetterView)
     app.jinja_env.globals["fs_entry_letters"] = letters_of_entry

@@ -12,8 +12,9 @@ from ..extensions import db
 from ..metamodel.build_models import built_registry
 from ..services.history import shown
 from ..services.partners import fillable_fields, load_pair, merge_partners, partner_references
+from . import menus
 
-ADMIN_MENU = "Administration"
+ADMIN_MENU = menus.ADMIN
 
 
 class CatalogueValueView(ModelView):
@@ -126,8 +127,8 @@ def merge_preview(session, survivor_id, duplicate_id) -> dict:
 
 
 def register_admin_views(appbuilder) -> None:
-    appbuilder.add_view(CatalogueValueView, "Kataloge", icon="fa-list", category=ADMIN_MENU,
-                        category_icon="fa-cogs")
-    appbuilder.add_view(OrgUnitView, "Dienststellen", icon="fa-building", category=ADMIN_MENU)
-    appbuilder.add_view(StreetView, "Straßenverzeichnis", icon="fa-road", category=ADMIN_MENU)
-    appbuilder.add_view(PartnerMergeView, "Partner zusammenführen", icon="fa-compress", category=ADMIN_MENU)
+    appbuilder.add_view(CatalogueValueView, icon="fa-list", category_icon="fa-cogs",
+                        **menus.item(menus.CATALOGUES, ADMIN_MENU))
+    appbuilder.add_view(OrgUnitView, icon="fa-building", **menus.item(menus.ORG_UNITS, ADMIN_MENU))
+    appbuilder.add_view(StreetView, icon="fa-road", **menus.item(menus.STREETS, ADMIN_MENU))
+    appbuilder.add_view(PartnerMergeView, icon="fa-compress", **menus.item(menus.PARTNER_MERGE, ADMIN_MENU))

@@ -26,7 +26,7 @@ from ..integrations import survey_form
 from ..services import access_standards as standards_service
 from ..services.indicators import case_rows, drill_down, indicator_report, monthly, report_units
 from ..services.success_measures import success_measures, write_xlsx as write_success_xlsx
-from . import BERLIN
+from . import BERLIN, menus
 
 REPORT_PERMISSION = "IndicatorReport"
 STANDARD_PERMISSION = "AccessStandard"
@@ -299,7 +299,7 @@ class AccessStandardView(BaseView):
 
 
 def register_indicator_views(appbuilder) -> None:
-    appbuilder.add_view(IndicatorReportView, "Kennzahlen Prävention", icon="fa-bar-chart", category="Berichte",
-                        category_icon="fa-bar-chart")
-    appbuilder.add_view(AccessStandardView, "Einheitlicher Zugang (QS 1.5)", icon="fa-check-square-o",
-                        category="Administration")
+    appbuilder.add_view(IndicatorReportView, icon="fa-bar-chart", category_icon="fa-bar-chart",
+                        **menus.item(menus.INDICATOR_REPORT, menus.REPORTS))
+    appbuilder.add_view(AccessStandardView, icon="fa-check-square-o",
+                        **menus.item(menus.ACCESS_STANDARDS, menus.ADMIN))

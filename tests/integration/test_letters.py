@@ -167,7 +167,8 @@ def test_letter_without_needed_data_is_refused_naming_it(world):
     context = case_letter_context(db.session, world["case2"].id, user=world["clerk"])
     with pytest.raises(TemplateProblem) as caught:
         generate_letter(db.session, "einladung_raeumungsklage", context, case=world["case2"], user=world["clerk"])
-    assert caught.value.problems == [
+    assert {p.id for p in caught.value.problems} == {"letter.E020"}
+    assert caught.value.lines == [
         "Für diesen Brief fehlt: Anschrift des Empfängers (beim Partner ist heute keine vollständige Adresse gültig).",
         "Für diesen Brief fehlt: Termin: Datum.", "Für diesen Brief fehlt: Termin: Uhrzeit."]
 

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from app.web import menus
 from app.web.admin_views import ADMIN_MENU
 from tests.conftest import username
 
@@ -77,7 +78,7 @@ def test_role_change_changes_the_menu(app, user_client):
     with app.app_context():
         sm = app.appbuilder.sm
         role = sm.find_user(username=CLERK).roles[0]
-        for menu in ("Kataloge", ADMIN_MENU):  # the item and its category
+        for menu in (menus.CATALOGUES, ADMIN_MENU):  # the item and its category (keys, not labels)
             sm.add_permission_role(role, sm.find_permission_view_menu("menu_access", menu))
         db.session.commit()
     try:
@@ -85,7 +86,7 @@ def test_role_change_changes_the_menu(app, user_client):
     finally:
         with app.app_context():
             sm = app.appbuilder.sm
-            for menu in ("Kataloge", ADMIN_MENU):
+            for menu in (menus.CATALOGUES, ADMIN_MENU):
                 sm.del_permission_role(sm.find_user(username=CLERK).roles[0],
                                        sm.find_permission_view_menu("menu_access", menu))
             db.session.commit()

@@ -144,9 +144,10 @@ def test_a_missing_value_stops_the_letter_naming_all_missing():
     context["notice"]["legal_remedy"] = Missing("Rechtsbehelfsbelehrung")
     with pytest.raises(TemplateProblem) as caught:
         render_docx(data, context)
-    assert caught.value.problems == ["Für diesen Brief fehlt: Termin: Datum.",
-                                     "Für diesen Brief fehlt: Termin: Uhrzeit.",
-                                     "Für diesen Brief fehlt: Rechtsbehelfsbelehrung."]
+    assert [p.id for p in caught.value.problems] == ["letter.E020"] * 3
+    assert caught.value.lines == ["Für diesen Brief fehlt: Termin: Datum.",
+                                  "Für diesen Brief fehlt: Termin: Uhrzeit.",
+                                  "Für diesen Brief fehlt: Rechtsbehelfsbelehrung."]
 
 
 @pytest.mark.parametrize(("data", "expected"), [

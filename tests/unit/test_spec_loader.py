@@ -105,7 +105,7 @@ def test_wrong_value_types_and_names(tmp_path):
               "Namen bestehen aus a–z, 0–9 und _ und beginnen mit einem Buchstaben."),
         issue("E014", root / "entities.yaml", 5, "entities[0].fields[0].required",
               "'vielleicht' ist kein(e) ja/nein (true/false)"),
-        issue("E014", root / "entities.yaml", 6, "entities[0].fields[1].length", "'0' ist zu klein",
+        issue("E016", root / "entities.yaml", 6, "entities[0].fields[1].length", "'0' ist zu klein",
               "Erlaubt ist mindestens 1."),
         # One issue for the value, not one per type the key would accept.
         issue("E014", root / "entities.yaml", 7, "entities[0].fields[2].default",
@@ -174,7 +174,7 @@ def test_file_that_is_not_a_mapping(tmp_path):
 
 def test_missing_entities_file(tmp_path):
     tmp_path.joinpath("settings.yaml").write_text("city_name: Musterhausen\n")
-    assert issues_for(tmp_path) == [issue("E002", tmp_path / "entities.yaml", 1, "(Datei)", "Datei fehlt")]
+    assert issues_for(tmp_path) == [issue("E007", tmp_path / "entities.yaml", 1, "(Datei)", "Datei fehlt")]
 
 
 def test_several_errors_in_one_file_are_all_listed(tmp_path):

@@ -192,7 +192,7 @@ def test_remove_fields_must_be_a_list(tmp_path):
             remove_fields: info
         """}})
     assert issues_for(root, "x") == [
-        issue("E014", root / "cities" / "x" / "entities.yaml", 3, "entities[0].remove_fields",
+        issue("E008", root / "cities" / "x" / "entities.yaml", 3, "entities[0].remove_fields",
               "'info' ist kein(e) Liste", "Schreibweise: remove_fields: [feld1, feld2]"),
     ]
 
