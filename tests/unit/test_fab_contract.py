@@ -351,3 +351,60 @@ def test_only_the_named_third_party_deprecations_are_ignored(message, module):
     warnings.warn_explicit(message, DeprecationWarning, "lib.py", 1, module=module)  # ignored: no error
     with pytest.raises(DeprecationWarning):  # the same text from the app's own code is an error
         warnings.warn_explicit(message, DeprecationWarning, "fields.py", 1, module="app.web.fields")
+
+
+# --- the wall holds: no FAB internals outside app/web/fab_compat ------------------------------------------
+APP = Path(__file__).resolve().parents[2] / "app"
+WALL = APP / "web" / "fab_compat"
+
+#: FAB modules (and what of them) the app may import outside the wall: FAB's documented API.
+PUBLIC_IMPORTS = {
+    "flask_appbuilder": {"Model", "AppBuilder", "BaseView", "ModelView", "IndexView", "expose", "has_access"},
+    "flask_appbuilder.security.decorators": {"has_access"},
+    "flask_appbuilder.security.sqla.models": {"User"},
+    "flask_appbuilder.security.views": {"UserDBModelView"},
+    "flask_appbuilder.models.sqla.interface": {"SQLAInterface"},
+    "flask_appbuilder.models.filters": {"BaseFilter"},
+    "flask_appbuilder.models.sqla.filters": {"FilterEqual", "FilterRelationOneToManyEqual"},
+    "flask_appbuilder.models.sqla": {"filters"},  # the filter classes and the converter (filter_converter_class)
+    "flask_appbuilder.models.sqla.base": {"SQLA"},
+    "flask_appbuilder.widgets": {"ListWidget", "SearchWidget"},
+}
+#: Private FAB names (methods, attributes, request state) that only the wall may touch.
+PRIVATE_NAMES = {
+    "_init_forms", "_get_search_widget", "_get_list_widget", "_get_add_widget", "_fill_form_exclude_cols",
+    "_get_show_widget", "_get_related_views_widgets", "_get_related_view_widget", "_deserialize_pk_if_composite",
+    "_show", "_edit", "_base_filters", "_filters", "_related_views", "_init_model_schemas", "_label_columns_json",
+    "_get_list_related_field", "_handle_filters_args", "_column2relation", "_apply_inner_all", "_has_view_access",
+    "_get_user_permission_view_menus", "_login_user", "_api_key_user", "template_args", "template_filters",
+    "find_views_by_name", "baseviews", "auth_view", "jsonschema",
+}
+
+
+def _app_modules():
+    for path in sorted(APP.rglob("*.py")):
+        if WALL not in path.parents:
+            yield path
+
+
+def test_fab_internals_only_inside_the_wall():
+    import ast
+    found = []
+    for path in _app_modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        where = path.relative_to(APP.parent)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("flask_appbuilder"):
+                allowed = PUBLIC_IMPORTS.get(node.module, set())
+                found += [f"{where}:{node.lineno} from {node.module} import {a.name}"
+                          for a in node.names if a.name not in allowed]
+            elif isinstance(node, ast.Import):
+                found += [f"{where}:{node.lineno} import {a.name}" for a in node.names
+                          if a.name.startswith("flask_appbuilder")]
+            elif isinstance(node, ast.Attribute) and node.attr in PRIVATE_NAMES:
+                found.append(f"{where}:{node.lineno} .{node.attr}")
+            elif isinstance(node, ast.ClassDef):
+                found += [f"{where}:{item.lineno} {node.name}.{item.name} (überschreibt eine FAB-Interna)"
+                          for item in node.body if isinstance(item, ast.FunctionDef) and item.name in PRIVATE_NAMES]
+    assert not found, ("FAB-Interna außerhalb von app/web/fab_compat (dort kapseln, README.md-Tabelle und "
+                       "Vertragstest ergänzen):\n" + "\n".join(found))
