@@ -4,7 +4,7 @@ Every private method, attribute, helper and template the wall uses is pinned her
 kinds, defaults; annotations may change), and where the app relies on more than a name, the behaviour.
 A FAB upgrade that changes one fails here with the touchpoint's name and where it is used, before a page
 breaks. Behaviour that needs a running app (widget shapes, filters, keys) is pinned in
-tests/integration/test_fab_contract.py.
+tests/integration/test_fab_internals.py.
 """
 from __future__ import annotations
 
