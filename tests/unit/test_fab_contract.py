@@ -55,6 +55,8 @@ SIGNATURES = [
      "**kwargs"),
     ("BaseCRUDView._get_add_widget", "ModelViewWall.fill_add_form", BaseCRUDView._get_add_widget,
      "self, form, exclude_cols=None, widgets=None"),
+    ("BaseCRUDView._get_edit_widget", "ModelViewWall.fill_edit_form", BaseCRUDView._get_edit_widget,
+     "self, form, exclude_cols=None, widgets=None"),
     ("BaseCRUDView._fill_form_exclude_cols", "ModelViewWall.form_filled_from_url",
      BaseCRUDView._fill_form_exclude_cols, "self, exclude_cols, form"),
     ("BaseCRUDView._get_show_widget", "ModelViewWall.record_shown", BaseCRUDView._get_show_widget,
@@ -408,3 +410,32 @@ def test_fab_internals_only_inside_the_wall():
                           for item in node.body if isinstance(item, ast.FunctionDef) and item.name in PRIVATE_NAMES]
     assert not found, ("FAB-Interna außerhalb von app/web/fab_compat (dort kapseln, README.md-Tabelle und "
                        "Vertragstest ergänzen):\n" + "\n".join(found))
+
+
+def _app_classes():
+    import importlib
+    import pkgutil
+
+    import app
+    for info in pkgutil.walk_packages(app.__path__, "app."):
+        if info.name.startswith("app.web.fab_compat"):
+            continue
+        module = importlib.import_module(info.name)
+        for obj in vars(module).values():
+            if inspect.isclass(obj) and obj.__module__ == info.name:
+                yield obj
+
+
+def test_no_fab_private_method_is_overridden_outside_the_wall():
+    # Any class of the app deriving from FAB: a name of its own starting with "_" must not shadow one of a
+    # FAB base class (a private method or attribute); such an override belongs in fab_compat, as a hook.
+    found = []
+    for cls in _app_classes():
+        fab_bases = [base for base in cls.__mro__[1:] if base.__module__.startswith("flask_appbuilder")]
+        if not fab_bases:
+            continue
+        for name in vars(cls):
+            if name.startswith("_") and not name.startswith("__") and any(name in vars(b) for b in fab_bases):
+                owner = next(b for b in fab_bases if name in vars(b))
+                found.append(f"{cls.__module__}.{cls.__qualname__}.{name} überschreibt {owner.__qualname__}.{name}")
+    assert not found, "FAB-Interna außerhalb von app/web/fab_compat überschrieben:\n" + "\n".join(found)

@@ -1,7 +1,7 @@
 """ModelView internals: the private methods of FAB's ``BaseCRUDView`` the generated pages override or call.
 
 ``ModelViewWall`` overrides FAB's private widget and form builders once and hands each to a named hook
-(``prepare_search_form``, ``search_widget_options``, ``list_order``, ``fill_add_form``,
+(``prepare_search_form``, ``search_widget_options``, ``list_order``, ``fill_add_form``, ``fill_edit_form``,
 ``form_filled_from_url``, ``record_shown``, ``related_views_shown``); the app's views override the hooks.
 Without an override a hook keeps FAB's behaviour. The functions below call FAB's private view methods
 and attributes by a name of ours. ``tests/unit/test_fab_contract.py`` pins every one.
@@ -28,6 +28,9 @@ class ModelViewWall(ModelView):
 
     def fill_add_form(self, form) -> None:
         """Called with the add form before FAB builds its widget (GET and a failed POST alike)."""
+
+    def fill_edit_form(self, form) -> None:
+        """Called with the edit form before FAB builds its widget (GET and a failed POST alike)."""
 
     def form_filled_from_url(self, exclude_cols: list[str], form) -> None:
         """Called after FAB filled the form's fields named in the URL's filters (the parent of a related list)."""
@@ -62,6 +65,10 @@ class ModelViewWall(ModelView):
     def _get_add_widget(self, form, exclude_cols=None, widgets=None):
         self.fill_add_form(form)
         return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        self.fill_edit_form(form)
+        return super()._get_edit_widget(form, exclude_cols=exclude_cols, widgets=widgets)
 
     def _fill_form_exclude_cols(self, exclude_cols, form):
         super()._fill_form_exclude_cols(exclude_cols, form)
