@@ -76,9 +76,11 @@ def test_view_attributes(ctx):
     assert fab_compat.deserialize_pk(partner, "12") == "12", _broken("_deserialize_pk_if_composite", "")
 
 
-def test_show_and_edit_widgets(ctx, partners):
+def test_show_and_edit_widgets(ctx, partners, monkeypatch):
     own, other = partners
     case_view, view = _view(ctx, "case"), _view(ctx, "partner")
+    edited = []
+    monkeypatch.setattr(view, "fill_edit_form", edited.append)  # the hook for edit-form additions
     with _as(ctx, "sachbearbeitung_nord", f"/partner/show/{own.id}"):
         widgets = fab_compat.show_widgets(view, str(own.id))
         assert {"show", "related_views"} <= set(widgets), _broken("BaseCRUDView._show", f"liefert {set(widgets)}")
@@ -90,6 +92,8 @@ def test_show_and_edit_widgets(ctx, partners):
         widgets = fab_compat.edit_widgets(view, str(own.id))
         assert widgets and "edit" in widgets, _broken("BaseCRUDView._edit", "liefert beim GET kein Formular-Widget")
         assert fab_compat.widget_args(widgets["edit"])["form"].surname.data == "Wandel"
+        assert edited == [fab_compat.widget_args(widgets["edit"])["form"]], \
+            _broken("BaseCRUDView._get_edit_widget", "fill_edit_form nicht erreicht")
     assert case_view.related_views_shown is not None
 
 
