@@ -165,11 +165,10 @@ def _seed(app):
 
 
 def _sync_roles(app):
-    from flask_appbuilder.security.manager import BaseSecurityManager
-
     from .metamodel.build_roles import sync_roles
+    from .web.fab_compat import create_builtin_roles
     with app.app_context():
-        BaseSecurityManager.create_db(app.appbuilder.sm)  # the Admin and Public roles
+        create_builtin_roles(app.appbuilder.sm)  # the Admin and Public roles
         app.appbuilder.add_permissions(update_perms=True)
         return sync_roles(app.appbuilder.sm, app.config["FACHSTELLE_SPEC"])
 

@@ -60,7 +60,6 @@ def db_url(request, tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def app(db_url, tmp_path_factory):
     from flask_appbuilder import Model
-    from flask_appbuilder.security.manager import BaseSecurityManager
 
     from app import create_app
     from app.extensions import db
@@ -68,6 +67,7 @@ def app(db_url, tmp_path_factory):
     from app.metamodel.migrate import migrate
     from app.services.seed import seed_all
     from app.services.users import ensure_user
+    from app.web.fab_compat import create_builtin_roles
 
     instance = tmp_path_factory.mktemp("instance")
     os.environ["FACHSTELLE_INSTANCE_DIR"] = str(instance)
@@ -80,7 +80,7 @@ def app(db_url, tmp_path_factory):
         seed_all(db.session, spec)
         db.session.commit()
         sm = flask_app.appbuilder.sm
-        BaseSecurityManager.create_db(sm)
+        create_builtin_roles(sm)
         flask_app.appbuilder.add_permissions(update_perms=True)
         sync_roles(sm, spec)
         ensure_user(sm, "admin", PASSWORD, "Admin", None)

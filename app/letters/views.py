@@ -22,6 +22,7 @@ from ..metamodel.build_models import built_registry
 from ..metamodel.build_views import permission_name
 from ..scoping import scope_query
 from ..services.documentation import entry_for_letter
+from ..web.fab_compat import login_url
 from .archive import LetterNotFound, generate_letter, letter_file, letters_of_case
 from .forms import fields_for, parse_inputs, prefill
 from .models import LetterTemplate
@@ -45,7 +46,7 @@ def case_permission(action: str):
         @functools.wraps(method)
         def wrapped(self, *args, **kwargs):
             if not getattr(current_user, "is_authenticated", False):
-                return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login", next=request.url))
+                return redirect(login_url(self.appbuilder, request.url))
             if not self.appbuilder.sm.has_access(action, permission_name("case")):
                 abort(403)
             return method(self, *args, **kwargs)

@@ -12,8 +12,9 @@ A referenced YAML record is nested with its public columns only (see ``public_co
 from __future__ import annotations
 
 from flask import current_app
-from flask_appbuilder.api.convert import Model2SchemaConverter, TreeNode
 from marshmallow import fields
+
+from .fab_compat import SchemaConverterWall
 
 _PLAIN = (fields.String, fields.Integer, fields.Boolean)
 
@@ -61,17 +62,13 @@ def public_columns(model) -> list[str] | None:
     return ["id", *(f.name for f in entity.fields if not f.hidden and f.type in _PLAIN_TYPES)]
 
 
-class FachstelleSchemaConverter(Model2SchemaConverter):
+class FachstelleSchemaConverter(SchemaConverterWall):
     """FAB's converter; a nested reference shows the record's public columns, as ``PlainNested``."""
 
-    def _column2relation(self, datamodel, column, nested=False, parent_schema_name=None):
-        if nested and not column.children and datamodel.is_relation_many_to_one(column.name):
-            public = public_columns(datamodel.get_related_model(column.name))
-            if public:
-                node = TreeNode(column.name)
-                node.children = [TreeNode(name) for name in public]
-                column = node
-        field = super()._column2relation(datamodel, column, nested=nested, parent_schema_name=parent_schema_name)
+    def nested_columns(self, datamodel, column_name):
+        return public_columns(datamodel.get_related_model(column_name))
+
+    def relation_field(self, field):
         if type(field) is not fields.Nested:
             return field
         plain = PlainNested(field.nested, many=field.many, required=field.required)

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 from flask import abort, g, redirect, request, url_for
-from flask_appbuilder import ModelView, expose
+from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 
 from ..core_models import CatalogueValue
 from ..scoping import OrgUnitFilter
 from ..services import records, save_hooks
 from ..services.history import record_history
+from .fab_compat import (ModelViewWall, base_filters, deserialize_pk, edit_widgets, related_view_instances,
+                         show_widgets)
 from .widgets import CappedCountListWidget, CataloguesCachedSearchWidget
 
 
-class EntityModelView(ModelView):
+class EntityModelView(ModelViewWall):
     entity_spec = None  # set by build_views
     field_defaults: dict = {}
     show_template = "fachstelle/show.html"
@@ -32,15 +34,11 @@ class EntityModelView(ModelView):
             self._fs_catalogue_search_cols = cols
         return cols
 
-    def _get_search_widget(self, form=None, exclude_cols=None, widgets=None):
-        widgets = widgets or {}
-        widgets["search"] = self.search_widget(
-            route_base=self.route_base, form=form, include_cols=self.search_columns,
-            exclude_cols=exclude_cols or [], filters=self._filters,
-            cached_cols=[c for c in self._catalogue_search_cols() if c in form], cache_prefix=type(self).__name__)
-        return widgets
+    def search_widget_options(self, form) -> dict:
+        return {"cached_cols": [c for c in self._catalogue_search_cols() if c in form],
+                "cache_prefix": type(self).__name__}
 
-    def _init_forms(self):
+    def prepare_search_form(self):
         # A reference in the search form is a drop-down of its target's records (FAB searches every
         # column when none is configured): it lists only what the user may see.
         rel_fields = {name: list(filters) for name, filters in (self.search_form_query_rel_fields or {}).items()}
@@ -48,30 +46,24 @@ class EntityModelView(ModelView):
             if self.datamodel.is_relation(name) and hasattr(self.datamodel.get_related_model(name), "org_unit_id"):
                 rel_fields.setdefault(name, []).append(["id", OrgUnitFilter, None])
         self.search_form_query_rel_fields = rel_fields
-        super()._init_forms()
 
-    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
-                         page_size=None, widgets=None, **kwargs):
+    def list_order(self, order_column, order_direction):
         # The sort comes from the URL (?_oc_PartnerView=…): a column the list does not offer for sorting
         # (a relation, a typo) falls back to the list's default order instead of failing in SQL.
         if order_column and order_column not in self.order_columns:
             order_column, order_direction = "", ""
-        return super()._get_list_widget(filters, actions=actions, order_column=order_column,
-                                        order_direction=order_direction, page=page, page_size=page_size,
-                                        widgets=widgets, **kwargs)
+        return order_column, order_direction
 
     # --- add: defaults and the record's org unit -------------------------------------------------
-    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+    def fill_add_form(self, form):
         if request.method == "GET":
             for name, default in self.field_defaults.items():
                 field = getattr(form, name, None)
                 if field is not None and not field.data:
                     field.data = default() if callable(default) else default
-        return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
 
-    def _fill_form_exclude_cols(self, exclude_cols, form):
+    def form_filled_from_url(self, exclude_cols, form):
         # The parent comes from the URL (related list "add"): it must be a record the user may see.
-        super()._fill_form_exclude_cols(exclude_cols, form)
         for name in exclude_cols:
             field = getattr(form, name, None)
             if field is not None and field.data is not None and not records.can_see(field.data):
@@ -106,33 +98,24 @@ class EntityModelView(ModelView):
         sm = self.appbuilder.sm
         # FAB collects related views in registration order; the tabs follow the YAML's "related" order.
         rank = {cls: i for i, cls in enumerate(self.related_views)}
-        views = sorted(self._related_views, key=lambda view: rank.get(type(view), len(rank)))
+        views = sorted(related_view_instances(self), key=lambda view: rank.get(type(view), len(rank)))
         return [view for view in views if sm.has_access("can_list", view.class_permission_name)]
 
-    def _get_show_widget(self, pk, item, **kwargs):
+    def record_shown(self, item):
         g.fs_shown = item  # FAB's _show has read it with the base filters (org units); show() reuses it
-        return super()._get_show_widget(pk, item, **kwargs)
 
-    def _get_related_views_widgets(self, item, orders=None, pages=None, page_sizes=None, widgets=None, **args):
-        widgets = widgets or {}
-        widgets["related_views"] = []
-        orders, pages, page_sizes = orders or {}, pages or {}, page_sizes or {}
-        for view in self._allowed_related():
-            order_column, order_direction = orders.get(view.__class__.__name__, ("", ""))
-            widgets["related_views"].append(self._get_related_view_widget(
-                item, view, order_column, order_direction,
-                page=pages.get(view.__class__.__name__), page_size=page_sizes.get(view.__class__.__name__)))
-        return widgets
+    def related_views_shown(self):
+        return self._allowed_related()
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
-        pk = self._deserialize_pk_if_composite(pk)
-        widgets = self._show(pk)
+        pk = deserialize_pk(self, pk)
+        widgets = show_widgets(self, pk)
         history = record_history(self.datamodel.session, self.entity_spec.name, int(pk)) \
             if self.appbuilder.sm.has_access("can_show", self.class_permission_name) else []
         # Extras (letters, documents) need the record: the one _show read, with the same filters.
-        record = g.pop("fs_shown", None) or self.datamodel.get(pk, self._base_filters)
+        record = g.pop("fs_shown", None) or self.datamodel.get(pk, base_filters(self))
         related = self._allowed_related()
         return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
                                     related_views=related, history=history,
@@ -143,8 +126,8 @@ class EntityModelView(ModelView):
     def edit(self, pk):
         # FAB passes every related view to the template, but only the readable ones have widgets: a case
         # edited by a profile without "Soziale Situation" would otherwise fail with a 500.
-        pk = self._deserialize_pk_if_composite(pk)
-        widgets = self._edit(pk)
+        pk = deserialize_pk(self, pk)
+        widgets = edit_widgets(self, pk)
         if not widgets:
             return self.post_edit_redirect()
         return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask_appbuilder.models.sqla import filters as fab
 
+from .fab_compat import field_for_filter, filter_conversion_table
 from .fields import parse_german_date
 
 PREFIX_END = "\uffff"
@@ -25,7 +26,7 @@ class FilterPrefix(fab.BaseFilter):
         value = normalise(value)
         twin = getattr(self.model, f"{self.column_name}_lc", None)
         if twin is None:
-            query, field = fab.get_field_setup_query(query, self.model, self.column_name)
+            query, field = field_for_filter(query, self.model, self.column_name)
             return query.filter(field.ilike(value + "%"))
         if not value:
             return query
@@ -73,7 +74,7 @@ class FachstelleFilterConverter(fab.SQLAFilterConverter):
         if kind == "is_string" else
         ("is_date", [FilterDateEqual, FilterDateFrom, FilterDateUntil])
         if kind == "is_date" else (kind, filters)
-        for kind, filters in fab.SQLAFilterConverter.conversion_table
+        for kind, filters in filter_conversion_table()
     )
 
     def convert(self, col_name):

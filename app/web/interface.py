@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 from flask import has_request_context
-from flask_appbuilder.models.sqla.filters import set_value_to_type
-from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.utils.base import is_column_dotted
 from flask_login import current_user
 from sqlalchemy import Enum, asc, desc, func, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Load, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..scoping import OrgUnitFilter, scope_query, visible_org_unit_ids
+from .fab_compat import InterfaceWall, filter_list, filter_pairs, is_dotted, is_parent_filter
 from .filters import FachstelleFilterConverter
 from .render_cache import FlushInvalidatedCache
 
@@ -25,7 +23,7 @@ COUNT_CACHE_SECONDS = 10.0
 count_cache = FlushInvalidatedCache("counts", None, COUNT_CACHE_SECONDS)
 
 
-class FachstelleInterface(SQLAInterface):
+class FachstelleInterface(InterfaceWall):
     """FAB's interface, made to stay fast at city size.
 
     1. Counts stop at ``COUNT_CAP + 1`` (a LIMIT subquery) instead of counting every visible row.
@@ -44,28 +42,13 @@ class FachstelleInterface(SQLAInterface):
     filter_converter_class = FachstelleFilterConverter
     eager_refs: tuple[str, ...] = ()
 
-    def apply_order_by(self, query, order_column, order_direction, aliases_mapping=None,
-                       bypass_many_to_many=False, add_pk=False):
+    def sort_column(self, order_column):
         # A name sorts by its lower-cased twin: case-insensitive ("de Vries" among the D), and the same
         # index serves "beginnt mit" and the order, so the first page stops after 25 index entries.
         twin = f"{order_column}_lc"
         if order_column and "." not in order_column and hasattr(self.obj, twin) and self.is_string(order_column):
             order_column = twin
-        return super().apply_order_by(query, order_column, order_direction, aliases_mapping=aliases_mapping,
-                                      bypass_many_to_many=bypass_many_to_many, add_pk=add_pk)
-
-    def apply_inner_select_joins(self, query, select_columns=None, aliases_mapping=None):
-        # FAB adds one load_only option per selected column (a REST list or record: 14 options, each a
-        # copy of the query); one option with all plain columns loads the same columns. Dotted columns
-        # (joins) still go through FAB.
-        if not select_columns:
-            return query
-        plain = [getattr(self.obj, column) for column in select_columns if not is_column_dotted(column)
-                 and not self.is_relation(column) and not self.is_property_or_function(column)]
-        if plain:
-            query = query.options(Load(self.obj).load_only(*plain))
-        dotted = [column for column in select_columns if is_column_dotted(column)]
-        return super().apply_inner_select_joins(query, dotted, aliases_mapping) if dotted else query
+        return order_column
 
     def get_values(self, lst, list_columns):
         # FAB's list values ask hasattr/getattr three times per cell to allow dotted names, methods and
@@ -89,20 +72,14 @@ class FachstelleInterface(SQLAInterface):
         # for the key and runs its whole query pipeline (select options per column included). With only
         # the org-unit filter, the same row is one select(): the key (converted as FAB's filter does, so
         # "abc" finds nothing) and the org-unit condition. Anything else takes FAB's path.
-        flts = filters.filters if filters is not None else []
+        flts = filter_list(filters)
         if (self.is_pk_composite() or any(not isinstance(flt, OrgUnitFilter) for flt in flts)
-                or (select_columns and any(is_column_dotted(column) for column in select_columns))):
+                or (select_columns and any(is_dotted(column) for column in select_columns))):
             return super().get(id, filters, select_columns=select_columns, outer_default_load=outer_default_load)
-        query = select(self.obj).where(self.get_pk() == set_value_to_type(self, self.get_pk_name(), id))
+        query = select(self.obj).where(self.get_pk() == self.key_value(id))
         if flts:
             query = scope_query(query, self.obj)
         return self.session.scalars(query).unique().first()
-
-    def get_related_obj(self, col_name, value):
-        # FAB's related-list filter loads the parent with the legacy ``Query.get`` (a deprecation path
-        # per call, nine per case file); ``Session.get`` gives the same object, from the identity map
-        # when the page has already loaded it.
-        return self.session.get(self.get_related_model(col_name), value)
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
         # The REST list's columns only shape what is loaded (load_only, eager options), which a count of
@@ -111,7 +88,7 @@ class FachstelleInterface(SQLAInterface):
             select_columns = None
 
         def count() -> int:
-            inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
+            inner = self.filtered_query(query, filters, select_columns=select_columns)
             capped = inner.with_entities(self.get_pk()).order_by(None).limit(COUNT_CAP + 1).subquery()
             return self.session.query(func.count()).select_from(capped).scalar()
 
@@ -171,8 +148,8 @@ class FachstelleInterface(SQLAInterface):
         related list, or an order by a relation, goes to FAB.
         """
         parent, scoped = None, False
-        for flt, value in zip(filters.filters, filters.values):
-            if flt.is_related_view and parent is None and self.is_relation_many_to_one(flt.column_name):
+        for flt, value in filter_pairs(filters):
+            if is_parent_filter(flt) and parent is None and self.is_relation_many_to_one(flt.column_name):
                 parent = (self.get_relation_fk(flt.column_name), getattr(value, "id", value))
             elif isinstance(flt, OrgUnitFilter):
                 scoped = True
@@ -221,7 +198,7 @@ class FachstelleInterface(SQLAInterface):
         every filter (org units included) again and orders the page as FAB would.
         """
         pk = self.get_pk()
-        matches = (self._apply_inner_all(self.session.query(self.obj), filters, aliases_mapping={})
+        matches = (self.filtered_query(self.session.query(self.obj), filters)
                    .with_entities(pk.label("pk"), sort_key.label("sort_key")).order_by(None).offset(0).subquery())
         direction = asc if order_direction == "asc" else desc
         keys = select(matches.c.pk).order_by(direction(matches.c.sort_key), direction(matches.c.pk))
@@ -253,9 +230,9 @@ def _frozen(value):
 
 def _of_one_parent(filters) -> bool:
     """Whether this is the related list of one record (FAB marks the parent's filter ``is_related_view``)."""
-    return any(flt.is_related_view for flt in getattr(filters, "filters", ()))
+    return any(is_parent_filter(flt) for flt in filter_list(filters))
 
 
 def _narrowed(filters) -> bool:
     """Whether a filter beyond the org units narrows the list (a search, or the parent of a related list)."""
-    return any(not isinstance(flt, OrgUnitFilter) for flt in getattr(filters, "filters", ()))
+    return any(not isinstance(flt, OrgUnitFilter) for flt in filter_list(filters))

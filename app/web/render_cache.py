@@ -28,6 +28,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..core_models import CatalogueValue
+from .fab_compat import install_view_index, link_filters
 
 CATALOGUE_CACHE_SECONDS = 30.0
 _MENU_TEMPLATE = "fachstelle/navbar_menu.html"
@@ -45,7 +46,7 @@ def menu_html() -> str:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         # The login page (Public role, JWT clients): rare, and FAB's own path decides.
         return Markup(render_template(_MENU_TEMPLATE, menu=current_app.appbuilder.menu))
-    key = (frozenset(sm._permissions_of(user)), str(get_locale()), request.script_root)
+    key = (frozenset(sm.permissions_of(user)), str(get_locale()), request.script_root)
     cache = _store("menu")
     html = cache.get(key)
     if html is None:
@@ -191,27 +192,12 @@ def install_fast_template_filters(app, appbuilder) -> None:
     is put in its place. Used only when the value needs no URL quoting (digits, column names) and the
     placeholder occurs exactly once; otherwise FAB's filter answers, so the URL is always FAB's.
     """
-    filters = appbuilder.template_filters
-    for name, fab_filter in (("link_page", filters.link_page_filter),
-                             ("link_page_size", filters.link_page_size_filter),
-                             ("link_order", filters.link_order_filter)):
+    for name, fab_filter in link_filters(appbuilder).items():
         app.jinja_env.filters[name] = _slotted(name, fab_filter)
 
     # FAB looks a view up by its class name with a loop over every registered view (about 40), for each
-    # is_item_visible: four times per table. The views are registered at start-up; a name index is kept
-    # and rebuilt when their number changes.
-    index: dict = {}
-
-    def find_views_by_name(view_name):
-        views = appbuilder.baseviews
-        if index.get(None) != len(views):
-            index.clear()
-            for view in views:
-                index.setdefault(view.__class__.__name__, view)
-            index[None] = len(views)
-        return index.get(view_name)
-
-    filters.find_views_by_name = find_views_by_name
+    # is_item_visible: four times per table. A name index instead (fab_compat.install_view_index).
+    install_view_index(appbuilder)
 
 
 def _slotted(name: str, fab_filter):

@@ -8,11 +8,12 @@ for the Public role first (see ``is_item_public``).
 from __future__ import annotations
 
 from flask import g
-from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect, select
 from sqlalchemy.orm import joinedload
+
+from .fab_compat import SecurityManagerWall, is_api_key_request, login_user_of_request
 
 
 class FachstelleUserDBView(UserDBModelView):
@@ -29,7 +30,7 @@ class FachstelleUserDBView(UserDBModelView):
     list_columns = [*UserDBModelView.list_columns, "org_units"]
 
 
-class FachstelleSecurityManager(SecurityManager):
+class FachstelleSecurityManager(SecurityManagerWall):
     userdbmodelview = FachstelleUserDBView
 
     def get_user_by_id(self, pk):
@@ -46,7 +47,7 @@ class FachstelleSecurityManager(SecurityManager):
         # FAB's answer.
         user = g.get("user")
         if (user is not None and getattr(current_user, "is_authenticated", False) and user.is_active
-                and (permission_name, view_name) in self._permissions_of(user)):
+                and (permission_name, view_name) in self.permissions_of(user)):
             return True
         return super().is_item_public(permission_name, view_name)
 
@@ -77,29 +78,21 @@ class FachstelleSecurityManager(SecurityManager):
         # checks cost more than the set look-up they guard, some 60 times per case file. A user object
         # is detached when the request's session ends, after the page is rendered; ``is_active`` is still
         # read on every call, so deactivating the user mid-request answers as before.
-        user = g.get("_login_user")
+        user = login_user_of_request()
         if user is None:
             return super().has_access(permission_name, view_name)
         if g.get("_fs_fast_user") is not user:
-            if (not user.is_authenticated or g.get("_api_key_user", False) or sa_inspect(user).detached):
+            if (not user.is_authenticated or is_api_key_request() or sa_inspect(user).detached):
                 return super().has_access(permission_name, view_name)
             g._fs_fast_user = user
-        return bool(user.is_active) and (permission_name, view_name) in self._permissions_of(user)
+        return bool(user.is_active) and (permission_name, view_name) in self.permissions_of(user)
 
-    def _permissions_of(self, user) -> set[tuple[str, str]]:
+    def permissions_of(self, user) -> set[tuple[str, str]]:
+        # Also what FAB's private permission look-ups answer from (fab_compat.SecurityManagerWall).
         key = getattr(user, "id", None)
         cache = g.setdefault("_fs_permissions", {})
         if key not in cache:
             cache[key] = self.get_user_permissions(user)
         return cache[key]
 
-    def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
-        return (permission_name, view_name) in self._permissions_of(user)
-
-    def _get_user_permission_view_menus(self, user, permission_name, view_menus_name):
-        if user is None:
-            return super()._get_user_permission_view_menus(user, permission_name, view_menus_name)
-        perms = self._permissions_of(user)
-        if view_menus_name is None:
-            return {view for perm, view in perms if perm == permission_name}
-        return {name for name in view_menus_name if (permission_name, name) in perms}
+    _permissions_of = permissions_of  # its former name, for code written before fab_compat

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_appbuilder._compat import as_unicode
 from flask_appbuilder.widgets import ListWidget, SearchWidget
 from flask_babel import get_locale
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from wtforms.fields import SelectFieldBase
 
+from .fab_compat import as_text, render_widget_template, widget_args
 from .interface import COUNT_CAP
 from .list_table import render_list_widget, table_cells
 from .render_cache import catalogue_cache, catalogue_field_html
@@ -23,11 +23,11 @@ class CappedCountListWidget(ListWidget):
         super().__init__(count_cap=COUNT_CAP, **kwargs)
 
     def __call__(self, **kwargs):
-        return render_list_widget({**self.template_args, **kwargs})
+        return render_list_widget({**widget_args(self), **kwargs})
 
     def render_with_template(self, **kwargs):
         """The same table through the Jinja templates: the specification list_table.py is tested against."""
-        args = {**self.template_args, **kwargs}
+        args = {**widget_args(self), **kwargs}
         kwargs["cells"] = [list(row) for row in table_cells(args)]
         kwargs["pks"] = [str(pk) for pk in args["pks"]]
         return super().__call__(**kwargs)
@@ -48,7 +48,7 @@ class CataloguesCachedSearchWidget(SearchWidget):
         super().__init__(**kwargs)
 
     def __call__(self, **kwargs):
-        form = self.template_args["form"]
+        form = widget_args(self)["form"]
         if kwargs or not self._whole_form_cacheable(form):
             return self._render(form, kwargs)
         # Everything but the active filters (from the URL) is the same for every user of this view and
@@ -65,22 +65,22 @@ class CataloguesCachedSearchWidget(SearchWidget):
         # A CSP nonce (none is configured today) would differ per request.
         return "csp_nonce" not in current_app.jinja_env.globals and all(
             col in self.cached_cols or not isinstance(form[col], SelectFieldBase)
-            for col in self.template_args["include_cols"])
+            for col in widget_args(self)["include_cols"])
 
     def _render(self, form, kwargs, active_filters=None):
         # FAB's SearchWidget.__call__, but the cached columns' fields go through catalogue_field_html.
         dict_filters = self.filters.get_search_filters()
         label_columns, form_fields, search_filters = {}, {}, {}
-        for col in self.template_args["include_cols"]:
+        for col in widget_args(self)["include_cols"]:
             field = form[col]
-            label_columns[col] = as_unicode(field.label.text)
+            label_columns[col] = as_text(field.label.text)
             form_fields[col] = (catalogue_field_html((self.cache_prefix, col), field) if col in self.cached_cols
                                 else field())
-            search_filters[col] = [as_unicode(flt.name) for flt in dict_filters[col]]
+            search_filters[col] = [as_text(flt.name) for flt in dict_filters[col]]
         kwargs.update(label_columns=label_columns, form_fields=form_fields, search_filters=search_filters,
                       active_filters=self.filters.get_filters_values_tojson() if active_filters is None
                       else active_filters)
-        return super(SearchWidget, self).__call__(**kwargs)
+        return render_widget_template(self, **kwargs)
 
 
 _ACTIVE_SLOT = "fs-active-filters-0x7e"  # never a filter's column, name or value

@@ -1,0 +1,126 @@
+"""ModelView internals: the private methods of FAB's ``BaseCRUDView`` the generated pages override or call.
+
+``ModelViewWall`` overrides FAB's private widget and form builders once and hands each to a named hook
+(``prepare_search_form``, ``search_widget_options``, ``list_order``, ``fill_add_form``, ``fill_edit_form``,
+``form_filled_from_url``, ``record_shown``, ``related_views_shown``); the app's views override the hooks.
+Without an override a hook keeps FAB's behaviour. The functions below call FAB's private view methods
+and attributes by a name of ours. ``tests/unit/test_fab_contract.py`` pins every one.
+"""
+from __future__ import annotations
+
+from flask_appbuilder import ModelView
+
+
+class ModelViewWall(ModelView):
+    """FAB's ModelView with its private builders turned into hooks (see the module docstring)."""
+
+    # --- hooks: the app's views override these ------------------------------------------------------
+    def prepare_search_form(self) -> None:
+        """Called before FAB builds the view's forms (``_init_forms``): adjust ``search_form_query_rel_fields``."""
+
+    def search_widget_options(self, form) -> dict:
+        """Extra keyword arguments for the search widget (FAB's ``_get_search_widget`` passes none)."""
+        return {}
+
+    def list_order(self, order_column: str, order_direction: str) -> tuple[str, str]:
+        """The order a list is built with, from the URL's (``""`` falls back to ``base_order``)."""
+        return order_column, order_direction
+
+    def fill_add_form(self, form) -> None:
+        """Called with the add form before FAB builds its widget (GET and a failed POST alike)."""
+
+    def fill_edit_form(self, form) -> None:
+        """Called with the edit form before FAB builds its widget (GET and a failed POST alike)."""
+
+    def form_filled_from_url(self, exclude_cols: list[str], form) -> None:
+        """Called after FAB filled the form's fields named in the URL's filters (the parent of a related list)."""
+
+    def record_shown(self, item) -> None:
+        """Called with the record a show page displays, read by FAB with the view's base filters."""
+
+    def related_views_shown(self) -> list:
+        """The related views (instances) whose tables a show or edit page renders, in this order."""
+        return list(related_view_instances(self))
+
+    # --- FAB's private methods, overridden here only --------------------------------------------------
+    def _init_forms(self):
+        self.prepare_search_form()
+        super()._init_forms()
+
+    def _get_search_widget(self, form=None, exclude_cols=None, widgets=None):
+        # FAB's own body, with the hook's extra arguments.
+        widgets = widgets or {}
+        widgets["search"] = self.search_widget(
+            route_base=self.route_base, form=form, include_cols=self.search_columns,
+            exclude_cols=exclude_cols or [], filters=self._filters, **self.search_widget_options(form))
+        return widgets
+
+    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
+                         page_size=None, widgets=None, **kwargs):
+        order_column, order_direction = self.list_order(order_column, order_direction)
+        return super()._get_list_widget(filters, actions=actions, order_column=order_column,
+                                        order_direction=order_direction, page=page, page_size=page_size,
+                                        widgets=widgets, **kwargs)
+
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        self.fill_add_form(form)
+        return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        self.fill_edit_form(form)
+        return super()._get_edit_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+
+    def _fill_form_exclude_cols(self, exclude_cols, form):
+        super()._fill_form_exclude_cols(exclude_cols, form)
+        self.form_filled_from_url(exclude_cols, form)
+
+    def _get_show_widget(self, pk, item, **kwargs):
+        self.record_shown(item)
+        return super()._get_show_widget(pk, item, **kwargs)
+
+    def _get_related_views_widgets(self, item, orders=None, pages=None, page_sizes=None, widgets=None, **args):
+        # FAB's body over ``related_views_shown()`` instead of every registered related view (FAB's would
+        # also fail on ``orders=None``).
+        widgets = widgets or {}
+        widgets["related_views"] = []
+        orders, pages, page_sizes = orders or {}, pages or {}, page_sizes or {}
+        for view in self.related_views_shown():
+            name = view.__class__.__name__
+            order_column, order_direction = orders.get(name) or ("", "")
+            widgets["related_views"].append(self._get_related_view_widget(
+                item, view, order_column, order_direction, page=pages.get(name), page_size=page_sizes.get(name)))
+        return widgets
+
+
+# --- FAB's private view methods and attributes, by our names ------------------------------------------
+def deserialize_pk(view, pk):
+    """The key from the URL as the datamodel wants it (FAB's ``_deserialize_pk_if_composite``)."""
+    return view._deserialize_pk_if_composite(pk)
+
+
+def show_widgets(view, pk) -> dict:
+    """FAB's show logic (``_show``): the record read with the base filters, its show and related widgets.
+
+    Aborts with 404 when the record is not found (or not visible).
+    """
+    return view._show(pk)
+
+
+def edit_widgets(view, pk) -> dict | None:
+    """FAB's edit logic (``_edit``): the form's widgets, or None once a valid POST has been saved."""
+    return view._edit(pk)
+
+
+def base_filters(view):
+    """The view's base filters as a FAB ``Filters`` object (``_base_filters``; org units for the app's views)."""
+    return view._base_filters
+
+
+def search_filters(view):
+    """The view's ``Filters`` of its search columns (``_filters``), shared by every request of the process."""
+    return view._filters
+
+
+def related_view_instances(view) -> list:
+    """The registered instances of the view's ``related_views`` classes (``_related_views``)."""
+    return view._related_views or []
