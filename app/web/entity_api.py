@@ -9,8 +9,9 @@ from flask_appbuilder.const import API_FILTERS_RIS_KEY
 from flask_appbuilder.exceptions import InvalidColumnFilterFABException, InvalidOperationFilterFABException
 from werkzeug.exceptions import BadRequest
 
-from ..errors import DomainError
+from ..errors import DomainError, NoHomeUnitError
 from ..scoping import OrgUnitFilter
+from .actor import current_actor
 from ..services import records
 from .api_schemas import FachstelleSchemaConverter
 
@@ -126,15 +127,25 @@ class EntityRestApi(ModelRestApi):
             filters.add_filter(col, type(own), value)
         return filters.get_joined_filters(self._base_filters)
 
+    def post_headless(self):
+        try:
+            return super().post_headless()
+        except NoHomeUnitError as exc:
+            # The account may not create records at all: 403 with the German reason, nothing saved.
+            self.datamodel.session.rollback()
+            return self.response(403, message=str(exc))
+
     def pre_add(self, item):
         try:
-            records.assign_org_unit(self.entity_spec, item)
+            records.assign_org_unit(self.entity_spec, item, current_actor())
+        except NoHomeUnitError:
+            raise
         except DomainError as exc:
             raise Refused(str(exc)) from None
 
     def pre_update(self, item):
         try:
-            records.check_refs_visible(self.entity_spec, item)
+            records.check_refs_visible(self.entity_spec, item, current_actor())
         except DomainError as exc:
             raise Refused(str(exc)) from None
 
