@@ -21,7 +21,8 @@ def to_berlin(value: datetime | None) -> str:
 def _attachments_of(entry_id) -> list:
     from ..extensions import db
     from ..services.attachments import attachments_of
-    return attachments_of(db.session, int(entry_id))
+    from .actor import current_actor
+    return attachments_of(db.session, int(entry_id), current_actor())
 
 
 def register_web(app: Flask, appbuilder) -> None:
