@@ -47,9 +47,7 @@ def home_org_unit_id(actor: Actor | None = None) -> int | None:
 
 def org_condition(model, ids: list[int] | None, shared: bool):
     """The SQL condition for ``model`` rows visible to ``ids`` (None: everything)."""
-    if not hasattr(model, "org_unit_id"):
-        return None
-    if ids is None:
+    if ids is None or not hasattr(model, "org_unit_id"):
         return None
     column = model.org_unit_id
     condition = column.in_(ids) if ids else column.in_([-1])
