@@ -6,6 +6,7 @@ explicit ``Actor.system(...)`` sees every unit.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -47,3 +48,35 @@ class Actor:
     @classmethod
     def nobody(cls) -> Actor:
         return cls(name="anonym", units=())
+
+
+def actor_for_user(user, day: date | None = None) -> Actor:
+    """The actor of a signed-in account: its org units (role Admin: every unit) and its home unit.
+
+    1. The home unit is the account's first unit by id; an account without a unit has none and may not
+       create records (no silent filing into some other unit).
+    2. An anonymous or missing user is ``Actor.nobody()``.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Actor.nobody()
+    units = sorted(unit.id for unit in (getattr(user, "org_units", None) or []))
+    is_admin = any(role.name == "Admin" for role in (getattr(user, "roles", None) or []))
+    return Actor(name=user.username, units=ALL if is_admin else tuple(units), user_id=user.id,
+                 home_unit=units[0] if units else None,
+                 profiles=tuple(sorted(role.name for role in (getattr(user, "roles", None) or []))),
+                 day=day or clock.today())
+
+
+# The web layer installs how a request's actor is made (app.web.actor.current_actor); code below the web
+# layer asks ``request_actor()`` instead of importing Flask-Login. None: no request, or no source installed.
+_request_source: Callable[[], Actor | None] | None = None
+
+
+def install_request_source(source: Callable[[], Actor | None] | None) -> None:
+    global _request_source
+    _request_source = source
+
+
+def request_actor() -> Actor | None:
+    """The actor of the current web request, or None outside a request."""
+    return _request_source() if _request_source is not None else None

@@ -10,11 +10,13 @@ Bad input (a date, an org unit, a file) is one German line on stderr and a non-z
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
+from . import clock
+from .actor import Actor
 
 BERLIN = ZoneInfo("Europe/Berlin")
 REPORT_FORMATS = ("json", "csv", "xlsx")
@@ -73,11 +75,16 @@ def _write(output: str | None, fmt: str, text: str | None = None, xlsx=None) -> 
     click.echo(f"Geschrieben: {path}", err=True)
 
 
+# The CLI is run by the operator on the server: it reports on every unit, said explicitly.
+CLI_ACTOR = Actor.system("cli")
+
+
 def _units(session, names: tuple[str, ...]):
     from .errors import DomainError
     from .services.indicators import find_units, report_units
     try:
-        return find_units(session, names) if names else report_units(session)
+        return (find_units(session, names, actor=CLI_ACTOR) if names
+                else report_units(session, actor=CLI_ACTOR))
     except DomainError as exc:
         _fail(str(exc), 2)
 
@@ -96,7 +103,7 @@ def indicators(ctx, date_from, date_to, as_of, org_units, fmt, output):
         return
     fmt = _format(fmt, REPORT_FORMATS)
     start, end = _date("--from", date_from), _date("--to", date_to)
-    seen = _date("--as-of", as_of, default=date.today())
+    seen = _date("--as-of", as_of, default=clock.today())
     from .errors import DomainError
     from .extensions import db
     from .integrations import survey_form
@@ -105,12 +112,12 @@ def indicators(ctx, date_from, date_to, as_of, org_units, fmt, output):
     with app.app_context():
         units = _units(db.session, org_units)
         try:
-            report = indicator_report(db.session, start, end, seen, units).report
+            report = indicator_report(db.session, start, end, seen, units, actor=CLI_ACTOR).report
         except DomainError as exc:
             _fail(str(exc), 2)
         survey = survey_form.survey_of(report)
     if fmt == "xlsx":
-        created = datetime.now(BERLIN)
+        created = clock.now()
         _write(output, fmt, xlsx=lambda target: survey_form.write_xlsx(survey, target, created))
     else:
         _write(output, fmt, survey_form.write_json(survey) if fmt == "json" else survey_form.write_csv(survey))
@@ -131,7 +138,7 @@ def aggregate(files, fmt, output):
     except survey_form.FormError as exc:
         _fail(str(exc), 2)
     if fmt == "xlsx":
-        created = datetime.now(BERLIN)
+        created = clock.now()
         _write(output, fmt, xlsx=lambda target: survey_form.write_xlsx(merged, target, created))
     else:
         _write(output, fmt, survey_form.write_json(merged))
@@ -156,8 +163,8 @@ def success_measures_cmd(date_from, date_to, org_units, output):
         _fail("Bitte mit -o eine XLSX-Datei angeben.", 2)
     app = _app()
     with app.app_context():
-        measures = success_measures(db.session, period, _units(db.session, org_units))
-    created = datetime.now(BERLIN)
+        measures = success_measures(db.session, period, _units(db.session, org_units), CLI_ACTOR)
+    created = clock.now()
     _write(output, "xlsx", xlsx=lambda target: write_xlsx(measures, target, created))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -26,6 +26,11 @@ def now() -> datetime:
 def today() -> date:
     """Today's date in Berlin."""
     return now().date()
+
+
+def utcnow() -> datetime:
+    """The current moment as an aware datetime in UTC, for the ``DateTime(timezone=True)`` columns."""
+    return now().astimezone(timezone.utc)
 
 
 def now_naive() -> datetime:

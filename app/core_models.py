@@ -5,7 +5,7 @@ so one Alembic environment sees all of them.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
@@ -13,9 +13,11 @@ from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Index, Integer, S
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from . import clock
+
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.utcnow()  # the one clock (tests freeze it); stored as before: aware UTC
 
 
 user_org_unit = Table(

@@ -29,3 +29,13 @@ class DomainError(Exception):
         if problems is None:
             return []
         return [problems] if isinstance(problems, Problem) else list(problems)
+
+
+class NoHomeUnitError(DomainError):
+    """The account has no org unit, so a new record would belong nowhere (or, before, to someone else's)."""
+
+    MESSAGE = ("Ihrem Konto ist keine Dienststelle zugeordnet; Sie können keine Datensätze anlegen. "
+               "Bitte wenden Sie sich an die Administration.")
+
+    def __init__(self, message: str = MESSAGE):
+        super().__init__(message)

@@ -4,49 +4,45 @@ A user sees the records of the org units they belong to; records without an org 
 entities (courts, job centres) are visible to all. Users with the role "Admin" see every unit.
 List, show, edit, delete, related lists, REST, type-ahead, history and exports all call
 ``scope_query`` or use ``OrgUnitFilter`` (which calls it), so there is a single rule to test.
+
+Who is asking is an ``Actor`` (app/actor.py), made at the edge and passed in as ``actor=``. Without one,
+inside a web request the signed-in user's actor is used (``app.web.actor.current_actor``); outside a
+request (CLI, job, test) nothing is visible — fail closed. A job that must see everything says so with
+``Actor.system()``.
 """
 from __future__ import annotations
 
-from flask import g, has_request_context
+import logging
+
 from flask_appbuilder.models.filters import BaseFilter
-from flask_login import current_user
 from sqlalchemy import or_
+
+from .actor import Actor, request_actor
 
 ALL_UNITS = None  # marker: no restriction
 
-
-def visible_org_unit_ids() -> list[int] | None:
-    """The org unit ids the current user may see, or None for all (admins, CLI, tests without request)."""
-    if not has_request_context():
-        return ALL_UNITS
-    user = current_user
-    # Cached per request, keyed by the user: a logout and login within one app context (tests) must
-    # not hand the previous user's units to the next.
-    key = getattr(user, "id", None)
-    cached = g.get("_fs_org_units")
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    if not getattr(user, "is_authenticated", False):
-        ids: list[int] | None = []
-    elif any(role.name == "Admin" for role in getattr(user, "roles", [])):
-        ids = ALL_UNITS
-    else:
-        ids = [unit.id for unit in getattr(user, "org_units", [])]
-    g._fs_org_units = (key, ids)
-    return ids
+log = logging.getLogger(__name__)
 
 
-def home_org_unit_id() -> int | None:
-    """The unit a new record of the current user belongs to (their first unit)."""
-    if not has_request_context() or not getattr(current_user, "is_authenticated", False):
-        return None
-    units = sorted(getattr(current_user, "org_units", []), key=lambda u: u.id)
-    if units:
-        return units[0].id
-    from .core_models import OrgUnit
-    from .extensions import db
-    first = db.session.query(OrgUnit.id).order_by(OrgUnit.id).first()
-    return first[0] if first else None
+def resolve_actor(actor: Actor | None = None) -> Actor:
+    """The given actor; else the web request's; else (no request) ``Actor.nobody()``, who sees nothing."""
+    if actor is not None:
+        return actor
+    found = request_actor()
+    if found is not None:
+        return found
+    log.warning("Scoped read outside a request without an actor: nothing is visible (pass actor=Actor.system()).")
+    return Actor.nobody()
+
+
+def visible_org_unit_ids(actor: Actor | None = None) -> list[int] | None:
+    """The org unit ids the actor may see, or None for all (admins, ``Actor.system()``)."""
+    return resolve_actor(actor).visible_units
+
+
+def home_org_unit_id(actor: Actor | None = None) -> int | None:
+    """The unit a new record of the actor belongs to; None: the actor may not create records."""
+    return resolve_actor(actor).home_unit
 
 
 def org_condition(model, ids: list[int] | None, shared: bool):
@@ -58,18 +54,18 @@ def org_condition(model, ids: list[int] | None, shared: bool):
     return or_(condition, column.is_(None)) if shared else condition
 
 
-def scope_query(query, model, shared: bool | None = None):
-    """Restrict a Query (legacy) or Select to what the current user may see."""
+def scope_query(query, model, shared: bool | None = None, *, actor: Actor | None = None):
+    """Restrict a Query (legacy) or Select to what the actor may see (see the module docstring)."""
     if shared is None:
         shared = getattr(model, "__org_scope__", "required") == "shared"
-    condition = org_condition(model, visible_org_unit_ids(), shared)
+    condition = org_condition(model, visible_org_unit_ids(actor), shared)
     if condition is None:
         return query
     return query.filter(condition) if hasattr(query, "filter") else query.where(condition)
 
 
-def can_see_record(record) -> bool:
-    ids = visible_org_unit_ids()
+def can_see_record(record, actor: Actor | None = None) -> bool:
+    ids = visible_org_unit_ids(actor)
     if ids is None or not hasattr(record, "org_unit_id"):
         return True
     if record.org_unit_id is None:
@@ -78,7 +74,10 @@ def can_see_record(record) -> bool:
 
 
 class OrgUnitFilter(BaseFilter):
-    """FAB base filter: applied to list, show, edit, delete and the REST API of every entity."""
+    """FAB base filter: applied to list, show, edit, delete and the REST API of every entity.
+
+    FAB calls it inside the request: the actor is the signed-in user's.
+    """
 
     name = "Dienststelle"
     arg_name = "orgunit"

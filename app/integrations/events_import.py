@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..core_models import CatalogueValue, OrgUnit
 from ..metamodel.build_models import built_registry
 from ..services.documentation import FOLLOW_UPS_NOT_BEFORE
@@ -309,7 +310,7 @@ def _booked(session: Session, Entry, cases: Iterable) -> dict[tuple[object, int,
 
 def import_events(session: Session, path: Path, today: date | None = None) -> EventImportResult:
     """Book the events of ``path``; flushes, the caller commits (or rolls back: on error, and for a dry run)."""
-    today = today or date.today()
+    today = today or clock.today()
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -18,6 +18,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import clock
+from ..actor import Actor
 from ..metamodel.build_models import built_registry
 from ..problems import Problem, Source
 from ..scoping import can_see_record, scope_query
@@ -25,7 +27,7 @@ from .models import Letter
 from .pdf import PdfError, convert_to_pdf, pdf_enabled
 from .placeholders import missing_values
 from .render import TemplateProblem, needed_placeholders, render_docx
-from .sources import visible_case
+from .sources import acting, visible_case
 from .storage import read_verified, store
 from .versions import LetterError, newest_version, version_bytes
 
@@ -69,13 +71,13 @@ def _user_name(user) -> str:
 def make_letter(session: Session, template_code: str, context: dict, *, case, doc_entry_id, org_unit_id, user,
                 pdf: bool | None, series_job_id: int | None, today: date | None) -> tuple[Letter, bytes]:
     """``generate_letter`` that also returns the .docx bytes (for series)."""
-    case = visible_case(session, case)
+    case = visible_case(session, case, acting(user))
     unit = case.org_unit_id if org_unit_id is None else org_unit_id
     if unit != case.org_unit_id:
         raise LetterError("Ein Brief gehört zur Dienststelle seiner Fallakte.")
     version = newest_version(session, template_code)
     data = render_docx(version_bytes(version), context)
-    today = today or date.today()
+    today = today or clock.today()
     folder = f"letters/{today:%Y}/{today:%m}"
     stored = store(session, folder, ".docx", data)
     pdf_stored, problem = None, None
@@ -110,18 +112,18 @@ def generate_letter(session: Session, template_code: str, context: dict, *, case
     return letter
 
 
-def _visible_letter(session: Session, letter_id: int) -> Letter:
+def _visible_letter(session: Session, letter_id: int, actor: Actor | None = None) -> Letter:
     letter = session.get(Letter, letter_id)
     Case = built_registry().model("case")
-    if letter is None or not can_see_record(letter) or session.scalar(
-            scope_query(select(Case.id).where(Case.id == letter.case_id), Case)) is None:
+    if letter is None or not can_see_record(letter, actor) or session.scalar(
+            scope_query(select(Case.id).where(Case.id == letter.case_id), Case, actor=actor)) is None:
         raise LetterNotFound("Brief nicht gefunden (oder Sie haben keinen Zugriff darauf).")
     return letter
 
 
-def letter_file(session: Session, letter_id: int, kind: str = "docx") -> LetterFile:
+def letter_file(session: Session, letter_id: int, kind: str = "docx", actor: Actor | None = None) -> LetterFile:
     """The archived file of a letter, checked against its SHA-256 (FileIntegrityError if it differs)."""
-    letter = _visible_letter(session, letter_id)
+    letter = _visible_letter(session, letter_id, actor)
     if kind == "pdf":
         if not letter.pdf_path:
             raise LetterNotFound("Zu diesem Brief gibt es kein PDF.")
@@ -129,10 +131,10 @@ def letter_file(session: Session, letter_id: int, kind: str = "docx") -> LetterF
     return LetterFile(letter.file_name, read_verified(letter.path, letter.sha256), DOCX_TYPE)
 
 
-def letters_of_case(session: Session, case_id: int) -> list[Letter]:
-    case = visible_case(session, case_id)
+def letters_of_case(session: Session, case_id: int, actor: Actor | None = None) -> list[Letter]:
+    case = visible_case(session, case_id, actor)
     query = select(Letter).where(Letter.case_id == case.id).order_by(Letter.created_at.desc(), Letter.id.desc())
-    return list(session.scalars(scope_query(query, Letter)))
+    return list(session.scalars(scope_query(query, Letter, actor=actor)))
 
 
 def series_problems(session: Session, template_code: str, items: Iterable[SeriesItem]) -> list[Problem]:

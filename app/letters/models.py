@@ -9,18 +9,19 @@ is a new row; old letters keep the version they were made with.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
+from .. import clock
 from ..core_models import OrgUnit
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.utcnow()  # the one clock (tests freeze it); stored as before: aware UTC
 
 
 class ImmutableRecordError(Exception):

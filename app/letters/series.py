@@ -22,13 +22,15 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..metamodel.build_models import built_registry
+from ..actor import Actor
 from ..scoping import scope_query
 from ..services.documentation import entry_for_letter
 from .archive import SeriesItem, make_letter, series_problems
 from .models import Letter, LetterSeriesJob
 from .render import TemplateProblem
-from .sources import case_letter_context, visible_case
+from .sources import acting, case_letter_context, visible_case
 from .storage import read_verified, store
 from .versions import LetterError, newest_version
 
@@ -40,14 +42,14 @@ MAX_PROBLEMS = 30
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.utcnow()
 
 
 def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
-def find_cases(session: Session, keys: list[str]) -> tuple[list[int], list[str]]:
+def find_cases(session: Session, keys: list[str], actor: Actor | None = None) -> tuple[list[int], list[str]]:
     """Case ids for file numbers (or "#id"), as the user may see them; and the keys not found."""
     Case = built_registry().model("case")
     ids, unknown = [], []
@@ -58,7 +60,7 @@ def find_cases(session: Session, keys: list[str]) -> tuple[list[int], list[str]]
             query = select(Case.id).where(Case.id == int(key[1:]))
         else:
             query = select(Case.id).where(Case.file_number == key)
-        found = list(session.scalars(scope_query(query, Case)))
+        found = list(session.scalars(scope_query(query, Case, actor=actor)))
         if len(found) == 1:
             if found[0] not in ids:
                 ids.append(found[0])
@@ -68,7 +70,7 @@ def find_cases(session: Session, keys: list[str]) -> tuple[list[int], list[str]]
 
 
 def _item(session: Session, case_id: int, fields: dict, *, user, today: date | None) -> SeriesItem:
-    case = visible_case(session, case_id)
+    case = visible_case(session, case_id, acting(user))
     context = case_letter_context(session, case, user=user, today=today, extra=fields)
     label = f"Fallakte {case.file_number or case.id} ({context['recipient']['name']})"
     return SeriesItem(case=case, context=context, label=label)
@@ -143,7 +145,7 @@ def run_job(session: Session, job: LetterSeriesJob, *, user, today: date | None 
             item = _item(session, case_ids[job.done], fields, user=user, today=today)
             try:
                 # The letter is documented like one made from an entry (and counts at its measurement point).
-                entry = entry_for_letter(session, item.case, job.template_code, user, today or date.today())
+                entry = entry_for_letter(session, item.case, job.template_code, user, today or clock.today())
                 make_letter(session, job.template_code, item.context, case=item.case,
                             doc_entry_id=entry.id if entry is not None else None,
                             org_unit_id=None, user=user, pdf=None, series_job_id=job.id, today=today)

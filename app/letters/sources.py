@@ -9,8 +9,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..core_models import OrgUnit
 from ..metamodel.build_models import built_registry
+from ..actor import Actor, actor_for_user
 from ..scoping import can_see_record, scope_query
 from .context import build_context
 from .models import OfficeDetails, StaffDetails
@@ -24,13 +26,21 @@ def _model(name: str):
     return registry.model(name)
 
 
-def visible_case(session: Session, case_or_id):
-    """The case record if the current user may see it; else LetterError ("nicht gefunden")."""
+def acting(user, actor: Actor | None = None) -> Actor | None:
+    """The actor of a letter service: the one given, else the account the letter is made by (a series step
+    runs for its creator, also outside a request); None leaves it to the request."""
+    if actor is not None:
+        return actor
+    return actor_for_user(user) if getattr(user, "id", None) is not None else None
+
+
+def visible_case(session: Session, case_or_id, actor: Actor | None = None):
+    """The case record if the actor (default: the request's user) may see it; else LetterError ("nicht gefunden")."""
     Case = _model("case")
     if isinstance(case_or_id, int):
-        case = session.scalars(scope_query(select(Case).where(Case.id == case_or_id), Case)).first()
+        case = session.scalars(scope_query(select(Case).where(Case.id == case_or_id), Case, actor=actor)).first()
     else:
-        case = case_or_id if case_or_id is not None and can_see_record(case_or_id) else None
+        case = case_or_id if case_or_id is not None and can_see_record(case_or_id, actor) else None
     if case is None:
         raise LetterError("Fallakte nicht gefunden (oder Sie haben keinen Zugriff darauf).")
     return case
@@ -48,30 +58,30 @@ def office_details(session: Session, org_unit_id: int | None) -> OfficeDetails |
     return session.scalars(select(OfficeDetails).where(OfficeDetails.org_unit_id == org_unit_id)).first()
 
 
-def client_addresses(session: Session, partner) -> list:
+def client_addresses(session: Session, partner, actor: Actor | None = None) -> list:
     Address = _model("address")
     if Address is None or partner is None:
         return []
     query = select(Address).where(Address.partner_id == partner.id)
-    return list(session.scalars(scope_query(query, Address)))
+    return list(session.scalars(scope_query(query, Address, actor=actor)))
 
 
-def newest_emergency(session: Session, case):
+def newest_emergency(session: Session, case, actor: Actor | None = None):
     """The case's housing-emergency page (eviction date, arrears, court data), the newest if several."""
     Emergency = _model("housing_emergency")
     if Emergency is None:
         return None
     query = select(Emergency).where(Emergency.case_id == case.id)
     order = [c.desc() for c in (getattr(Emergency, "started_on", None), Emergency.id) if c is not None]
-    return session.scalars(scope_query(query.order_by(*order), Emergency)).first()
+    return session.scalars(scope_query(query.order_by(*order), Emergency, actor=actor)).first()
 
 
-def _newest(session: Session, case, entity: str, order: str):
+def _newest(session: Session, case, entity: str, order: str, actor: Actor | None = None):
     model = _model(entity)
     if model is None:
         return None
     query = select(model).where(model.case_id == case.id).order_by(getattr(model, order).desc(), model.id.desc())
-    return session.scalars(scope_query(query, model)).first()
+    return session.scalars(scope_query(query, model, actor=actor)).first()
 
 
 class CaseFacts:
@@ -96,18 +106,23 @@ class CaseFacts:
         return getattr(emergency, name, None) if emergency is not None else None
 
 
-def case_facts(session: Session, case) -> CaseFacts:
-    return CaseFacts(newest_emergency(session, case), _newest(session, case, "eviction_lawsuit", "received_on"),
-                     _newest(session, case, "forced_eviction", "received_on"))
+def case_facts(session: Session, case, actor: Actor | None = None) -> CaseFacts:
+    return CaseFacts(newest_emergency(session, case, actor),
+                     _newest(session, case, "eviction_lawsuit", "received_on", actor),
+                     _newest(session, case, "forced_eviction", "received_on", actor))
 
 
 def case_letter_context(session: Session, case, *, user, today: date | None = None, appointment=None,
-                        extra: dict | None = None) -> dict:
-    """The context of a letter to the case's client, from what the case file holds plus ``extra``."""
-    case = visible_case(session, case)
+                        extra: dict | None = None, actor: Actor | None = None) -> dict:
+    """The context of a letter to the case's client, from what the case file holds plus ``extra``.
+
+    ``actor`` decides what is visible (default: the request's user; outside a request pass one).
+    """
+    actor = acting(user, actor)
+    case = visible_case(session, case, actor)
     client = case.client
     return build_context(
-        client, addresses=client_addresses(session, client), user=user, staff=staff_details(session, user),
+        client, addresses=client_addresses(session, client, actor), user=user, staff=staff_details(session, user),
         org_unit=session.get(OrgUnit, case.org_unit_id), office=office_details(session, case.org_unit_id),
-        case=case, emergency=case_facts(session, case), appointment=appointment, extra=extra,
-        today=today or date.today())
+        case=case, emergency=case_facts(session, case, actor), appointment=appointment, extra=extra,
+        today=today or clock.today())

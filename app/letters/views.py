@@ -17,6 +17,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import clock
 from ..extensions import db
 from ..metamodel.build_models import built_registry
 from ..metamodel.build_views import permission_name
@@ -86,7 +87,7 @@ def _appointments(case) -> list:
     query = select(Appointment).where(Appointment.case_id == case.id)
     order = getattr(Appointment, "starts_on", None)
     if order is not None:
-        query = query.where(order >= date.today()).order_by(order)
+        query = query.where(order >= clock.today()).order_by(order)
     return list(db.session.scalars(scope_query(query, Appointment)))
 
 
@@ -163,7 +164,7 @@ class LetterView(BaseView):
                     context = case_letter_context(db.session, case, user=current_user, appointment=appointment,
                                                   extra=extra)
                     if doc_entry_id is None:  # a letter sent is documentation (see entry_for_letter)
-                        entry = entry_for_letter(db.session, case, code, current_user, date.today())
+                        entry = entry_for_letter(db.session, case, code, current_user, clock.today())
                         doc_entry_id = entry.id if entry is not None else None
                     letter = generate_letter(db.session, code, context, case=case, doc_entry_id=doc_entry_id,
                                              user=current_user)
@@ -217,7 +218,7 @@ class LetterView(BaseView):
         notices = request.args.get("notices")
         if not keys and notices in NOTICE_SERIES:
             # "All lawsuit (bailiff) notices received today": the day's standard letters in one series.
-            keys = "\n".join(f"#{n}" for n in _cases_with_notice_on(NOTICE_SERIES[notices][0], date.today()))
+            keys = "\n".join(f"#{n}" for n in _cases_with_notice_on(NOTICE_SERIES[notices][0], clock.today()))
             code = code or NOTICE_SERIES[notices][1]
             fields = _template_fields(code)
         values: dict = {}

@@ -6,12 +6,12 @@ exactly five permissions per entity, for HTML and REST alike.
 """
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from wtforms import validators as v
 
+from .. import clock
 from ..core_models import CatalogueValue
 from ..scoping import OrgUnitFilter, UserOfMyUnitsFilter
 from ..web.entity_api import EntityRestApi
@@ -108,7 +108,7 @@ def _default(f: FieldSpec):
     if f.default is None:
         return None
     if f.type == "date" and f.default == "today":
-        return date.today
+        return clock.today
     if f.type == "user":
         if str(f.default) != "me":
             return None

@@ -14,7 +14,6 @@ import io
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from alembic import command
@@ -26,7 +25,7 @@ from sqlalchemy import (Connection, Engine, MetaData, String, and_, cast, column
                         select, table)
 from sqlalchemy.pool import NullPool
 
-from .. import settings
+from .. import clock, settings
 from .revision_ops import backfill_sql, rewrite_directives, type_change_is_safe
 
 KIND_TEXT = {
@@ -285,7 +284,7 @@ def export_affected(engine: Engine, changes: list[Change], export_dir: Path) -> 
     The files may hold sensitive data: the folder and files are readable by the owner only."""
     export_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(export_dir, 0o700)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = clock.now_naive().strftime("%Y%m%d-%H%M%S")
     written = []
     existing = inspect(engine)
     tables = set(existing.get_table_names())

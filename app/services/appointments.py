@@ -6,18 +6,20 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..core_models import CatalogueValue
 from ..domain.appointments import propose_slot
 from ..metamodel.build_models import built_registry
+from ..actor import Actor
 from ..scoping import scope_query
 from .documentation import working_calendar
 
 
-def upcoming(session: Session, case) -> object | None:
+def upcoming(session: Session, case, today: date | None = None, actor: Actor | None = None) -> object | None:
     appointment = built_registry().model("appointment")
-    query = (select(appointment).where(appointment.case_id == case.id, appointment.starts_on >= date.today())
+    query = (select(appointment).where(appointment.case_id == case.id, appointment.starts_on >= (today or clock.today()))
              .order_by(appointment.starts_on, appointment.starts_at))
-    return session.scalars(scope_query(query, appointment)).first()
+    return session.scalars(scope_query(query, appointment, actor=actor)).first()
 
 
 def propose(session: Session, case, staff_id: int | None, today: date, spec):
@@ -41,5 +43,6 @@ def propose(session: Session, case, staff_id: int | None, today: date, spec):
     return proposed
 
 
-def upcoming_or_proposed(session: Session, case, staff_id: int | None, today: date, spec):
-    return upcoming(session, case) or propose(session, case, staff_id, today, spec)
+def upcoming_or_proposed(session: Session, case, staff_id: int | None, today: date, spec,
+                         actor: Actor | None = None):
+    return upcoming(session, case, today, actor) or propose(session, case, staff_id, today, spec)

@@ -16,6 +16,7 @@ from ..core_models import Attachment
 from ..errors import DomainError
 from ..letters.storage import FileIntegrityError, read_verified, store
 from ..metamodel.build_models import built_registry
+from ..actor import Actor
 from ..scoping import can_see_record
 from .history import current_actor
 
@@ -39,16 +40,17 @@ def content_type_of(data: bytes) -> str | None:
     return next((kind for magic, kind, _ in KNOWN_TYPES if data.startswith(magic)), None)
 
 
-def _visible_entry(session: Session, entry_id: int):
+def _visible_entry(session: Session, entry_id: int, actor: Actor | None = None):
     entry = session.get(built_registry().model("doc_entry"), entry_id)
-    if entry is None or not can_see_record(entry):
+    if entry is None or not can_see_record(entry, actor):
         raise AttachmentNotFound("Doku-Eintrag nicht gefunden.")
     return entry
 
 
-def attach(session: Session, entry_id: int, file_name: str, data: bytes, note: str | None = None) -> Attachment:
+def attach(session: Session, entry_id: int, file_name: str, data: bytes, note: str | None = None,
+           actor: Actor | None = None) -> Attachment:
     """Check and store an uploaded document on the entry; raises DomainError with a German message."""
-    entry = _visible_entry(session, entry_id)
+    entry = _visible_entry(session, entry_id, actor)
     name = PurePath((file_name or "").replace("\\", "/")).name.strip() or "Dokument"
     if not data:
         raise DomainError(f"„{name}“ ist leer.")
@@ -66,18 +68,18 @@ def attach(session: Session, entry_id: int, file_name: str, data: bytes, note: s
     return attachment
 
 
-def attachments_of(session: Session, entry_id: int) -> list[Attachment]:
-    _visible_entry(session, entry_id)
+def attachments_of(session: Session, entry_id: int, actor: Actor | None = None) -> list[Attachment]:
+    _visible_entry(session, entry_id, actor)
     return list(session.scalars(select(Attachment).where(Attachment.doc_entry_id == entry_id)
                                 .order_by(Attachment.uploaded_at, Attachment.id)))
 
 
-def open_attachment(session: Session, attachment_id: int) -> tuple[Attachment, bytes]:
+def open_attachment(session: Session, attachment_id: int, actor: Actor | None = None) -> tuple[Attachment, bytes]:
     """The attachment and its verified content, if the user may see its entry."""
     attachment = session.get(Attachment, attachment_id)
     if attachment is None:
         raise AttachmentNotFound("Dokument nicht gefunden.")
-    _visible_entry(session, attachment.doc_entry_id)
+    _visible_entry(session, attachment.doc_entry_id, actor)
     try:
         return attachment, read_verified(attachment.path, attachment.sha256)
     except FileIntegrityError as exc:

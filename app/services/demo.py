@@ -7,12 +7,13 @@ created/updated) are filled exactly as the save hook would.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from faker import Faker
 from sqlalchemy import func, insert, select
 
+from .. import clock
 from ..core_models import CatalogueValue, OrgUnit, Street
 from ..domain.phonetics import phonetic
 from ..extensions import db
@@ -106,7 +107,7 @@ def generate(session, registry, units, n_partners: int, n_cases: int, seed: int)
     Faker.seed(seed)
     rnd = random.Random(seed)
     cats = _catalogue_ids(session)
-    now = datetime.now(timezone.utc)
+    now = clock.utcnow()
     cities = _streets(session, fake, rnd)
     ent = registry.entity
     P, A, C, R = (registry.model(n) for n in ("partner", "address", "contact", "partner_role_assignment"))
@@ -159,7 +160,7 @@ def generate(session, registry, units, n_partners: int, n_cases: int, seed: int)
     case_id, hm_id, he_id = (_next_id(session, m) for m in (Case, HM, HE))
     threats = cats["threat_type"]
     results = list(cats["case_result"].values())
-    today = date.today()
+    today = clock.today()
     for i in range(n_cases):
         client = first_client + rnd.randrange(n_partners)
         opened = today - timedelta(days=rnd.randrange(0, 3 * 365))
@@ -225,7 +226,7 @@ def document_recent_cases(session, registry, seed: int, per_unit: int = 12) -> i
     services = {s.code: s for s in session.scalars(select(service))}
     if not {"klage_eingang", "einladung_raeumungsklage", "beratung_telefonisch"} <= services.keys():
         return 0
-    today, made = date.today(), 0
+    today, made = clock.today(), 0
     for unit in session.scalars(select(OrgUnit).order_by(OrgUnit.id)):
         clerk = session.scalars(select(User).where(User.username == f"sb_{unit.code}")).first()
         cases = session.scalars(select(case).where(case.org_unit_id == unit.id, case.closed_on.is_(None))

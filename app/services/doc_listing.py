@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..metamodel.build_models import built_registry
+from ..actor import Actor
 from ..scoping import scope_query
 
 PAGE_SIZE = 50
@@ -47,7 +48,7 @@ def _filtered(query, entry, service, f: DocFilter):
 
 
 def entries(session: Session, f: DocFilter, *, case_id: int | None = None, provider_id: int | None = None,
-            page: int = 0, page_size: int = PAGE_SIZE) -> tuple[list, bool]:
+            page: int = 0, page_size: int = PAGE_SIZE, actor: Actor | None = None) -> tuple[list, bool]:
     """One page of entries, newest first, and whether there is a next page."""
     registry = built_registry()
     entry, service, case = registry.model("doc_entry"), registry.model("service"), registry.model("case")
@@ -56,7 +57,7 @@ def entries(session: Session, f: DocFilter, *, case_id: int | None = None, provi
         query = query.where(entry.case_id == case_id)
     if provider_id is not None:
         query = query.where(entry.provider_id == provider_id)
-    query = scope_query(_filtered(query, entry, service, f), entry)
+    query = scope_query(_filtered(query, entry, service, f), entry, actor=actor)
     query = (query.order_by(entry.entry_date.desc(), entry.id.desc()).offset(page * page_size).limit(page_size + 1)
              .options(selectinload(entry.service), selectinload(entry.provider),
                       selectinload(entry.case).selectinload(case.client)))

@@ -20,6 +20,7 @@ from datetime import date, timedelta, timezone
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..core_models import CatalogueValue, ChangeLog, utcnow
 from ..metamodel.build_models import built_registry
 from .seed import catalogue_value
@@ -36,11 +37,8 @@ def working_calendar(spec):
 
 
 def _acting_user_id() -> int | None:
-    from flask import has_request_context
-    from flask_login import current_user
-    if has_request_context() and getattr(current_user, "is_authenticated", False):
-        return current_user.id
-    return None
+    from .history import acting_actor
+    return acting_actor().user_id
 
 
 def _entry_service(session: Session, registry, entry):
@@ -76,7 +74,7 @@ def apply_entry_rules(session: Session, entry, spec) -> list:
             entry.provider = session.get(User, user_id)
     entry.counts_as_contact = bool(service.counts_as_contact)
     task_model = registry.model("task")
-    on = entry.entry_date or date.today()
+    on = entry.entry_date or clock.today()
     state = {code: catalogue_value(session, "task_state", code) for code in ("open", "done", "cancelled")}
     open_tasks = list(session.scalars(select(task_model).where(task_model.case_id == case.id,
                                                                task_model.state_id == state["open"].id))) \

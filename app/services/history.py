@@ -11,37 +11,46 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from types import SimpleNamespace
 
-from flask import has_request_context
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
+from ..actor import Actor, request_actor
 from ..core_models import CatalogueValue, ChangeLog, utcnow
 from ..domain.phonetics import phonetic
 from ..metamodel.build_models import (PHONETIC_FIELDS, REFERENCE_TYPES, built_registry, column_name, lc_name,
                                       searchable_lc_fields)
 from ..web.filters import normalise
 
-# Who acts outside a web request (CLI, import, demo): set with ``acting_as``.
-_actor: contextvars.ContextVar[str] = contextvars.ContextVar("fachstelle_actor", default="system")
+# Who acts outside a web request (CLI, import, demo, tests): set with ``acting_as`` at that edge. The flush
+# listeners cannot take arguments, so they read it here; a web request's actor always wins.
+_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("fachstelle_actor", default=Actor(name="system"))
 
 
 class acting_as:
-    def __init__(self, name: str):
-        self.name = name
+    """``with acting_as(Actor.system("import")):`` — an Actor, or just the name for the history."""
+
+    def __init__(self, who: Actor | str):
+        self.actor = who if isinstance(who, Actor) else Actor(name=who)
 
     def __enter__(self):
-        self.token = _actor.set(self.name)
+        self.token = _actor.set(self.actor)
+        return self.actor
 
     def __exit__(self, *exc):
         _actor.reset(self.token)
 
 
-def current_actor() -> str:
-    if has_request_context():
-        from flask_login import current_user
-        if getattr(current_user, "is_authenticated", False):
-            return current_user.username
+def acting_actor() -> Actor:
+    """The signed-in user of this request, else the actor set with ``acting_as`` (default: "system")."""
+    found = request_actor()
+    if found is not None and found.user_id is not None:
+        return found
     return _actor.get()
+
+
+def current_actor() -> str:
+    """The name written to the history as "changed by"."""
+    return acting_actor().name
 
 
 def _german_number(value: Decimal, places: int | None = None) -> str:

@@ -12,8 +12,8 @@ Nothing else before the period can change a figure: letters, visits and later co
 on or after the notice they answer, and notices before the period are not counted. So the report equals
 one computed from the whole history (``complete=True`` loads it, for the test that proves it).
 
-Every read goes through ``scope_query``: a web user sees the figures and cases of their own org units;
-the CLI (no request) sees all.
+Every read goes through ``scope_query`` with the caller's ``actor``: a web user sees the figures and cases
+of their own org units; the CLI passes ``Actor.system()`` and sees all.
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from ..domain.indicators import (ACCESS_STANDARDS, INDICATORS, KONTAKT, MEASUREM
 from ..domain.periods import months_of, Period
 from ..errors import DomainError
 from ..metamodel.build_models import built_registry
+from ..actor import Actor
 from ..prevention_models import AccessStandard
 from ..scoping import scope_query, visible_org_unit_ids
 
@@ -45,10 +46,10 @@ class UnitReport:
     units: dict[str, OrgUnit]
 
 
-def report_units(session: Session, only: Iterable[int] | None = None) -> list[OrgUnit]:
-    """The org units the current user may see (CLI: all), optionally only ``only``, in configured order."""
+def report_units(session: Session, only: Iterable[int] | None = None, *, actor: Actor | None = None) -> list[OrgUnit]:
+    """The org units the actor may see (CLI: all), optionally only ``only``, in configured order."""
     query = select(OrgUnit).order_by(OrgUnit.id)
-    ids = visible_org_unit_ids()
+    ids = visible_org_unit_ids(actor)
     if ids is not None:
         query = query.where(OrgUnit.id.in_(ids or [-1]))
     if only is not None:
@@ -56,9 +57,9 @@ def report_units(session: Session, only: Iterable[int] | None = None) -> list[Or
     return list(session.scalars(query))
 
 
-def find_units(session: Session, names: Iterable[str]) -> list[OrgUnit]:
+def find_units(session: Session, names: Iterable[str], *, actor: Actor | None = None) -> list[OrgUnit]:
     """Org units by code or name (case-insensitive); an unknown one is a German DomainError naming it."""
-    units = report_units(session)
+    units = report_units(session, actor=actor)
     found = []
     for name in names:
         wanted = name.strip().casefold()
@@ -76,7 +77,7 @@ def _point_ids(session: Session) -> dict[int, str]:
     return dict(rows.all())
 
 
-def _scoped(query, entry, case, unit_ids: list[int], *, by_case: bool):
+def _scoped(query, entry, case, unit_ids: list[int], *, by_case: bool, actor: Actor | None = None):
     """Join the case, keep the units' cases, and apply ``scope_query`` to case and entry.
 
     ``by_case`` also names the units' cases as ``case_id IN (…)``: the database then walks the entries
@@ -89,12 +90,14 @@ def _scoped(query, entry, case, unit_ids: list[int], *, by_case: bool):
     if by_case:
         inner = aliased(case_model)
         cases = select(inner.id).where(inner.org_unit_id.in_(unit_ids or [-1]))
-        query = query.where(entry.case_id.in_(scope_query(cases, inner, shared=case_model.__org_scope__ == "shared")))
-    query = scope_query(query, case, shared=case_model.__org_scope__ == "shared")
-    return scope_query(query, entry, shared=entry_model.__org_scope__ == "shared")
+        query = query.where(entry.case_id.in_(scope_query(cases, inner, shared=case_model.__org_scope__ == "shared",
+                                                          actor=actor)))
+    query = scope_query(query, case, shared=case_model.__org_scope__ == "shared", actor=actor)
+    return scope_query(query, entry, shared=entry_model.__org_scope__ == "shared", actor=actor)
 
 
-def event_query(session: Session, period_from: date, as_of: date, unit_ids: list[int], *, complete: bool = False):
+def event_query(session: Session, period_from: date, as_of: date, unit_ids: list[int], *, complete: bool = False,
+                actor: Actor | None = None):
     """(case id, org unit id, point id, date, in pairs) of the entries at measurement points in the window."""
     registry = built_registry()
     entry, case = registry.model("doc_entry"), registry.model("case")
@@ -102,10 +105,11 @@ def event_query(session: Session, period_from: date, as_of: date, unit_ids: list
     query = query.where(entry.measurement_point_id.in_(list(_point_ids(session)) or [-1]), entry.entry_date <= as_of)
     if not complete:
         query = query.where(entry.entry_date >= period_from)
-    return _scoped(query, entry, case, unit_ids, by_case=True)
+    return _scoped(query, entry, case, unit_ids, by_case=True, actor=actor)
 
 
-def earliest_contact_query(session: Session, before: date, case_ids: list[int], unit_ids: list[int]):
+def earliest_contact_query(session: Session, before: date, case_ids: list[int], unit_ids: list[int],
+                           actor: Actor | None = None):
     """Per case of ``case_ids``: its first contact dated before ``before`` (same columns as the events)."""
     registry = built_registry()
     entry, case = registry.model("doc_entry"), registry.model("case")
@@ -114,7 +118,7 @@ def earliest_contact_query(session: Session, before: date, case_ids: list[int], 
                     null())
              .where(entry.measurement_point_id == kontakt, entry.entry_date < before, entry.case_id.in_(case_ids))
              .group_by(entry.case_id, case.org_unit_id, entry.measurement_point_id))
-    return _scoped(query, entry, case, unit_ids, by_case=False)
+    return _scoped(query, entry, case, unit_ids, by_case=False, actor=actor)
 
 
 _IDS_PER_QUERY = 5000  # bound parameters per statement stay well below SQLite's limit
@@ -133,7 +137,7 @@ def fetch_rows(session: Session, query) -> list[tuple]:
 
 
 def load_cases(session: Session, period_from: date, period_to: date, as_of: date, units: list[OrgUnit],
-               *, complete: bool = False) -> list[Case]:
+               *, complete: bool = False, actor: Actor | None = None) -> list[Case]:
     """The domain cases (events grouped per case) for a report over ``units``.
 
     1. The events dated from ``period_from`` to ``as_of`` (``complete``: from the beginning).
@@ -166,22 +170,24 @@ def load_cases(session: Session, period_from: date, period_to: date, as_of: date
             else:
                 group.append(event)
 
-    add(fetch_rows(session, event_query(session, period_from, as_of, unit_ids, complete=complete)))
+    add(fetch_rows(session, event_query(session, period_from, as_of, unit_ids, complete=complete, actor=actor)))
     if not complete and evicted:
         ids = sorted(evicted)
         for i in range(0, len(ids), _IDS_PER_QUERY):
-            add(fetch_rows(session, earliest_contact_query(session, period_from, ids[i:i + _IDS_PER_QUERY], unit_ids)))
+            add(fetch_rows(session, earliest_contact_query(session, period_from, ids[i:i + _IDS_PER_QUERY], unit_ids,
+                                                           actor)))
     return [Case(names[unit_of[case_id]], case_id, tuple(group)) for case_id, group in grouped.items()]
 
 
-def load_confirmations(session: Session, as_of: date, units: list[OrgUnit]) -> list[AccessConfirmation]:
+def load_confirmations(session: Session, as_of: date, units: list[OrgUnit],
+                       actor: Actor | None = None) -> list[AccessConfirmation]:
     """QS 1.5 statements of ``units`` dated on or before ``as_of`` (the domain picks the latest)."""
     names = {u.id: u.name for u in units}
     query = scope_query(select(AccessStandard.org_unit_id, AccessStandard.standard, AccessStandard.fulfilled,
                                AccessStandard.confirmed_on)
                         .where(AccessStandard.org_unit_id.in_(list(names) or [-1]),
                                AccessStandard.confirmed_on <= as_of,
-                               AccessStandard.standard.in_(list(ACCESS_STANDARDS))), AccessStandard)
+                               AccessStandard.standard.in_(list(ACCESS_STANDARDS))), AccessStandard, actor=actor)
     return [AccessConfirmation(names[unit_id], standard, bool(fulfilled), on)
             for unit_id, standard, fulfilled, on in session.execute(query)]
 
@@ -204,7 +210,8 @@ def paused_cyclic_gc() -> Iterator[None]:
 
 
 def indicator_report(session: Session, period_from: date, period_to: date, as_of: date,
-                     units: list[OrgUnit] | None = None, *, complete: bool = False) -> UnitReport:
+                     units: list[OrgUnit] | None = None, *, complete: bool = False,
+                     actor: Actor | None = None) -> UnitReport:
     """QS 1.1–1.5 per org unit (the visible ones, or ``units``) and in total, as of ``as_of``."""
     if period_to < period_from:
         raise DomainError(f"Das Ende des Zeitraums ({period_to:%d.%m.%Y}) liegt vor seinem Beginn "
@@ -213,12 +220,12 @@ def indicator_report(session: Session, period_from: date, period_to: date, as_of
         raise DomainError(f"Der Stichtag ({as_of:%d.%m.%Y}) liegt vor dem Beginn des Zeitraums "
                           f"({period_from:%d.%m.%Y}).")
     if units is None:
-        units = report_units(session)
+        units = report_units(session, actor=actor)
     settings = built_registry().spec.settings
     calendar = working_calendar(settings.holiday_subdivision, settings.closure_days)
     with paused_cyclic_gc():
-        cases = load_cases(session, period_from, period_to, as_of, units, complete=complete)
-        confirmations = load_confirmations(session, as_of, units)
+        cases = load_cases(session, period_from, period_to, as_of, units, complete=complete, actor=actor)
+        confirmations = load_confirmations(session, as_of, units, actor)
         report = compute_report(cases, period_from, period_to, as_of, calendar, confirmations,
                                 org_units=[u.name for u in units])
     return UnitReport(report, {u.name: u for u in units})
@@ -263,11 +270,11 @@ def drill_down(report: Report, unit: str | None, code: str, kind: str) -> list:
     return list(getattr(result, kind))
 
 
-def case_rows(session: Session, refs: list[CaseRef]) -> dict[int, object]:
+def case_rows(session: Session, refs: list[CaseRef], actor: Actor | None = None) -> dict[int, object]:
     """The case records behind drill-down refs that the user may see (scoped again), by id."""
     model = built_registry().model("case")
     ids = sorted({ref.case_id for ref in refs})
     if not ids:
         return {}
-    query = scope_query(select(model).where(model.id.in_(ids)), model)
+    query = scope_query(select(model).where(model.id.in_(ids)), model, actor=actor)
     return {record.id: record for record in session.scalars(query)}

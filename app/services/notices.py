@@ -19,7 +19,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import DomainError
+from .. import clock
+from ..actor import Actor
+from ..errors import DomainError, NoHomeUnitError
 from ..metamodel.build_models import built_registry
 from ..scoping import home_org_unit_id, scope_query
 from .seed import catalogue_value
@@ -75,20 +77,21 @@ def _client(session: Session, client, person: NewPerson | None, unit_id: int | N
     return partner, True
 
 
-def _case(session: Session, client, received_on: date, unit_id: int | None, threat: str, known_through: str):
+def _case(session: Session, client, received_on: date, unit_id: int | None, threat: str, known_through: str,
+          actor: Actor | None = None):
     registry = built_registry()
     case_model = registry.model("case")
     open_state = catalogue_value(session, "case_status", "open")
     if client.id is not None:
         query = (select(case_model).where(case_model.client_id == client.id, case_model.status_id == open_state.id)
                  .order_by(case_model.opened_on.desc(), case_model.id.desc()))
-        existing = session.scalars(scope_query(query, case_model)).first()
+        existing = session.scalars(scope_query(query, case_model, actor=actor)).first()
         if existing is not None:
             return existing, False
     case = case_model(client=client, opened_on=received_on, status=open_state)
     case.org_unit_id = getattr(client, "org_unit_id", None) or unit_id
     if case.org_unit_id is None:
-        raise DomainError("Für die neue Fallakte ist keine Dienststelle bekannt; bitte an die Administration wenden.")
+        raise NoHomeUnitError()
     session.add(case)
     page = registry.model("housing_emergency")(case=case, started_on=received_on,
                                                threatened_by=catalogue_value(session, "threat_type", threat),
@@ -114,17 +117,17 @@ def _entry(session: Session, case, service_code: str, on: date, info: str | None
 
 
 def _check_receipt(received_on: date, today: date | None) -> None:
-    if received_on > (today or date.today()):
+    if received_on > (today or clock.today()):
         raise DomainError("Das Eingangsdatum der Mitteilung liegt in der Zukunft.")
 
 
 def _register(session: Session, *, page: str, threat: str, known_through: str, received_on: date, client, person: NewPerson | None, org_unit_id: int | None, service_code: str, sender,
-              sender_file_number: str | None, provider_id: int | None, **fields):
+              sender_file_number: str | None, provider_id: int | None, actor: Actor | None = None, **fields):
     """What both notices do: client and case (new if need be), the notice page, the entry at receipt."""
-    unit_id = org_unit_id or home_org_unit_id()
+    unit_id = org_unit_id or home_org_unit_id(actor)
     with session.no_autoflush:
         client, created_client = _client(session, client, person, unit_id)
-        case, created_case = _case(session, client, received_on, unit_id, threat, known_through)
+        case, created_case = _case(session, client, received_on, unit_id, threat, known_through, actor)
     notice = built_registry().model(page)(case=case, received_on=received_on, **fields)
     notice.org_unit_id = case.org_unit_id
     session.add(notice)
@@ -138,14 +141,14 @@ def _register(session: Session, *, page: str, threat: str, known_through: str, r
 def register_lawsuit(session: Session, *, received_on: date, court=None, court_file_number: str | None = None,
                      hearing_on: date | None = None, client=None, person: NewPerson | None = None,
                      provider_id: int | None = None, org_unit_id: int | None = None,
-                     today: date | None = None) -> Registered:
+                     today: date | None = None, actor: Actor | None = None) -> Registered:
     """A court's notice of an eviction lawsuit (Mitteilung des Amtsgerichts über eine Räumungsklage)."""
-    _check_receipt(received_on, today)
+    _check_receipt(received_on, today or (actor.today if actor else None))
     if hearing_on is not None and hearing_on < received_on:
         raise DomainError("Der Verhandlungstermin liegt vor dem Eingang der Mitteilung.")
     case, notice, entry, created_client, created_case = _register(
         session, page="eviction_lawsuit", threat="raeumungsklage", known_through="amtsgericht",
-        received_on=received_on, client=client, person=person, org_unit_id=org_unit_id,
+        received_on=received_on, client=client, person=person, org_unit_id=org_unit_id, actor=actor,
         service_code="klage_eingang", sender=court, sender_file_number=court_file_number, provider_id=provider_id,
         court=court, court_file_number=court_file_number, hearing_on=hearing_on)
     return Registered(case, notice, [entry], _open_tasks_from(session, entry), created_client, created_case)
@@ -154,14 +157,15 @@ def register_lawsuit(session: Session, *, received_on: date, court=None, court_f
 def register_forced_eviction(session: Session, *, received_on: date, eviction_on: date, eviction_at: str | None = None,
                              bailiff=None, bailiff_file_number: str | None = None, client=None,
                              person: NewPerson | None = None, provider_id: int | None = None,
-                             org_unit_id: int | None = None, today: date | None = None) -> Registered:
+                             org_unit_id: int | None = None, today: date | None = None,
+                             actor: Actor | None = None) -> Registered:
     """A bailiff's notice of a forced eviction (Mitteilung der Gerichtsvollzieherin / des Gerichtsvollziehers)."""
-    _check_receipt(received_on, today)
+    _check_receipt(received_on, today or (actor.today if actor else None))
     if eviction_on < received_on:
         raise DomainError("Der Räumungstermin liegt vor dem Eingang der Mitteilung.")
     case, notice, received, created_client, created_case = _register(
         session, page="forced_eviction", threat="zwangsraeumung", known_through="gerichtsvollzieher",
-        received_on=received_on, client=client, person=person, org_unit_id=org_unit_id,
+        received_on=received_on, client=client, person=person, org_unit_id=org_unit_id, actor=actor,
         service_code="zr_eingang", sender=bailiff, sender_file_number=bailiff_file_number, provider_id=provider_id,
         bailiff=bailiff, bailiff_file_number=bailiff_file_number, eviction_on=eviction_on, eviction_at=eviction_at)
     when = f"Räumung am {eviction_on.strftime('%d.%m.%Y')}" + (f" um {eviction_at} Uhr" if eviction_at else "")

@@ -11,6 +11,7 @@ from ..core_models import ChangeLog, utcnow
 from ..domain.phonetics import WARN_SCORE, birth_dates_near, duplicate_score, phonetic
 from ..errors import DomainError
 from ..metamodel.build_models import built_registry, column_name
+from ..actor import Actor
 from ..scoping import can_see_record, scope_query
 from .history import current_actor, merged_from_text, shown
 
@@ -44,7 +45,7 @@ def _near_dates(birth: date) -> list[date]:
 
 
 def find_duplicates(session: Session, surname: str | None, first_name: str | None, birth_date: date | None,
-                    exclude_id: int | None = None, limit: int = 10) -> list[Duplicate]:
+                    exclude_id: int | None = None, limit: int = 10, actor: Actor | None = None) -> list[Duplicate]:
     """Likely duplicates the current user may see, best first.
 
     Candidates come from three indexed look-ups, each capped, and are then scored by
@@ -68,7 +69,7 @@ def find_duplicates(session: Session, surname: str | None, first_name: str | Non
         lookups.append(model.surname_phon.in_(surname_keys) & (model.first_name_phon == first_code))
     seen: dict[int, object] = {}
     for condition in lookups:
-        query = scope_query(select(model).where(condition), model)
+        query = scope_query(select(model).where(condition), model, actor=actor)
         if exclude_id:
             query = query.where(model.id != exclude_id)
         for row in session.scalars(query.order_by(model.id).limit(CANDIDATES)):
@@ -130,7 +131,7 @@ def fillable_fields(survivor, duplicate) -> list:
             and getattr(survivor, f.name, None) in (None, "") and getattr(duplicate, f.name, None) not in (None, "")]
 
 
-def load_pair(session: Session, survivor_id: int | None, duplicate_id: int | None):
+def load_pair(session: Session, survivor_id: int | None, duplicate_id: int | None, actor: Actor | None = None):
     """Both partners, if the current user may see them; a German DomainError otherwise."""
     if not survivor_id or not duplicate_id:
         raise DomainError("Bitte den bleibenden Partner und den Doppelsatz auswählen.")
@@ -140,12 +141,12 @@ def load_pair(session: Session, survivor_id: int | None, duplicate_id: int | Non
     survivor, duplicate = session.get(model, survivor_id), session.get(model, duplicate_id)
     for label, record, number in (("Bleibender Partner", survivor, survivor_id),
                                   ("Doppelsatz", duplicate, duplicate_id)):
-        if record is None or not can_see_record(record):
+        if record is None or not can_see_record(record, actor):
             raise DomainError(f"{label}: Partner Nr. {number} nicht gefunden.")
     return survivor, duplicate
 
 
-def merge_partners(session: Session, survivor_id: int, duplicate_id: int) -> MergeResult:
+def merge_partners(session: Session, survivor_id: int, duplicate_id: int, actor: Actor | None = None) -> MergeResult:
     """Move every reference from the duplicate to the survivor, then delete the duplicate.
 
     1. Every record that refers to the duplicate (addresses, contacts, roles, relationships on both
@@ -157,7 +158,7 @@ def merge_partners(session: Session, survivor_id: int, duplicate_id: int) -> Mer
        change, and both partners get a "merge" entry that names the other and lists the duplicate's data.
     The caller commits (or rolls back: nothing is half-merged).
     """
-    survivor, duplicate = load_pair(session, survivor_id, duplicate_id)
+    survivor, duplicate = load_pair(session, survivor_id, duplicate_id, actor)
     registry = built_registry()
     result = MergeResult()
     for em, refs in _partner_refs(registry):

@@ -4,14 +4,15 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from ..core_models import ChangeLog
-from ..errors import DomainError
+from ..actor import Actor
+from ..errors import DomainError, NoHomeUnitError
 from ..extensions import db
 from ..metamodel.build_models import built_registry, column_name
 from ..scoping import can_see_record, home_org_unit_id, scope_query
 
 
-def can_see(record) -> bool:
-    return can_see_record(record)
+def can_see(record, actor: Actor | None = None) -> bool:
+    return can_see_record(record, actor)
 
 
 def _parent(entity, item):
@@ -20,9 +21,13 @@ def _parent(entity, item):
     return getattr(item, entity.parent_field or entity.parent, None)
 
 
-def assign_org_unit(entity, item) -> None:
-    """A new record belongs to its parent's org unit, else to the clerk's; shared institutions to none."""
-    check_refs_visible(entity, item)
+def assign_org_unit(entity, item, actor: Actor | None = None) -> None:
+    """A new record belongs to its parent's org unit, else to the actor's home unit; shared institutions to none.
+
+    An actor without a home unit (an account with no org unit) gets ``NoHomeUnitError``: the record is
+    not saved rather than filed into some other unit, where the clerk could not even see it.
+    """
+    check_refs_visible(entity, item, actor)
     if entity.org_scope == "none":
         return
     parent = _parent(entity, item)
@@ -34,16 +39,17 @@ def assign_org_unit(entity, item) -> None:
         item.org_unit_id = None
         return
     if getattr(item, "org_unit_id", None) is None:
-        item.org_unit_id = home_org_unit_id()
-    if item.org_unit_id is None and entity.org_scope == "required":
-        raise DomainError("Ihrem Benutzerkonto ist keine Dienststelle zugeordnet; bitte an die Administration wenden.")
+        item.org_unit_id = home_org_unit_id(actor)
+    if item.org_unit_id is None:
+        # Also on shared entities: a person without a unit would be visible to every unit.
+        raise NoHomeUnitError()
 
 
-def check_refs_visible(entity, item) -> None:
+def check_refs_visible(entity, item, actor: Actor | None = None) -> None:
     for f in entity.fields:
         if f.type == "ref":
             target = getattr(item, f.name, None)
-            if target is not None and not can_see_record(target):
+            if target is not None and not can_see_record(target, actor):
                 raise DomainError(f"„{f.label}“: Datensatz nicht gefunden.")
 
 
@@ -81,5 +87,5 @@ def history_of(entity_name: str, record_id: int, limit: int = 200) -> list[Chang
     return list(db.session.scalars(query))
 
 
-def visible(model, query):
-    return scope_query(query, model)
+def visible(model, query, actor: Actor | None = None):
+    return scope_query(query, model, actor=actor)

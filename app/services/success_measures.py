@@ -22,6 +22,7 @@ from ..core_models import CatalogueValue, OrgUnit
 from ..domain.indicators import percent
 from ..domain.periods import Period, describe
 from ..metamodel.build_models import built_registry
+from ..actor import Actor
 from ..scoping import scope_query
 
 AVERTED_PREFIX = "erhalt_"  # case_result codes that mean the home was kept
@@ -51,7 +52,8 @@ class SuccessMeasures:
     services: list[tuple[OrgUnit, str, str, int]]       # unit, product number, service, entries
 
 
-def success_measures(session: Session, period: Period, units: list[OrgUnit]) -> SuccessMeasures:
+def success_measures(session: Session, period: Period, units: list[OrgUnit],
+                     actor: Actor | None = None) -> SuccessMeasures:
     registry = built_registry()
     case, emergency = registry.model("case"), registry.model("housing_emergency")
     entry, service = registry.model("doc_entry"), registry.model("service")
@@ -68,7 +70,7 @@ def success_measures(session: Session, period: Period, units: list[OrgUnit]) -> 
                      case.org_unit_id.in_(unit_ids))
               .group_by(case.org_unit_id, emergency.result_id))
     outcomes = {u.name: UnitOutcome() for u in units}
-    for unit_id, result_id, count in session.execute(scope_query(scope_query(closed, case), emergency)):
+    for unit_id, result_id, count in session.execute(scope_query(scope_query(closed, case, actor=actor), emergency, actor=actor)):
         outcome = outcomes[by_id[unit_id].name]
         outcome.closed += count
         outcome.averted += count if result_id in averted_ids else 0
@@ -80,7 +82,7 @@ def success_measures(session: Session, period: Period, units: list[OrgUnit]) -> 
             select(case.org_unit_id, service.product_number, func.count(entry.id), func.count(func.distinct(entry.case_id)))
             .join(case, case.id == entry.case_id).join(service, service.id == entry.service_id)
             .where(entry.entry_date >= period.start, entry.entry_date <= period.end, case.org_unit_id.in_(unit_ids))
-            .group_by(case.org_unit_id, service.product_number), case), entry))
+            .group_by(case.org_unit_id, service.product_number), case, actor=actor), entry, actor=actor))
     products = sorted(((by_id[u], p or NO_PRODUCT, n, c) for u, p, n, c in product_rows),
                       key=lambda r: (r[0].id, r[1]))
     service_rows = session.execute(
@@ -88,7 +90,7 @@ def success_measures(session: Session, period: Period, units: list[OrgUnit]) -> 
             select(case.org_unit_id, service.product_number, service.name, func.count(entry.id))
             .join(case, case.id == entry.case_id).join(service, service.id == entry.service_id)
             .where(entry.entry_date >= period.start, entry.entry_date <= period.end, case.org_unit_id.in_(unit_ids))
-            .group_by(case.org_unit_id, service.product_number, service.name), case), entry))
+            .group_by(case.org_unit_id, service.product_number, service.name), case, actor=actor), entry, actor=actor))
     services = sorted(((by_id[u], p or NO_PRODUCT, name, n) for u, p, name, n in service_rows),
                       key=lambda r: (r[0].id, r[1], r[2]))
     labels = [v.label for v in results]

@@ -26,6 +26,10 @@ def ensure_user(sm, username: str, password: str, role_name: str, org_units: lis
                 known = ", ".join(session.scalars(select(OrgUnit.code).order_by(OrgUnit.code)))
                 raise DomainError(f"Dienststelle '{key}' gibt es nicht. Vorhanden: {known}")
             units.append(unit)
+    if role.name != "Admin" and not units:
+        # Without a unit the account could see nothing and create nothing (it used to file into the first unit).
+        raise DomainError(f"Benutzer '{username}': für die Rolle '{role.name}' bitte mindestens eine Dienststelle "
+                          "angeben (--org-unit); ohne Dienststelle kann das Konto keine Datensätze anlegen.")
     user = sm.find_user(username=username)
     created = user is None
     if created:

@@ -21,15 +21,16 @@ def to_berlin(value: datetime | None) -> str:
 def _attachments_of(entry_id) -> list:
     from ..extensions import db
     from ..services.attachments import attachments_of
-    return attachments_of(db.session, int(entry_id))
+    from .actor import current_actor
+    return attachments_of(db.session, int(entry_id), current_actor())
 
 
 def register_web(app: Flask, appbuilder) -> None:
+    from ..actor import install_request_source
     from . import menus
+    from .actor import request_actor_or_none
     from .admin_views import register_admin_views
     from .lookups import lookups
-
-    from datetime import date
 
     from .attachments import AttachmentView
     from .entry_letters import EntryLetterView, letters_of_entry
@@ -39,6 +40,7 @@ def register_web(app: Flask, appbuilder) -> None:
                                menu_html)
     from .worklist import WorklistView, due_count
 
+    install_request_source(request_actor_or_none)  # scope_query and the history find the request's actor
     app.register_blueprint(lookups)
     app.jinja_env.filters["berlin"] = to_berlin
     app.jinja_env.globals["fs_due_count"] = due_count
@@ -46,7 +48,8 @@ def register_web(app: Flask, appbuilder) -> None:
     install_cached_gettext(app)
     install_fast_template_filters(app, appbuilder)
     install_static_url_memo(app)
-    app.jinja_env.globals["today_date"] = date.today
+    from .. import clock
+    app.jinja_env.globals["today_date"] = clock.today
     app.jinja_env.globals["fs_attachments"] = _attachments_of
     # A top-level link, not a menu of one entry: the start page and the bell lead there too.
     appbuilder.add_view(WorklistView, icon="fa-tasks", **menus.item(menus.WORKLIST))

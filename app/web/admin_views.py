@@ -13,6 +13,7 @@ from ..metamodel.build_models import built_registry
 from ..services.history import shown
 from ..services.partners import fillable_fields, load_pair, merge_partners, partner_references
 from . import menus
+from .actor import current_actor
 
 ADMIN_MENU = menus.ADMIN
 
@@ -89,7 +90,7 @@ class PartnerMergeView(BaseView):
         duplicate_id = request.values.get("duplicate", type=int)
         if request.method == "POST":
             try:
-                result = merge_partners(db.session, survivor_id, duplicate_id)
+                result = merge_partners(db.session, survivor_id, duplicate_id, current_actor())
                 db.session.commit()
             except DomainError as exc:
                 db.session.rollback()
@@ -113,7 +114,7 @@ class PartnerMergeView(BaseView):
 
 def merge_preview(session, survivor_id, duplicate_id) -> dict:
     """Both partners' data side by side, what the survivor takes over, and the references that move."""
-    survivor, duplicate = load_pair(session, survivor_id, duplicate_id)
+    survivor, duplicate = load_pair(session, survivor_id, duplicate_id, current_actor())
     entity = built_registry().entity("partner")
     filled = {f.name for f in fillable_fields(survivor, duplicate)}
     rows = [(f.label, shown(getattr(survivor, f.name), f) or "", shown(getattr(duplicate, f.name), f) or "",

@@ -10,6 +10,7 @@ from flask_appbuilder.security.decorators import has_access
 from ..errors import DomainError
 from ..extensions import db
 from ..services import attachments as service
+from .actor import current_actor
 
 
 class AttachmentView(BaseView):
@@ -25,7 +26,8 @@ class AttachmentView(BaseView):
             flash("Bitte eine Datei auswählen.", "warning")
         for upload in files:
             try:
-                service.attach(db.session, entry_id, upload.filename, upload.read(), request.form.get("note"))
+                service.attach(db.session, entry_id, upload.filename, upload.read(), request.form.get("note"),
+                               current_actor())
                 db.session.commit()
             except service.AttachmentNotFound:
                 db.session.rollback()
@@ -41,7 +43,7 @@ class AttachmentView(BaseView):
     @has_access
     def download(self, attachment_id: int):
         try:
-            attachment, data = service.open_attachment(db.session, attachment_id)
+            attachment, data = service.open_attachment(db.session, attachment_id, current_actor())
         except service.AttachmentNotFound:
             abort(404)
         except DomainError as exc:  # the stored file is missing or changed

@@ -8,15 +8,15 @@ from flask import abort, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.models import User
-from flask_login import current_user
 from sqlalchemy import select
 
 from ..core_models import CatalogueValue, OrgUnit
 from ..extensions import db
 from ..metamodel.build_models import built_registry
-from ..scoping import can_see_record, visible_org_unit_ids
+from ..scoping import can_see_record
 from ..services.doc_listing import DocFilter, entries
 from .fields import parse_german_date
+from .actor import current_actor
 
 
 def _date_arg(name: str, problems: list[str]):
@@ -45,7 +45,7 @@ def filter_choices() -> dict:
     registry = built_registry()
     service = registry.model("service")
     users = select(User).where(User.active.is_(True)).order_by(User.last_name, User.first_name)
-    ids = visible_org_unit_ids()
+    ids = current_actor().visible_units
     if ids is not None:
         users = users.where(User.org_units.any(OrgUnit.id.in_(ids or [-1])))
     return {
@@ -66,11 +66,12 @@ class DocumentationView(BaseView):
     @has_access
     def case(self, case_id: int):
         case = db.session.get(built_registry().model("case"), case_id)
-        if case is None or not can_see_record(case):
+        actor = current_actor()
+        if case is None or not can_see_record(case, actor):
             abort(404)
         f, problems = read_filter()
         page = max(request.args.get("page", 0, type=int), 0)
-        rows, more = entries(db.session, f, case_id=case_id, page=page)
+        rows, more = entries(db.session, f, case_id=case_id, page=page, actor=actor)
         return self.render_template("fachstelle/documentation.html", title=f"Falldokumentation: {case}",
                                     case=case, rows=rows, more=more, page=page, f=f, problems=problems,
                                     scope=None, **filter_choices())
@@ -81,7 +82,9 @@ class DocumentationView(BaseView):
         scope = "team" if request.args.get("scope") == "team" else "mine"
         f, problems = read_filter()
         page = max(request.args.get("page", 0, type=int), 0)
-        rows, more = entries(db.session, f, provider_id=current_user.id if scope == "mine" else None, page=page)
+        actor = current_actor()
+        rows, more = entries(db.session, f, provider_id=actor.user_id if scope == "mine" else None, page=page,
+                             actor=actor)
         title = "Meine Dokumentation" if scope == "mine" else "Dokumentation des Teams"
         return self.render_template("fachstelle/documentation.html", title=title, case=None, rows=rows, more=more,
                                     page=page, f=f, problems=problems, scope=scope, **filter_choices())

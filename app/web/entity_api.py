@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import current_app
 from werkzeug.exceptions import BadRequest
 
-from ..errors import DomainError
+from ..errors import DomainError, NoHomeUnitError
 from ..scoping import OrgUnitFilter
+from .actor import current_actor
 from ..services import records
 from .api_schemas import FachstelleSchemaConverter
 from .fab_compat import RestApiWall, install_rison_schema_cache
@@ -57,15 +58,25 @@ class EntityRestApi(RestApiWall):
             filter_rel_field = [*(filter_rel_field or []), ["id", OrgUnitFilter, None]]
         return filter_rel_field
 
+    def post_headless(self):
+        try:
+            return super().post_headless()
+        except NoHomeUnitError as exc:
+            # The account may not create records at all: 403 with the German reason, nothing saved.
+            self.datamodel.session.rollback()
+            return self.response(403, message=str(exc))
+
     def pre_add(self, item):
         try:
-            records.assign_org_unit(self.entity_spec, item)
+            records.assign_org_unit(self.entity_spec, item, current_actor())
+        except NoHomeUnitError:
+            raise
         except DomainError as exc:
             raise Refused(str(exc)) from None
 
     def pre_update(self, item):
         try:
-            records.check_refs_visible(self.entity_spec, item)
+            records.check_refs_visible(self.entity_spec, item, current_actor())
         except DomainError as exc:
             raise Refused(str(exc)) from None
 

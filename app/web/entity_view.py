@@ -7,6 +7,7 @@ from flask_appbuilder.security.decorators import has_access
 
 from ..core_models import CatalogueValue
 from ..scoping import OrgUnitFilter
+from .actor import current_actor
 from ..services import records, save_hooks
 from ..services.history import record_history
 from .fab_compat import (ModelViewWall, base_filters, deserialize_pk, edit_widgets, related_view_instances,
@@ -66,11 +67,12 @@ class EntityModelView(ModelViewWall):
         # The parent comes from the URL (related list "add"): it must be a record the user may see.
         for name in exclude_cols:
             field = getattr(form, name, None)
-            if field is not None and field.data is not None and not records.can_see(field.data):
+            if field is not None and field.data is not None and not records.can_see(field.data, current_actor()):
                 abort(404)
 
     def pre_add(self, item):
-        records.assign_org_unit(self.entity_spec, item)
+        # A DomainError (e.g. an account without an org unit) is flashed by FAB's _add; nothing is saved.
+        records.assign_org_unit(self.entity_spec, item, current_actor())
 
     def post_add(self, item):
         g.fs_added = item
@@ -85,7 +87,7 @@ class EntityModelView(ModelViewWall):
         return super().post_add_redirect()
 
     def pre_update(self, item):
-        records.check_refs_visible(self.entity_spec, item)
+        records.check_refs_visible(self.entity_spec, item, current_actor())
 
     def post_update(self, item):
         save_hooks.after_save(self.entity_spec.name, item, created=False)

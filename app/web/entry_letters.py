@@ -6,8 +6,6 @@ naming it, with the way to the full letter form.
 """
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, current_app, flash, redirect, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
@@ -24,6 +22,7 @@ from ..letters.versions import newest_version, version_bytes
 from ..metamodel.build_models import built_registry
 from ..scoping import can_see_record
 from ..services.appointments import upcoming_or_proposed
+from .actor import current_actor
 
 
 def letters_of_entry(entry_id: int) -> list:
@@ -51,8 +50,9 @@ class EntryLetterView(BaseView):
             template = version_bytes(newest_version(db.session, code))
             appointment = None
             if "appointment.date" in used_placeholders(template):
-                appointment = upcoming_or_proposed(db.session, case, current_user.id, date.today(),
-                                                   current_app.config["FACHSTELLE_SPEC"])
+                actor = current_actor()
+                appointment = upcoming_or_proposed(db.session, case, actor.user_id, actor.today,
+                                                   current_app.config["FACHSTELLE_SPEC"], actor)
             context = case_letter_context(db.session, case, user=current_user, appointment=appointment)
             letter = generate_letter(db.session, code, context, case=case, doc_entry_id=entry.id, user=current_user)
             db.session.commit()

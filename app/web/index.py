@@ -1,10 +1,9 @@
 """The start page: quick partner search and the clerk's entry points."""
-from datetime import date
-
 from flask import current_app
 from flask_appbuilder import IndexView, expose
 from flask_login import current_user
 
+from .actor import current_actor
 from .worklist import TASK_PERMISSION, worklist_context
 
 
@@ -19,6 +18,6 @@ class FachstelleIndexView(IndexView):
         worklist = None
         if getattr(current_user, "is_authenticated", False) and \
                 self.appbuilder.sm.has_access("can_list", TASK_PERMISSION):
-            worklist = worklist_context(current_user.id, team=False, today=date.today())
+            worklist = worklist_context(current_actor(), team=False)
         return self.render_template(self.index_template, appbuilder=self.appbuilder,
                                     city_name=spec.settings.city_name, units=units, worklist=worklist)

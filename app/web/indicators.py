@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
-from flask_login import current_user
 
+from .. import clock
 from ..domain.indicator_texts import INDICATOR_TEXTS
 from ..domain.indicators import ACCESS_STANDARDS, INDICATORS
 from ..domain.periods import (MONTH_ABBR, MONTH_NAMES, Period, describe, month_period, parse_date,
@@ -27,6 +27,7 @@ from ..services import access_standards as standards_service
 from ..services.indicators import case_rows, drill_down, indicator_report, monthly, report_units
 from ..services.success_measures import success_measures, write_xlsx as write_success_xlsx
 from . import BERLIN, menus
+from .actor import current_actor
 
 REPORT_PERMISSION = "IndicatorReport"
 STANDARD_PERMISSION = "AccessStandard"
@@ -129,12 +130,12 @@ class IndicatorReportView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        form = read_period_form(date.today())
+        form = read_period_form(clock.today())
         context = {"form": form, "texts": INDICATOR_TEXTS, "codes": INDICATORS, "kinds": KINDS,
                    "month_names": MONTH_NAMES, "pct": german_percent, "result": None}
         if form.period is not None:
             try:
-                result = indicator_report(db.session, form.period.start, form.period.end, form.as_of)
+                result = indicator_report(db.session, form.period.start, form.period.end, form.as_of, actor=current_actor())
             except DomainError as exc:
                 form.problems.append(str(exc))
             else:
@@ -154,22 +155,22 @@ class IndicatorReportView(BaseView):
             abort(404)
         unit_arg = request.args.get("unit", "all")
         if unit_arg == "all":
-            units, unit = report_units(db.session), None
+            units, unit = report_units(db.session, actor=current_actor()), None
         else:
             try:
-                units = report_units(db.session, only=[int(unit_arg)])
+                units = report_units(db.session, only=[int(unit_arg)], actor=current_actor())
             except ValueError:
                 abort(404)
             if not units:
                 abort(404)  # not a unit, or not one of the user's
             unit = units[0]
-        report = indicator_report(db.session, period.start, period.end, as_of, units).report
+        report = indicator_report(db.session, period.start, period.end, as_of, units, actor=current_actor()).report
         refs = drill_down(report, unit.name if unit else None, code, kind)
         if code != "1.5":  # standards stay in the agreement's order
             refs.sort(key=lambda r: (r.org_unit, r.on, str(r.case_id)))
         page = max(request.args.get("page", 0, type=int), 0)
         shown = refs[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-        records = case_rows(db.session, shown) if code != "1.5" else {}
+        records = case_rows(db.session, shown, current_actor()) if code != "1.5" else {}
         met = set(drill_down(report, unit.name if unit else None, code, "met"))
         back = url_for("IndicatorReportView.index", kind="range", **{"from": f"{period.start:%d.%m.%Y}",
                        "to": f"{period.end:%d.%m.%Y}", "as_of": f"{as_of:%d.%m.%Y}"})
@@ -185,14 +186,16 @@ class IndicatorReportView(BaseView):
         fmt = request.args.get("format", "xlsx")
         if fmt not in ("json", "csv", "xlsx"):
             abort(404)
-        units = report_units(db.session)
-        survey = survey_form.survey_of(indicator_report(db.session, period.start, period.end, as_of, units).report)
+        actor = current_actor()
+        units = report_units(db.session, actor=actor)
+        survey = survey_form.survey_of(indicator_report(db.session, period.start, period.end, as_of, units,
+                                                        actor=actor).report)
         name = f"kennzahlen_{period.start.isoformat()}_{period.end.isoformat()}"
         if len(units) == 1:
             name = f"erhebungsbogen_{units[0].code}_{period.start.isoformat()}_{period.end.isoformat()}"
         if fmt == "xlsx":
             buffer = io.BytesIO()
-            survey_form.write_xlsx(survey, buffer, datetime.now(BERLIN))
+            survey_form.write_xlsx(survey, buffer, clock.now())
             buffer.seek(0)
             return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"{name}.xlsx")
         if fmt == "csv":
@@ -207,9 +210,10 @@ class IndicatorReportView(BaseView):
     @has_access
     def success(self):
         period, _as_of = exact_args()
-        measures = success_measures(db.session, period, report_units(db.session))
+        actor = current_actor()
+        measures = success_measures(db.session, period, report_units(db.session, actor=actor), actor)
         buffer = io.BytesIO()
-        write_success_xlsx(measures, buffer, datetime.now(BERLIN))
+        write_success_xlsx(measures, buffer, clock.now())
         buffer.seek(0)
         return send_file(buffer, mimetype=XLSX, as_attachment=True,
                          download_name=f"erfolgsmessung_{period.start.isoformat()}_{period.end.isoformat()}.xlsx")
@@ -256,8 +260,9 @@ class AccessStandardView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        units = report_units(db.session)
-        today = date.today()
+        actor = current_actor()
+        units = report_units(db.session, actor=actor)
+        today = actor.today
         selected = None
         unit_id = request.args.get("unit", type=int)
         if unit_id is not None:
@@ -267,15 +272,16 @@ class AccessStandardView(BaseView):
         elif len(units) == 1:
             selected = units[0]
         return self.render_template("fachstelle/indicators/access.html", units=units, selected=selected,
-                                    states=standards_service.current_states(db.session, units, today),
-                                    history=standards_service.history(db.session, selected) if selected else [],
+                                    states=standards_service.current_states(db.session, units, today, actor),
+                                    history=standards_service.history(db.session, selected, actor) if selected else [],
                                     standards=ACCESS_STANDARDS, today=today,
                                     can_edit=self.appbuilder.sm.has_access("can_edit", STANDARD_PERMISSION))
 
     @expose("/confirm/<int:unit_id>", methods=["POST"])
     @has_access
     def confirm(self, unit_id: int):
-        unit = next((u for u in report_units(db.session, only=[unit_id])), None)
+        actor = current_actor()
+        unit = next((u for u in report_units(db.session, only=[unit_id], actor=actor)), None)
         if unit is None:
             abort(404)
         states = {code: request.form.get(f"std_{code}") == "yes" for code in ACCESS_STANDARDS
@@ -287,8 +293,8 @@ class AccessStandardView(BaseView):
             return redirect(url_for("AccessStandardView.index", unit=unit.id))
         try:
             rows = standards_service.record_confirmations(db.session, unit, states, confirmed_on,
-                                                          current_user.username, request.form.get("note"),
-                                                          date.today())
+                                                          actor.name, request.form.get("note"),
+                                                          actor.today, actor)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()

@@ -13,6 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import or_, select
 
+from .. import clock
 from ..core_models import Street
 from ..extensions import db
 from ..metamodel.build_models import lc_name, searchable_lc_fields
@@ -22,6 +23,7 @@ from ..services.partners import find_duplicates
 from ..services.save_hooks import on_saved
 from .fields import parse_german_date
 from .filters import PREFIX_END, normalise
+from .actor import current_actor
 
 lookups = Blueprint("lookups", __name__)
 LIMIT = 20
@@ -60,7 +62,7 @@ def typeahead(entity_name: str):
 def _currently_valid(query, model):
     """Records with a validity (the service catalogue's "gültig ab/bis") are offered only while valid:
     a retired service stays on old entries but is not chosen for new ones."""
-    today = date.today()
+    today = clock.today()
     if hasattr(model, "active_to"):
         query = query.where(or_(model.active_to.is_(None), model.active_to >= today))
     if hasattr(model, "active_from"):
@@ -99,7 +101,7 @@ def partner_duplicates():
             birth = None
     exclude = request.args.get("exclude", type=int)
     found = find_duplicates(db.session, request.args.get("surname", ""), request.args.get("first_name", ""),
-                            birth, exclude_id=exclude)
+                            birth, exclude_id=exclude, actor=current_actor())
     return jsonify(results=[{"id": d.partner.id, "text": str(d.partner), "score": d.score,
                              "url": url_for("PartnerView.show", pk=d.partner.id)} for d in found])
 
@@ -112,7 +114,7 @@ def warn_about_duplicates(partner, created: bool) -> None:
     and those who saved anyway.
     """
     found = find_duplicates(db.session, partner.surname, partner.first_name, partner.birth_date,
-                            exclude_id=partner.id)
+                            exclude_id=partner.id, actor=current_actor())
     if not found:
         return
     links = Markup(", ").join(

@@ -6,22 +6,21 @@ too: same field names); the case, its Wohnungsnotfall page, the entry and the ta
 """
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, current_app, flash, redirect, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms import validators as v
 
+from .. import clock
 from ..core_models import CatalogueValue
 from ..errors import DomainError
 from ..extensions import db
 from ..metamodel.build_models import built_registry
 from ..services import notices
+from .actor import current_actor
 from .fields import GermanDateField, RefField
 
 TIME = v.Optional(), v.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", message="Uhrzeit als SS:MM, z. B. 09:30.")
@@ -49,7 +48,7 @@ def _form_class(kind: str):
         postcode = StringField("PLZ", [v.Optional(), v.Regexp(r"^[0-9]{5}$", message="PLZ: fünf Ziffern.")])
         city = StringField("Ort", [v.Optional(), v.Length(max=80)])
         received_on = GermanDateField("Eingang der Mitteilung", [v.InputRequired("Pflichtfeld: bitte ausfüllen.")],
-                                      default=date.today)
+                                      default=clock.today)
         if kind == "lawsuit":
             court = RefField("Amtsgericht", model=partner, endpoint="/typeahead/partner")
             court_file_number = StringField("Aktenzeichen des Gerichts", [v.Optional(), v.Length(max=40)])
@@ -99,18 +98,19 @@ class NoticeView(BaseView):
                                            sex_id=int(form.sex.data) if form.sex.data else None,
                                            street=form.street.data, house_number=form.house_number.data,
                                            postcode=form.postcode.data, city=form.city.data)
+            actor = current_actor()
             try:
                 if kind == "lawsuit":
                     result = notices.register_lawsuit(
                         db.session, received_on=form.received_on.data, court=form.court.data,
                         court_file_number=form.court_file_number.data or None, hearing_on=form.hearing_on.data,
-                        client=form.client.data, person=person, provider_id=current_user.id)
+                        client=form.client.data, person=person, provider_id=actor.user_id, actor=actor)
                 else:
                     result = notices.register_forced_eviction(
                         db.session, received_on=form.received_on.data, eviction_on=form.eviction_on.data,
                         eviction_at=form.eviction_at.data or None, bailiff=form.bailiff.data,
                         bailiff_file_number=form.bailiff_file_number.data or None, client=form.client.data,
-                        person=person, provider_id=current_user.id)
+                        person=person, provider_id=actor.user_id, actor=actor)
                 db.session.commit()
             except DomainError as exc:
                 db.session.rollback()

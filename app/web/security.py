@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect, select
 from sqlalchemy.orm import joinedload
 
+from ..errors import DomainError
 from .fab_compat import SecurityManagerWall, is_api_key_request, login_user_of_request
 
 
@@ -28,6 +29,26 @@ class FachstelleUserDBView(UserDBModelView):
     ]
     label_columns = {**UserDBModelView.label_columns, "org_units": "Dienststellen"}
     list_columns = [*UserDBModelView.list_columns, "org_units"]
+
+    def pre_add(self, item):
+        self._check_units(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self._check_units(item)
+        super().pre_update(item)
+
+    def _check_units(self, user) -> None:
+        """FAB flashes the message of an exception raised here and saves nothing."""
+        if user.active and not user.org_units and not any(role.name == "Admin" for role in user.roles or []):
+            # Undo what the form wrote into the session (an edited account, the roles' back-references),
+            # so no later flush in this request saves it after all.
+            self.datamodel.session.rollback()
+            raise DomainError(NO_UNIT)
+
+
+NO_UNIT = ("Ein aktives Konto ohne die Rolle „Admin“ braucht mindestens eine Dienststelle: ohne sie kann es "
+           "keine Datensätze anlegen. Bitte unter „Dienststellen“ eine auswählen oder das Konto deaktivieren.")
 
 
 class FachstelleSecurityManager(SecurityManagerWall):

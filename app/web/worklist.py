@@ -5,27 +5,28 @@ one done from here.
 """
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
-from flask_login import current_user
 
+from ..actor import Actor
 from ..domain.worklist import BUCKET_LABELS, BUCKETS, group_by_bucket
 from ..errors import DomainError
 from ..extensions import db
-from ..scoping import visible_org_unit_ids
 from ..services import worklist as service
+from .actor import current_actor
 from .render_cache import FlushInvalidatedCache
 
 TASK_PERMISSION = "entity_task"
 
 
-def worklist_context(user_id: int, team: bool, today: date) -> dict:
-    tasks = service.open_tasks(db.session, user_id, team=team)
+def worklist_context(actor: Actor, team: bool) -> dict:
+    """Tasks by due bucket and upcoming appointments of ``actor``, as of the actor's Berlin day."""
+    today = actor.today
+    tasks = service.open_tasks(db.session, actor.user_id, team=team, actor=actor)
     return {"sections": group_by_bucket(tasks, lambda t: t.due_on, today), "buckets": BUCKETS,
-            "bucket_labels": BUCKET_LABELS, "appointments": service.upcoming_appointments(db.session, user_id, today),
+            "bucket_labels": BUCKET_LABELS,
+            "appointments": service.upcoming_appointments(db.session, actor.user_id, today, actor=actor),
             "today": today, "team": team, "truncated": len(tasks) >= service.LIMIT}
 
 
@@ -40,13 +41,14 @@ class WorklistView(BaseView):
     def index(self):
         team = request.args.get("team") == "1"
         return self.render_template("fachstelle/worklist/page.html",
-                                    **worklist_context(current_user.id, team, date.today()))
+                                    **worklist_context(current_actor(), team))
 
     @expose("/done/<int:task_id>", methods=["POST"])
     @has_access
     def done(self, task_id: int):
         try:
-            task = service.complete_task(db.session, task_id, date.today())
+            actor = current_actor()
+            task = service.complete_task(db.session, task_id, actor.today, actor)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -66,11 +68,13 @@ def due_count() -> int | None:
     if "_fs_due_count" in g:
         return g._fs_due_count
     count = None
-    if getattr(current_user, "is_authenticated", False):
+    actor = current_actor()
+    if actor.user_id is not None:
         from flask import current_app
         if current_app.appbuilder.sm.has_access("can_list", TASK_PERMISSION):
-            user_id, today, units = current_user.id, date.today(), visible_org_unit_ids()
-            key = (user_id, None if units is None else frozenset(units), today)
-            count = due_count_cache.get(key, lambda: service.due_count(db.session, user_id, today))
+            units = actor.visible_units
+            key = (actor.user_id, None if units is None else frozenset(units), actor.today)
+            count = due_count_cache.get(key, lambda: service.due_count(db.session, actor.user_id, actor.today,
+                                                                       actor))
     g._fs_due_count = count
     return count

@@ -68,8 +68,9 @@ def test_too_big_is_refused(client, entry, monkeypatch):
 def test_other_unit_cannot_upload_or_download(client, ctx, entry):
     from app.core_models import Attachment
     from app.extensions import db
+    from app.actor import Actor
     from app.services.attachments import attach
-    stored = attach(db.session, entry.id, "Bescheid.pdf", PDF)
+    stored = attach(db.session, entry.id, "Bescheid.pdf", PDF, actor=Actor.system("test"))  # no request: say who
     db.session.commit()
     login(client, "sachbearbeitung_sued")
     assert client.get(f"/attachments/{stored.id}").status_code == 404

@@ -46,6 +46,9 @@ def test_init_from_environment_then_users_and_demo(env, tmp_path):
     bad_unit = fachstelle(env, "users", "add", "--username", "x", "--password", "pw", "--role", "Sachbearbeitung",
                           "--org-unit", "west", check=False)
     assert bad_unit.returncode != 0 and "Dienststelle 'west' gibt es nicht. Vorhanden: nord, sued" in bad_unit.stderr
+    no_unit = fachstelle(env, "users", "add", "--username", "ohne", "--password", "pw", "--role", "Sachbearbeitung",
+                         check=False)  # #10: it used to file its records into the first unit
+    assert no_unit.returncode != 0 and "bitte mindestens eine Dienststelle angeben (--org-unit)" in no_unit.stderr
 
     demo = fachstelle(env, "demo").stdout
     assert "Demodaten angelegt: 240 Partner, 160 Fallakten, 47 Doku-Einträge." in demo and "sb_nord" in demo

@@ -21,6 +21,7 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, select
 
+from app.actor import Actor
 from tests.conftest import login as first_login
 
 FROM, TO, AS_OF = date(2025, 4, 1), date(2025, 6, 30), date(2025, 7, 1)
@@ -97,7 +98,7 @@ EXPECTED = {
 def report_json(**kwargs):
     from app.extensions import db
     from app.services.indicators import indicator_report
-    return indicator_report(db.session, FROM, TO, AS_OF, **kwargs).report.to_json()
+    return indicator_report(db.session, FROM, TO, AS_OF, actor=Actor.system("test"), **kwargs).report.to_json()
 
 
 def test_entries_at_measurement_points_give_the_figures(world):
@@ -118,7 +119,7 @@ def test_a_later_entry_does_not_change_a_report_as_of_an_earlier_date(world):
     assert report_json() == before
     from app.extensions import db
     from app.services.indicators import indicator_report
-    later = indicator_report(db.session, FROM, TO, date(2025, 7, 3)).report.to_json()
+    later = indicator_report(db.session, FROM, TO, date(2025, 7, 3), actor=Actor.system("test")).report.to_json()
     assert figures(later, "Fachstelle Nord")["1.1"] == (2, 3, 66.7, 0)  # N4 now met (2nd working day)
 
 
@@ -242,7 +243,7 @@ def test_success_measures_count_averted_evictions_and_services(world, factory):
     service = ctx_service(db, "klage_eingang")
     service.product_number = "80635"
     db.session.commit()
-    measures = success_measures(db.session, Period(FROM, TO), [world["nord"], world["sued"]])
+    measures = success_measures(db.session, Period(FROM, TO), [world["nord"], world["sued"]], Actor.system("test"))
     nord, sued = measures.outcomes["Fachstelle Nord"], measures.outcomes["Fachstelle Süd"]
     assert (nord.closed, nord.averted, float(nord.percent)) == (2, 1, 50.0)  # N3 closed before the period
     assert (sued.closed, sued.averted) == (1, 1)

@@ -15,8 +15,11 @@ import pytest
 from docx import Document
 from sqlalchemy import delete, func, select
 
+from app.actor import Actor
 from tests.conftest import login
 from tests.unit.letter_docs import docx_with, text_of
+
+SYSTEM = Actor.system("test")  # outside a request the archive shows nothing without an actor (#10)
 
 CODES = ["einladung_raeumungsklage", "anschreiben_zwangsraeumung", "einladung_allgemein", "bescheid"]
 EXTRA = {"appointment": {"date": date(2026, 11, 12), "time": "10:30"},
@@ -130,7 +133,7 @@ def test_every_shipped_template_makes_a_letter_to_the_client(world, code):
     from app.letters.archive import letter_file
     from app.letters.storage import absolute
     letter = _letter(world, code)
-    found = letter_file(db.session, letter.id)
+    found = letter_file(db.session, letter.id, actor=SYSTEM)
     assert hashlib.sha256(found.data).hexdigest() == letter.sha256 and len(found.data) == letter.size
     text = text_of(found.data)
     document = Document(io.BytesIO(found.data))  # opens as a Word document
@@ -326,7 +329,7 @@ def test_template_upload_checks_versions_and_old_letters_keep_theirs(world, user
 def _letter_data(world, code) -> bytes:
     from app.extensions import db
     from app.letters.archive import letter_file
-    return letter_file(db.session, _letter(world, code).id).data
+    return letter_file(db.session, _letter(world, code).id, actor=SYSTEM).data
 
 
 def test_admin_pages_and_clerks_are_kept_out(world, users):
@@ -472,7 +475,7 @@ def test_pdf_copy_through_soffice(world, tmp_path, monkeypatch):
     letter = _letter(world, "einladung_allgemein", pdf=None)
     from app.extensions import db
     from app.letters.archive import letter_file
-    found = letter_file(db.session, letter.id, "pdf")
+    found = letter_file(db.session, letter.id, "pdf", actor=SYSTEM)
     assert found.data == b"%PDF-1.4 fake" and found.name.endswith(".pdf") and letter.pdf_sha256
 
 
@@ -482,4 +485,4 @@ def test_real_libreoffice_makes_a_pdf(world):
     assert letter.pdf_problem is None and letter.pdf_path
     from app.extensions import db
     from app.letters.archive import letter_file
-    assert letter_file(db.session, letter.id, "pdf").data.startswith(b"%PDF")
+    assert letter_file(db.session, letter.id, "pdf", actor=SYSTEM).data.startswith(b"%PDF")

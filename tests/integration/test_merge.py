@@ -7,12 +7,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app.actor import Actor
 from app.core_models import ChangeLog
 from app.errors import DomainError
 from app.extensions import db
 from app.services.partners import merge_partners, partner_references
 from tests.conftest import login
 from tests.integration.test_duplicates import person, switch_user
+
+SYSTEM = Actor.system("test")  # outside a request nothing is visible without an actor (#10)
 
 BORN = date(1970, 2, 1)
 
@@ -73,7 +76,7 @@ def test_merge_moves_every_reference_and_keeps_both_histories(graph):
                       "Fallakten": 1, "Haushaltsmitglieder": 1, "Einkommen des Haushalts": 1,
                       "Soziale Situation – Haushaltsmitglied": 1, "Soziale Situation – Bewährungshelfer/in": 1}
 
-    result = merge_partners(db.session, sid, did)
+    result = merge_partners(db.session, sid, did, SYSTEM)
     db.session.commit()
     db.session.expire_all()
 
@@ -118,9 +121,9 @@ def test_merge_moves_every_reference_and_keeps_both_histories(graph):
 def test_merge_refuses_self_and_unknown_partners(graph):
     sid = graph["survivor"].id
     with pytest.raises(DomainError, match="mit sich selbst"):
-        merge_partners(db.session, sid, sid)
+        merge_partners(db.session, sid, sid, SYSTEM)
     with pytest.raises(DomainError, match="Doppelsatz: Partner Nr. 999999 nicht gefunden"):
-        merge_partners(db.session, sid, 999999)
+        merge_partners(db.session, sid, 999999, SYSTEM)
     db.session.rollback()
     assert count_refs(graph["duplicate"].id)  # nothing moved
 

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from app.actor import Actor
 from app.errors import DomainError
 
 
@@ -16,16 +17,18 @@ def reg(ctx):
     from app.services.history import acting_as
     registry = ctx.config["FACHSTELLE_REGISTRY"]
 
+    system = Actor.system("test")  # outside a request nothing is visible without an actor (#10)
+
     class Reg:
         def lawsuit(self, **kw):
-            with acting_as("test"):
-                result = notices.register_lawsuit(db.session, today=date(2026, 12, 1), **kw)
+            with acting_as(system):
+                result = notices.register_lawsuit(db.session, today=date(2026, 12, 1), actor=system, **kw)
                 db.session.commit()
             return result
 
         def eviction(self, **kw):
-            with acting_as("test"):
-                result = notices.register_forced_eviction(db.session, today=date(2026, 12, 1), **kw)
+            with acting_as(system):
+                result = notices.register_forced_eviction(db.session, today=date(2026, 12, 1), actor=system, **kw)
                 db.session.commit()
             return result
 
