@@ -10,6 +10,7 @@ import yaml
 
 from ..problems import Problem
 from ..web import menus
+from ..web.fab_compat import registered_views
 from .issues import Found
 from .build_views import PERMISSION_ACTIONS, permission_name
 from .spec import AppSpec, ProfileSpec
@@ -120,7 +121,7 @@ def export_roles(sm, spec: AppSpec) -> str:
 def offered_permissions(appbuilder) -> set[tuple[str, str]]:
     """Every (permission, view or menu name) that the registered views and menu items offer."""
     offered = {(permission, view.class_permission_name)
-               for view in appbuilder.baseviews for permission in (view.base_permissions or ())}
+               for view in registered_views(appbuilder) for permission in (view.base_permissions or ())}
     offered.update(("menu_access", name) for name in appbuilder.menu.get_flat_name_list())
     return offered
 
