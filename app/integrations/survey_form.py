@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from ..domain.dates import parse_date
 from ..domain.indicator_texts import INDICATOR_TEXTS
 from ..domain.indicators import ACCESS_STANDARDS, INDICATORS, Report, percent
 from ..domain.periods import Period, describe
@@ -265,7 +266,7 @@ def _date(where: str, value) -> date:
     if isinstance(value, datetime):
         return value.date()
     try:
-        return date.fromisoformat(str(value))
+        return parse_date(str(value).strip(), two_digit_years=False)
     except ValueError:
         raise FormError(f"{where}: „{value}“ ist kein Datum (JJJJ-MM-TT).") from None
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+from ..domain import dates, money
 from .placeholders import PLACEHOLDERS, Missing
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -51,9 +52,7 @@ def _join(*parts, sep: str = " ") -> str:
 
 
 def format_date(value) -> str:
-    if isinstance(value, datetime):
-        value = _berlin(value).date()
-    return value.strftime("%d.%m.%Y") if isinstance(value, date) else _text(value)
+    return dates.format_date(value) if isinstance(value, date) else _text(value)
 
 
 def format_time(value) -> str:
@@ -67,9 +66,8 @@ def format_time(value) -> str:
 
 
 def format_money(value) -> str:
-    amount = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    text = f"{amount:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return f"{text} €"
+    """"1.234,50 €" (app.domain.money: half up to the cent)."""
+    return money.format_money(value)
 
 
 def _berlin(value: datetime) -> datetime:
