@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..domain.dates import parse_date
 from ..domain.indicator_texts import INDICATOR_TEXTS
+from ..domain.money import format_decimal
 from ..domain.indicators import ACCESS_STANDARDS, INDICATORS, Report, percent
 from ..domain.periods import Period, describe
 
@@ -94,7 +95,7 @@ def survey_of(report: Report) -> Survey:
 
 def percent_text(value) -> str:
     """German: 87,5 (one decimal) or "–" where there is no denominator."""
-    return "–" if value is None else f"{value:.1f}".replace(".", ",")
+    return "–" if value is None else format_decimal(value, 1)
 
 
 def write_json(survey: Survey) -> str:

@@ -94,6 +94,19 @@ class GermanDecimalField(DecimalField):
             raise ValueError(str(exc)) from None
 
 
+class GermanTimeField(StringField):
+    """A time of day as typed ("9.30", "9:30 Uhr", "10 Uhr"), kept as "HH:MM"."""
+
+    def process_formdata(self, valuelist):
+        raw = (valuelist[0] if valuelist else "") or ""
+        self.data = raw.strip() or None
+        if self.data:
+            try:
+                self.data = dates.format_time(dates.parse_time(raw))
+            except ValueError:
+                raise ValueError("Uhrzeit als SS:MM, z. B. 09:30.") from None
+
+
 class ParsedTextField(StringField):
     """A one-line text the field kind reads and normalises (IBAN, e-mail, phone), with its German message."""
 
