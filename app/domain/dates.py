@@ -31,11 +31,16 @@ _TIME = re.compile(r"^([01]?\d|2[0-3])(?:[:.]([0-5]\d))?$")
 
 
 class DateInputError(ValueError):
-    """A date or time that could not be read; ``text`` is what was typed (stripped)."""
+    """A date or time that could not be read; ``text`` is what was typed (stripped).
 
-    def __init__(self, message: str, text: str):
+    ``impossible`` is True when the form was right but the calendar has no such day ("31.02.2025"), so an
+    import can say "gibt es nicht" instead of "weder TT.MM.JJJJ noch JJJJ-MM-TT".
+    """
+
+    def __init__(self, message: str, text: str, impossible: bool = False):
         super().__init__(message)
         self.text = text
+        self.impossible = impossible
 
 
 def date_message(text: str) -> str:
@@ -76,7 +81,7 @@ def parse_date(text: str | None, *, today: date | None = None, two_digit_years: 
     try:
         return date(year, month, day)
     except ValueError:
-        raise DateInputError(date_message(value), value) from None
+        raise DateInputError(date_message(value), value, impossible=True) from None
 
 
 def try_parse_date(text: str | None, **kwargs) -> date | None:

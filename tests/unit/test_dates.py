@@ -50,6 +50,17 @@ def test_exact_message_for_an_impossible_day():
         parse_date("31.02.1980")
 
 
+@pytest.mark.parametrize(("text", "impossible"), [
+    ("31.02.2025", True),    # the right form, no such day: an import says "gibt es nicht"
+    ("2025-13-01", True),    # ISO form, no 13th month
+    ("31/02/2025", False),   # not a form we read at all
+], ids=["no-such-day", "no-such-month", "wrong-form"])
+def test_errors_tell_an_impossible_day_from_a_wrong_form(text, impossible):
+    with pytest.raises(ValueError) as caught:
+        parse_date(text, two_digit_years=False)
+    assert caught.value.impossible is impossible and caught.value.text == text
+
+
 def test_two_digit_years_can_be_refused():
     with pytest.raises(ValueError, match="kein gültiges Datum"):
         parse_date("03.11.25", two_digit_years=False)
