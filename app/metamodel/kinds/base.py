@@ -174,6 +174,11 @@ def plain_text(value) -> str | None:
     return str(value)
 
 
+def sql_literal(value) -> str:
+    """A quoted SQL string (for the defaults a migration writes into existing rows)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 _KINDS: dict[str, FieldKind] = {}
 
 
