@@ -11,7 +11,7 @@ class _ReferenceKind(FieldKind):
 
     storage = "reference"
     sortable = False
-    merge_fills = True
+    lazy = "select"  # how the relationship loads (catalogue values: joined, always shown)
 
     def column_name(self, f):
         return f"{f.name}_id"
@@ -34,8 +34,6 @@ class _ReferenceKind(FieldKind):
         col = self.column(f, entity)
         return {self.column_name(f): col,
                 f.name: relationship(self.target_class(f), foreign_keys=[col], lazy=self.lazy)}
-
-    lazy = "select"
 
 
 @register
@@ -139,8 +137,8 @@ class RefKind(_ReferenceKind):
 
     def validators(self, f):
         from wtforms import validators as v
+        # DataRequired, not InputRequired: the parent of a case-file page may come from the URL, not the form.
         out = [] if not f.required else [v.DataRequired(message="Pflichtfeld: bitte auswählen.")]
-        # The parent of a case-file page may come from the URL, not from the posted form.
         if f.regex:
             out += [v.Optional() if not f.required else v.DataRequired(message="Pflichtfeld: bitte ausfüllen."),
                     v.Regexp(f.regex, message=f"Ungültiges Format für „{f.label}“.")]
