@@ -2,6 +2,8 @@
 and the metadata built from the YAML configuration (see app/metamodel/migrate.py)."""
 from alembic import context
 
+from app.metamodel.kinds import render_item
+
 config = context.config
 connection = config.attributes["connection"]
 metadata = config.attributes["metadata"]
@@ -10,6 +12,8 @@ context.configure(
     connection=connection,
     target_metadata=metadata,
     compare_type=True,
+    # Column types of our own (Money) are written as the plain SQLAlchemy type they store.
+    render_item=render_item,
     # SQLite can alter little in place: batch mode rebuilds the table (migrate.py turns foreign keys off).
     render_as_batch=connection.dialect.name == "sqlite",
     # Fills existing rows, names constraints, cuts narrowed strings (app/metamodel/revision_ops.py).

@@ -6,10 +6,10 @@ report period is asked for (report page, ``fachstelle indicators``).
 from __future__ import annotations
 
 from calendar import monthrange
-from datetime import date, datetime
+from datetime import date
 from typing import NamedTuple
 
-DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d")
+from . import dates
 MONTH_NAMES = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
                "Oktober", "November", "Dezember")
 MONTH_ABBR = ("Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez")
@@ -20,15 +20,13 @@ class Period(NamedTuple):
     end: date
 
 
-def parse_date(text: str) -> date:
-    """TT.MM.JJJJ or JJJJ-MM-TT; raises ValueError with a German message naming the text."""
-    value = (text or "").strip()
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"„{value}“ ist kein gültiges Datum (TT.MM.JJJJ oder JJJJ-MM-TT).")
+def parse_date(text: str, today: date | None = None) -> date:
+    """TT.MM.JJJJ or JJJJ-MM-TT (and whatever else ``dates.parse_date`` reads); German ValueError naming the text."""
+    try:
+        return dates.parse_date(text, today=today)
+    except ValueError:
+        value = (text or "").strip()
+        raise ValueError(f"„{value}“ ist kein gültiges Datum (TT.MM.JJJJ oder JJJJ-MM-TT).") from None
 
 
 def month_period(year: int, month: int) -> Period:

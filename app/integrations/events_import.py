@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..core_models import CatalogueValue, OrgUnit
 from ..metamodel.build_models import built_registry
+from ..metamodel.kinds import kind_of
 from ..services.documentation import FOLLOW_UPS_NOT_BEFORE
 from ..services.history import acting_as
 from .csv_input import CsvInputError, decode, open_rows
@@ -262,14 +263,8 @@ def _defaults(session: Session, entity, given: set[str], today: date) -> tuple[d
         if f.default is None:
             errors.append(f"Pflichtfeld „{f.label}“ ({entity.name}.{f.name}) hat keinen Standardwert; "
                           "der Import kann neue Datensätze so nicht anlegen.")
-        elif f.type == "choice":
-            value = session.scalars(select(CatalogueValue).where(CatalogueValue.catalogue == f.catalogue,
-                                                                 CatalogueValue.code == str(f.default))).first()
+        elif (value := kind_of(f).import_default(f, session, today)) is not None:
             values[f.name] = value
-        elif f.type == "date" and f.default == "today":
-            values[f.name] = today
-        elif f.type not in ("user", "ref"):
-            values[f.name] = f.default
     return values, errors
 
 

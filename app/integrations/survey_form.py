@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from ..domain.dates import parse_date
 from ..domain.indicator_texts import INDICATOR_TEXTS
+from ..domain.money import format_decimal
 from ..domain.indicators import ACCESS_STANDARDS, INDICATORS, Report, percent
 from ..domain.periods import Period, describe
 from ..problems import Problem, Problems, Source
@@ -123,7 +125,7 @@ def survey_of(report: Report) -> Survey:
 
 def percent_text(value) -> str:
     """German: 87,5 (one decimal) or "–" where there is no denominator."""
-    return "–" if value is None else f"{value:.1f}".replace(".", ",")
+    return "–" if value is None else format_decimal(value, 1)
 
 
 def write_json(survey: Survey) -> str:
@@ -299,7 +301,7 @@ def _date(where: Where, value) -> date:
     if isinstance(value, datetime):
         return value.date()
     try:
-        return date.fromisoformat(str(value))
+        return parse_date(str(value).strip(), two_digit_years=False)
     except ValueError:
         raise FormError("survey.E007", f"„{value}“ ist kein Datum (JJJJ-MM-TT).", where) from None
 

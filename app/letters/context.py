@@ -9,14 +9,13 @@ No Flask, no session: the inputs are records or anything with the same attribute
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime, time
+from decimal import Decimal
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
+from ..domain import dates, money
 from .placeholders import PLACEHOLDERS, Missing
 
-BERLIN = ZoneInfo("Europe/Berlin")
 WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 # Where a letter goes when a partner has several addresses valid today: an explicit postal address
 # first (Postanschrift), then the main residence, then "bei Partner (c/o)", then a secondary residence.
@@ -51,32 +50,22 @@ def _join(*parts, sep: str = " ") -> str:
 
 
 def format_date(value) -> str:
-    if isinstance(value, datetime):
-        value = _berlin(value).date()
-    return value.strftime("%d.%m.%Y") if isinstance(value, date) else _text(value)
+    return dates.format_date(value) if isinstance(value, date) else _text(value)
 
 
 def format_time(value) -> str:
     """'10:30 Uhr' from a time, a datetime (shown in Berlin time) or 'HH:MM'."""
     if isinstance(value, datetime):
-        value = _berlin(value).time()
+        value = dates.to_berlin(value).time()
     if isinstance(value, time):
-        return f"{value:%H:%M} Uhr"
+        return f"{dates.format_time(value)} Uhr"
     text = _text(value)
     return f"{text} Uhr" if text and not text.endswith("Uhr") else text
 
 
 def format_money(value) -> str:
-    amount = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    text = f"{amount:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return f"{text} €"
-
-
-def _berlin(value: datetime) -> datetime:
-    # Times are stored in UTC; a naive value is UTC as well.
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(BERLIN)
+    """"1.234,50 €" (app.domain.money: half up to the cent)."""
+    return money.format_money(value)
 
 
 def _or_missing(value: str, label: str) -> str | Missing:
@@ -273,7 +262,7 @@ def appointment_block(appointment, office: dict, clerk: dict) -> dict:
     moment = _get(appointment, "time") or _get(appointment, "starts_at")
     if isinstance(day, datetime):
         moment = moment or day
-        day = _berlin(day).date()
+        day = dates.to_berlin(day).date()
     value = _get(appointment, "place")  # without a place: the office, the clerk's room
     place = _text(value) if isinstance(value, str) and value not in PLACE_KINDS \
         else _place(_code(value) or "office", _text(_get(appointment, "location")), office, clerk)

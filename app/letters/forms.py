@@ -4,13 +4,11 @@ The web pages and the series job share it. Only the placeholders a template prin
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
+from ..domain import dates
 from .placeholders import INPUT_FIELDS, describe
-
-_TIME = re.compile(r"^([01]?[0-9]|2[0-3])[:.]([0-5][0-9])$")
 
 
 @dataclass(frozen=True)
@@ -42,16 +40,16 @@ def parse_inputs(fields: list[InputField], form) -> tuple[dict, dict[str, str], 
         value: object = text
         if f.kind == "date":
             try:
-                value = datetime.strptime(text, "%d.%m.%Y").date()
+                value = dates.parse_date(text)
             except ValueError:
                 errors.append(f"„{f.label}“: kein gültiges Datum (TT.MM.JJJJ).")
                 continue
         elif f.kind == "time":
-            match = _TIME.match(text)
-            if not match:
+            try:
+                value = dates.format_time(dates.parse_time(text))
+            except ValueError:
                 errors.append(f"„{f.label}“: keine gültige Uhrzeit (SS:MM, z. B. 09:30).")
                 continue
-            value = f"{int(match.group(1)):02d}:{match.group(2)}"
         elif len(text) > 5000:
             errors.append(f"„{f.label}“: höchstens 5000 Zeichen.")
             continue
@@ -69,5 +67,5 @@ def prefill(fields: list[InputField], context: dict) -> dict[str, str]:
         if isinstance(value, str) and value:
             values[f.html_name] = value.removesuffix(" Uhr") if f.kind == "time" else value
         elif isinstance(value, date):
-            values[f.html_name] = value.strftime("%d.%m.%Y")
+            values[f.html_name] = dates.format_date(value)
     return values

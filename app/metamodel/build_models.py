@@ -10,13 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String,
-                        Table, Text, UniqueConstraint)
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import relationship
 
-from flask_appbuilder.security.sqla.models import User
-
-from ..core_models import CatalogueValue, OrgUnit
+from ..core_models import OrgUnit
+from .kinds import kind_of
 from .spec import AppSpec, EntitySpec, FieldSpec
 
 # Partner name columns get a lower-cased twin (index-friendly prefix search) and a Kölner Phonetik
@@ -24,16 +22,13 @@ from .spec import AppSpec, EntitySpec, FieldSpec
 PHONETIC_FIELDS = {"partner": ("surname", "first_name")}
 
 
-# Field types stored as a foreign key ``<name>_id`` with a relationship ``<name>``.
-REFERENCE_TYPES = ("ref", "choice", "user")
-
-
 def class_name(entity_name: str) -> str:
     return "".join(part.capitalize() for part in entity_name.split("_"))
 
 
 def column_name(f: FieldSpec) -> str:
-    return f"{f.name}_id" if f.type in REFERENCE_TYPES else f.name
+    """The field's column: ``<name>_id`` for references (the kind decides)."""
+    return kind_of(f).column_name(f)
 
 
 def lc_name(field_name: str) -> str:
@@ -43,41 +38,7 @@ def lc_name(field_name: str) -> str:
 def searchable_lc_fields(entity: EntitySpec) -> list[str]:
     """String fields that are searched or indexed get a lower-cased twin column."""
     return [f.name for f in entity.fields
-            if f.type == "string" and (f.indexed or f.show_in_search or f.name in entity.search_fields)]
-
-
-def _column(f: FieldSpec, entity: EntitySpec) -> Column:
-    nullable = not f.required
-    index = f.indexed
-    match f.type:
-        case "string":
-            return Column(f.name, String(f.length or 200), nullable=nullable, index=False, unique=f.unique)
-        case "text":
-            return Column(f.name, Text, nullable=nullable)
-        case "integer":
-            return Column(f.name, Integer, nullable=nullable, index=index)
-        case "decimal":
-            return Column(f.name, Numeric(14, 4), nullable=nullable, index=index)
-        case "money":
-            return Column(f.name, Numeric(12, 2), nullable=nullable, index=index)
-        case "date":
-            return Column(f.name, Date, nullable=nullable, index=index or entity.order_by == f.name)
-        case "datetime":
-            return Column(f.name, DateTime(timezone=True), nullable=nullable, index=index or entity.order_by == f.name)
-        case "boolean":
-            return Column(f.name, Boolean, nullable=nullable, default=False)
-        case "choice":
-            return Column(column_name(f), Integer, ForeignKey("catalogue_value.id"), nullable=nullable, index=True)
-        case "ref":
-            # Records of the same org unit refer to each other; deleting a target that is still referred to
-            # is refused by the database and reported in German by the view.
-            return Column(column_name(f), Integer, ForeignKey(f"{f.ref}.id"), nullable=nullable, index=True)
-        case "user":
-            # A staff login (FAB's ab_user): provider of a service, assignee of a task.
-            return Column(column_name(f), Integer, ForeignKey("ab_user.id"), nullable=nullable, index=True)
-        case "file":
-            return Column(f.name, String(255), nullable=nullable)
-    raise ValueError(f.type)  # unreachable: the spec restricts types
+            if kind_of(f).lc_twin and (f.indexed or f.show_in_search or f.name in entity.search_fields)]
 
 
 @dataclass
@@ -138,23 +99,12 @@ def _build_entity(spec: AppSpec, entity: EntitySpec) -> EntityModel:
         attrs["org_unit"] = relationship(OrgUnit, foreign_keys=[attrs["org_unit_id"]], lazy="joined")
     multi: dict[str, Table] = {}
     for f in entity.fields:
-        if f.type == "multichoice":
-            table = Table(
-                f"{entity.name}__{f.name}", Model.metadata,
-                Column("record_id", Integer, ForeignKey(f"{entity.name}.id", ondelete="CASCADE"), primary_key=True),
-                Column("value_id", Integer, ForeignKey("catalogue_value.id"), primary_key=True),
-            )
-            multi[f.name] = table
-            attrs[f.name] = relationship(CatalogueValue, secondary=table, lazy="selectin")
-            continue
-        col = _column(f, entity)
-        attrs[column_name(f)] = col
-        if f.type == "choice":
-            attrs[f.name] = relationship(CatalogueValue, foreign_keys=[col], lazy="joined")
-        elif f.type == "ref":
-            attrs[f.name] = relationship(class_name(f.ref), foreign_keys=[col], lazy="select")
-        elif f.type == "user":
-            attrs[f.name] = relationship(User, foreign_keys=[col], lazy="select")
+        # The kind adds its column, its relationship or its link table (multichoice).
+        added = kind_of(f).model_attributes(f, entity, Model.metadata)
+        secondary = getattr(added.get(f.name), "secondary", None)
+        if isinstance(secondary, Table):
+            multi[f.name] = secondary
+        attrs.update(added)
     for name in searchable_lc_fields(entity):
         attrs[lc_name(name)] = Column(String(_length(entity, name)))
         # With the org unit in the index, "beginnt mit" and its (capped) count are answered from the
@@ -169,7 +119,7 @@ def _build_entity(spec: AppSpec, entity: EntitySpec) -> EntityModel:
     system = {"org_unit": "org_unit_id", "created_at": "created_at", "updated_at": "updated_at"}
     for names in entity.indexes:
         columns = [system[n] if n in system else column_name(entity.field(n)) for n in names
-                   if n in system or (entity.field(n) and entity.field(n).type != "multichoice")]
+                   if n in system or (entity.field(n) and kind_of(entity.field(n)).storage != "multiple")]
         if len(columns) == len(names):  # else the spec checks report it
             table_args.append(Index(f"ix_{entity.name}_{'_'.join(names)}", *columns))
     for unique in entity.unique:

@@ -6,19 +6,12 @@ exactly five permissions per entity, for HTML and REST alike.
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
-from flask_appbuilder.models.sqla.filters import FilterEqual
-from wtforms import validators as v
-
-from .. import clock
-from ..core_models import CatalogueValue
-from ..scoping import OrgUnitFilter, UserOfMyUnitsFilter
+from ..scoping import OrgUnitFilter
 from ..web.entity_api import EntityRestApi
 from ..web.entity_view import EntityModelView
 from ..web.interface import FachstelleInterface
-from ..web.fields import GermanDateField, GermanDecimalField, RefField
 from .build_models import ModelRegistry, column_name
+from .kinds import kind_of
 from .spec import EntitySpec, FieldSpec
 
 PERMISSION_ACTIONS = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
@@ -35,7 +28,7 @@ def _visible(f: FieldSpec) -> bool:
 
 
 def _edit_fields(entity: EntitySpec) -> list[FieldSpec]:
-    return [f for f in entity.fields if _visible(f) and f.show_in_edit and not f.read_only and f.type != "file"]
+    return [f for f in entity.fields if _visible(f) and f.show_in_edit and not f.read_only and kind_of(f).in_forms]
 
 
 def _fieldsets(entity: EntitySpec, names: list[str]) -> list[tuple[str, dict]] | None:
@@ -55,81 +48,9 @@ def _fieldsets(entity: EntitySpec, names: list[str]) -> list[tuple[str, dict]] |
     return sets
 
 
-def _validators(f: FieldSpec) -> list:
-    out = []
-    if f.required and f.type == "ref":
-        # The parent of a case-file page may come from the URL, not from the posted form.
-        out.append(v.DataRequired(message="Pflichtfeld: bitte auswählen."))
-    elif f.required and f.type not in ("boolean",):
-        out.append(v.InputRequired(message="Pflichtfeld: bitte ausfüllen."))
-    if f.type == "string" and f.length:
-        out.append(v.Length(max=f.length, message=f"Höchstens {f.length} Zeichen."))
-    if f.regex:
-        out.append(v.Optional() if not f.required else v.DataRequired(message="Pflichtfeld: bitte ausfüllen."))
-        out.append(v.Regexp(f.regex, message=f"Ungültiges Format für „{f.label}“."))
-    if f.min is not None or f.max is not None:
-        if not f.required and not f.regex:
-            # An empty optional amount is fine; NumberRange alone would reject it.
-            out.append(v.Optional())
-        low = f.min if f.type != "integer" else (int(f.min) if f.min is not None else None)
-        high = f.max if f.type != "integer" else (int(f.max) if f.max is not None else None)
-        text = (f"Wert muss zwischen {low} und {high} liegen." if low is not None and high is not None
-                else f"Wert muss mindestens {low} sein." if low is not None else f"Wert darf höchstens {high} sein.")
-        out.append(v.NumberRange(min=low, max=high, message=text))
-    return out
-
-
 def display_formatter(f: FieldSpec):
-    """How a value reads in lists and on the show page: German dates, ja/nein, 1.234,50 €, nothing for None."""
-    def fmt(value):
-        if value is None or value == "":
-            return ""
-        if f.type == "boolean":
-            return "ja" if value else "nein"
-        if f.type == "date":
-            return value.strftime("%d.%m.%Y")
-        if f.type == "datetime":
-            from ..web import to_berlin
-            return to_berlin(value)
-        if f.type == "money":
-            return format_money(value)
-        if f.type == "multichoice":
-            return ", ".join(str(v) for v in value)
-        return value
-    return fmt
-
-
-def format_money(value) -> str:
-    text = f"{Decimal(value):,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return f"{text} €"
-
-
-def _default(f: FieldSpec):
-    if f.default is None:
-        return None
-    if f.type == "date" and f.default == "today":
-        return clock.today
-    if f.type == "user":
-        if str(f.default) != "me":
-            return None
-
-        def me():
-            from flask_login import current_user
-
-            from ..extensions import db
-            user_id = getattr(current_user, "id", None)
-            return db.session.get(type(current_user._get_current_object()), user_id) if user_id else None
-        return me
-    if f.type in ("choice",):
-        code = str(f.default)
-
-        def lookup(catalogue=f.catalogue):
-            from ..extensions import db
-            return db.session.query(CatalogueValue).filter_by(catalogue=catalogue, code=code).first()
-        return lookup
-    if f.type in ("money", "decimal"):
-        return Decimal(str(f.default))
-    return f.default
+    """How a value reads in lists and on the show page: the kind's text (TT.MM.JJJJ, ja/nein, 1.234,50 €)."""
+    return kind_of(f).display
 
 
 def build_view_classes(registry: ModelRegistry) -> dict[str, type]:
@@ -157,28 +78,23 @@ def _view_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
     edit_rel_queries: dict = {}
     validators: dict = {}
     for f in edit_fields:
-        vals = _validators(f)
-        default = _default(f)
+        kind = kind_of(f)
+        vals = kind.validators(f)
+        default = kind.form_default(f)
         kwargs = {"description": f.help or "", "validators": vals}
         if default is not None:
             kwargs["default"] = default
-        if f.type == "date":
-            extra[f.name] = GermanDateField(f.label, **kwargs)
-        elif f.type in ("money", "decimal"):
-            # Clerks type 1.234,56; FAB's DecimalField only knows 1234.56.
-            extra[f.name] = GermanDecimalField(f.label, places=2 if f.type == "money" else 4, **kwargs)
-        elif f.type == "ref":
-            extra[f.name] = RefField(f.label, model=registry.model(f.ref), endpoint=f"/typeahead/{f.ref}", **kwargs)
+        own = kind.form_field(f, registry, kwargs)
+        if own is not None:
+            extra[f.name] = own
         else:
             if vals:
                 validators[f.name] = vals
-            if f.type in ("choice", "multichoice"):
-                rel_queries[f.name] = [["catalogue", FilterEqual, f.catalogue], ["active", FilterEqual, True]]
-                edit_rel_queries[f.name] = [["catalogue", FilterEqual, f.catalogue]]
-            elif f.type == "user":
-                # Colleagues of the clerk's own units only (admins: everyone), active accounts.
-                rel_queries[f.name] = edit_rel_queries[f.name] = [["id", UserOfMyUnitsFilter, None]]
-    defaults = {f.name: _default(f) for f in edit_fields if f.type not in ("date", "ref") and _default(f) is not None}
+            if (query := kind.form_query(f, editing=False)) is not None:
+                rel_queries[f.name] = query
+                edit_rel_queries[f.name] = kind.form_query(f, editing=True)
+    defaults = {f.name: kind_of(f).form_default(f) for f in edit_fields
+                if not kind_of(f).form_takes_default and kind_of(f).form_default(f) is not None}
     order = entity.order_by or next((f.name for f in visible if f.show_in_list), None)
     attrs = {
         "datamodel": _interface(entity, model, list_names),
@@ -228,13 +144,13 @@ def _base_order(entity: EntitySpec, order: str | None) -> tuple[str, str]:
     if not order:
         return ("id", "desc")
     f = entity.field(order)
-    return (column_name(f) if f and f.type != "ref" else "id", entity.order_direction)
+    return (column_name(f) if f and not kind_of(f).refers_to_record else "id", entity.order_direction)
 
 
 def _interface(entity: EntitySpec, model, listed: list[str]) -> FachstelleInterface:
     # References shown in the list are loaded in one query each, not once per row (N+1).
     interface = FachstelleInterface(model)
-    interface.eager_refs = tuple(f.name for f in entity.fields if f.type == "ref" and f.name in listed)
+    interface.eager_refs = tuple(f.name for f in entity.fields if kind_of(f).refers_to_record and f.name in listed)
     return interface
 
 
@@ -259,9 +175,10 @@ def build_api_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
         "show_columns": ["id", *visible, "created_at", "created_by", "updated_at", "updated_by"],
         "add_columns": editable,
         "edit_columns": editable,
-        "search_columns": [f.name for f in entity.fields if f.type not in ("multichoice", "file") and _visible(f)],
-        "order_columns": [f.name for f in entity.fields
-                          if f.type not in ("multichoice", "ref", "choice", "user", "file", "text")],
+        "search_columns": [f.name for f in entity.fields if kind_of(f).searchable and _visible(f)],
+        "order_columns": [f.name for f in entity.fields if kind_of(f).sortable],
+        # The forms' rules (an IBAN's check digits, a per-cent range) for clients without a form.
+        "validators_columns": {f.name: check for f in _edit_fields(entity) if (check := kind_of(f).api_validator(f))},
         "page_size": 25,
         "max_page_size": 100,
         # Paging needs a stable order (PostgreSQL returns rows in any order without one): the list's order.

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 
 from .issues import Found
+from .kinds import is_kind, kind_of, points_to
 from .spec import AppSpec, EntitySpec
 
 # The entities and fields that domain code reads (DESIGN.md: the core contract). Everything else in
@@ -78,12 +79,14 @@ def _duplicates(id: str, names: list, loc: tuple, key: str, message: str) -> Ite
 
 
 def check_field_types(spec: AppSpec) -> Iterator[Found]:
+    """Each field's options against what its kind accepts or requires (``FieldKind.options``)."""
     entities = {e.name for e in spec.entities}
     catalogues = {c.name for c in spec.catalogues}
     for i, entity in enumerate(spec.entities):
         for j, field in enumerate(entity.fields):
             loc = ("entities", i, "fields", j)
-            if field.type == "ref":
+            kind = kind_of(field)
+            if "ref" in kind.required_options:
                 if not field.ref:
                     yield Found("spec.E110", (*loc, "ref"), f"Feld '{field.name}': Verweis ohne Ziel",
                                 "Mit 'ref: <entität>' angeben, worauf das Feld verweist.")
@@ -92,7 +95,7 @@ def check_field_types(spec: AppSpec) -> Iterator[Found]:
                                 _suggest(field.ref, entities) or "Unter 'entities' anlegen oder Schreibweise prüfen.")
             elif field.ref:
                 yield Found("spec.E112", (*loc, "ref"), f"'ref' passt nur zu Feldtyp 'ref', nicht '{field.type}'")
-            if field.type in ("choice", "multichoice"):
+            if "catalogue" in kind.required_options:
                 if not field.catalogue:
                     yield Found("spec.E113", (*loc, "catalogue"), f"Feld '{field.name}': Auswahl ohne Katalog",
                                 "Mit 'catalogue: <name>' den Katalog der Werte angeben.")
@@ -102,7 +105,7 @@ def check_field_types(spec: AppSpec) -> Iterator[Found]:
             elif field.catalogue:
                 yield Found("spec.E115", (*loc, "catalogue"),
                             f"'catalogue' passt nur zu Auswahlfeldern, nicht '{field.type}'")
-            if field.length is not None and field.type != "string":
+            if field.length is not None and "length" not in kind.options:
                 yield Found("spec.E116", (*loc, "length"), f"'length' gilt nur für Feldtyp 'string', nicht '{field.type}'")
             if field.regex is not None:
                 try:
@@ -110,14 +113,14 @@ def check_field_types(spec: AppSpec) -> Iterator[Found]:
                 except re.error as exc:
                     yield Found("spec.E117", (*loc, "regex"), f"ungültiger regulärer Ausdruck '{field.regex}'",
                                 f"Python meldet: {exc}")
-            if (field.min is not None or field.max is not None) and field.type not in ("integer", "decimal", "money"):
+            if (field.min is not None or field.max is not None) and not {"min", "max"} <= kind.options:
                 yield Found("spec.E118", (*loc, "min" if field.min is not None else "max"),
                             f"'min'/'max' gelten nur für Zahlenfelder, nicht '{field.type}'")
-            if field.street_picker and field.type != "string":
+            if field.street_picker and "street_picker" not in kind.options:
                 yield Found("spec.E119", (*loc, "street_picker"), "Straßenauswahl nur für Textfelder (string)")
             # Defaults fill the form only: a hidden required field could never be saved. (read_only
             # stays allowed: a service may fill such a field.)
-            if field.hidden and field.required and field.type != "boolean":
+            if field.hidden and field.required and not kind.always_set:
                 yield Found("spec.E125", (*loc, "hidden"),
                             f"Pflichtfeld '{field.name}' ist ausgeblendet – kein Datensatz ließe sich speichern",
                             "'required: false' setzen oder das Feld nicht ausblenden.")
@@ -158,7 +161,7 @@ def check_field_lists(spec: AppSpec) -> Iterator[Found]:
             if child not in entities:
                 yield Found("spec.E121", ("entities", i, "related", r), f"unbekannte Entität '{child}'",
                             _suggest(child, entities))
-            elif not any(f.type == "ref" and f.ref == entity.name for f in entities[child].fields):
+            elif not any(points_to(f, entity.name) for f in entities[child].fields):
                 yield Found("spec.E122", ("entities", i, "related", r),
                             f"'{child}' hat kein Verweisfeld auf '{entity.name}'")
         if entity.parent:
@@ -167,7 +170,7 @@ def check_field_lists(spec: AppSpec) -> Iterator[Found]:
                             _suggest(entity.parent, entities))
             else:
                 pf = entity.field(entity.parent_field or entity.parent)
-                if pf is None or pf.type != "ref" or pf.ref != entity.parent:
+                if pf is None or not points_to(pf, entity.parent):
                     yield Found("spec.E124", ("entities", i, "parent_field" if entity.parent_field else "parent"),
                                 f"'{entity.name}' braucht ein Verweisfeld '{entity.parent_field or entity.parent}' "
                                 f"auf '{entity.parent}'")
@@ -211,7 +214,7 @@ def check_core_contract(spec: AppSpec, removed: dict[str, list[str]]) -> Iterato
                 yield Found("spec.E141", loc,
                             f"Feld '{entity_name}.{field_name}' {how}, wird aber von der Fachlogik benötigt",
                             "Kernfelder lassen sich umbenennen (label) oder ausblenden (hidden), nicht entfernen.")
-            elif field.type not in types:
+            elif not is_kind(field, *types):
                 j = entity.fields.index(field)
                 yield Found("spec.E142", ("entities", i, "fields", j, "type"),
                             f"Feld '{entity_name}.{field_name}' muss vom Typ '{types[0]}' sein")

@@ -109,9 +109,10 @@ class MigrationFailed(Exception):
 
 def _field_specs(spec) -> dict[tuple[str, str], object]:
     from .build_models import column_name
+    from .kinds import kind_of
     if spec is None:
         return {}
-    return {(e.name, column_name(f)): f for e in spec.entities for f in e.fields if f.type != "multichoice"}
+    return {(e.name, column_name(f)): f for e in spec.entities for f in e.fields if kind_of(f).storage != "multiple"}
 
 
 def _configured_spec(spec):

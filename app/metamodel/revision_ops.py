@@ -12,17 +12,20 @@ so the revision shows every step an admin may want to read:
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from alembic.operations import ops
-from sqlalchemy import Column, Connection, Integer, Numeric, String, text
+from sqlalchemy import Column, Connection, Integer, Numeric, String
+from sqlalchemy.types import TypeDecorator
 
 MAX_NAME = 60  # PostgreSQL cuts identifiers at 63 characters
 
 
 def type_change_is_safe(old, new) -> bool:
     """True if every existing value fits the new type unchanged (the database converts it)."""
+    # A column type of our own (Money) is judged by the database type under it.
+    old = old.impl if isinstance(old, TypeDecorator) else old
+    new = new.impl if isinstance(new, TypeDecorator) else new
     if isinstance(old, String) and isinstance(new, String):  # Text is a String without length
         return (new.length or 10**9) >= (old.length or 10**9)
     if isinstance(old, Integer) and isinstance(new, String):
@@ -50,43 +53,14 @@ def literal(value: str) -> str:
 
 
 def backfill_sql(spec_field, conn: Connection) -> tuple[str | None, str | None]:
-    """The SQL expression of a field's YAML default for existing rows, or (None, why not)."""
+    """The SQL expression of a field's YAML default for existing rows, or (None, why not); the kind knows it."""
     if spec_field is None:
         return None, None
-    default, kind = spec_field.default, spec_field.type
-    if default is None:
-        return ("FALSE", None) if kind == "boolean" else (None, None)
+    from .kinds import kind_of
     try:
-        if kind in ("string", "text", "file"):
-            return literal(default), None
-        if kind == "integer":
-            return str(int(default)), None
-        if kind in ("decimal", "money"):
-            return str(Decimal(str(default))), None
-        if kind == "boolean":
-            if not isinstance(default, bool):
-                raise ValueError
-            return ("TRUE" if default else "FALSE"), None
-        if kind == "date":
-            if str(default).lower() in ("today", "heute"):
-                return "CURRENT_DATE", None
-            value = str(default)
-            day = datetime.strptime(value, "%d.%m.%Y").date() if "." in value else date.fromisoformat(value)
-            return literal(day.isoformat()), None
-        if kind == "datetime":
-            if str(default).lower() in ("now", "jetzt"):
-                return "CURRENT_TIMESTAMP", None
-            return literal(datetime.fromisoformat(str(default)).isoformat(sep=" ")), None
-        if kind == "choice":
-            found = conn.execute(text("SELECT id FROM catalogue_value WHERE catalogue = :c AND code = :v"),
-                                 {"c": spec_field.catalogue, "v": str(default)}).first()
-            if found is None:
-                return None, f"Den Standardwert '{default}' gibt es im Katalog '{spec_field.catalogue}' nicht."
-            return (f"(SELECT id FROM catalogue_value WHERE catalogue = {literal(spec_field.catalogue)} "
-                    f"AND code = {literal(default)})"), None
+        return kind_of(spec_field).backfill_sql(spec_field, conn)
     except (ValueError, InvalidOperation):
-        return None, f"Der Standardwert {default!r} passt nicht zum Feldtyp '{kind}'."
-    return None, f"Ein Feld vom Typ '{kind}' kann vorhandene Datensätze nicht mit einem Standardwert füllen."
+        return None, f"Der Standardwert {spec_field.default!r} passt nicht zum Feldtyp '{spec_field.type}'."
 
 
 def constraint_name(prefix: str, table_name: str, columns: list[str]) -> str:

@@ -11,17 +11,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from .kinds import kind_names
+
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)]
 
-FIELD_TYPES = (
-    "string", "text", "integer", "decimal", "money", "date", "datetime", "boolean",
-    "choice", "multichoice", "ref", "user", "file",
-)
-# "user" refers to a staff login (the provider of a service, the assignee of a task); default "me".
-FieldType = Literal[
-    "string", "text", "integer", "decimal", "money", "date", "datetime", "boolean",
-    "choice", "multichoice", "ref", "user", "file",
-]
+# The kinds are registered in app/metamodel/kinds; an unknown ``type:`` is reported with file and line
+# (spec.E012) and the list of these names.
+FIELD_TYPES = kind_names()
+FieldType = Literal[FIELD_TYPES]  # type: ignore[valid-type]
 ACCESS_LEVELS = ("none", "read", "write", "delete")
 AccessLevel = Literal["none", "read", "write", "delete"]
 

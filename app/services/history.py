@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import contextvars
 import re
-from datetime import date, datetime, timezone
-from decimal import Decimal
+from datetime import datetime, timezone
 from types import SimpleNamespace
 
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from ..actor import Actor, request_actor
-from ..core_models import CatalogueValue, ChangeLog, utcnow
+from ..core_models import ChangeLog, utcnow
 from ..domain.phonetics import phonetic
-from ..metamodel.build_models import (PHONETIC_FIELDS, REFERENCE_TYPES, built_registry, column_name, lc_name,
-                                      searchable_lc_fields)
+from ..metamodel.build_models import PHONETIC_FIELDS, built_registry, column_name, lc_name, searchable_lc_fields
+from ..metamodel.kinds import kind_of, plain_text
 from ..web.filters import normalise
 
 # Who acts outside a web request (CLI, import, demo, tests): set with ``acting_as`` at that edge. The flush
@@ -53,30 +52,27 @@ def current_actor() -> str:
     return acting_actor().name
 
 
-def _german_number(value: Decimal, places: int | None = None) -> str:
-    text = f"{value:,.{places}f}" if places is not None else f"{value:,f}"
-    return text.replace(",", "X").replace(".", ",").replace("X", ".")
-
-
 def shown(value, field=None) -> str | None:
-    """A value as the user reads it: TT.MM.JJJJ, Berlin time, ja/nein, 1.234,50 €, labels and titles."""
-    if value is None or value == "":
-        return None
-    kind = getattr(field, "type", None)
-    if isinstance(value, bool):
-        return "ja" if value else "nein"
-    if isinstance(value, datetime):
-        from ..web import to_berlin
-        return to_berlin(value)
-    if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
-    if isinstance(value, Decimal):
-        return f"{_german_number(value, 2)} €" if kind == "money" else _german_number(value.normalize())
-    if isinstance(value, (list, tuple, set)):
-        return ", ".join(sorted(shown(v) or "" for v in value)) or None
-    if isinstance(value, CatalogueValue):
-        return value.label
-    return str(value)
+    """A value as the user reads it: TT.MM.JJJJ, Berlin time, ja/nein, 1.234,50 €, labels and titles.
+
+    With a field, its kind decides (an IBAN in groups of four, a per-cent value with "%")."""
+    if field is not None:
+        return kind_of(field).history_text(value)
+    return plain_text(value)
+
+
+def normalise_values(obj, entity) -> None:
+    """Every path stores the kind's normal form (a compact IBAN, an e-mail domain in lower case)."""
+    loaded = inspect(obj).dict  # what is loaded or set: reading it never queries
+    for f in entity.fields:
+        kind = kind_of(f)
+        if not kind.normalises:
+            continue
+        value = loaded.get(f.name)
+        if value is not None:
+            normal = kind.normalise(value)
+            if normal != value:
+                setattr(obj, f.name, normal)
 
 
 def derive_columns(obj, entity) -> None:
@@ -119,7 +115,7 @@ def _field_changes(obj, entity) -> list[tuple[str, str | None, str | None]]:
         if not hist.has_changes():
             # A reference or choice changed by its id (REST, merge) shows up on the foreign key only.
             fk = column_name(f)
-            if f.type in REFERENCE_TYPES and fk in state.attrs and state.attrs[fk].history.has_changes():
+            if kind_of(f).storage == "reference" and fk in state.attrs and state.attrs[fk].history.has_changes():
                 fk_hist = state.attrs[fk].history
                 old_id = fk_hist.deleted[0] if fk_hist.deleted else None
                 new_id = fk_hist.added[0] if fk_hist.added else None
@@ -130,10 +126,11 @@ def _field_changes(obj, entity) -> list[tuple[str, str | None, str | None]]:
                         new = state.session.get(target, new_id) if new_id is not None else None
                     changes.append((f.name, _ref_title(old, new), _ref_title(new, old)))
             continue
-        if f.type == "multichoice":
+        storage = kind_of(f).storage
+        if storage == "multiple":
             old = [*hist.unchanged, *hist.deleted]
             new = [*hist.unchanged, *hist.added]
-        elif f.type in REFERENCE_TYPES:
+        elif storage == "reference":
             old = _old_reference(obj, f, state, hist)
             new = hist.added[0] if hist.added else None
             if old is not new and (old is None or new is None or old.id != new.id):
@@ -160,6 +157,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             continue
         entity = registry.entity(entity_name)
         obj.created_at, obj.created_by, obj.updated_at, obj.updated_by = now, actor, now, actor
+        normalise_values(obj, entity)
         derive_columns(obj, entity)
         pending.append(("create", obj, None, None, None, actor, now))
     for obj in session.dirty:
@@ -167,6 +165,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
         if entity_name is None or not session.is_modified(obj):
             continue
         entity = registry.entity(entity_name)
+        normalise_values(obj, entity)
         changes = _field_changes(obj, entity)
         if not changes:
             continue

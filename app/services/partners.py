@@ -12,6 +12,7 @@ from ..domain.phonetics import WARN_SCORE, birth_dates_near, duplicate_score, ph
 from ..errors import DomainError
 from ..metamodel.build_models import built_registry, column_name
 from ..actor import Actor
+from ..metamodel.kinds import kind_of, points_to
 from ..scoping import can_see_record, scope_query
 from .history import current_actor, merged_from_text, shown
 
@@ -102,7 +103,7 @@ class Reference:
 
 def _partner_refs(registry):
     for em in registry:
-        refs = [f for f in em.spec.fields if f.type == "ref" and f.ref == "partner"]
+        refs = [f for f in em.spec.fields if points_to(f, "partner")]
         if refs:
             yield em, refs
 
@@ -127,7 +128,7 @@ def fillable_fields(survivor, duplicate) -> list:
     """Fields empty at the survivor that the duplicate knows (taken over by the merge)."""
     entity = built_registry().entity("partner")
     return [f for f in entity.fields
-            if f.type not in ("multichoice", "ref", "file")
+            if kind_of(f).merge_fills
             and getattr(survivor, f.name, None) in (None, "") and getattr(duplicate, f.name, None) not in (None, "")]
 
 
@@ -182,7 +183,7 @@ def merge_partners(session: Session, survivor_id: int, duplicate_id: int, actor:
         result.filled.append(f.label)
     actor, now = current_actor(), utcnow()
     summary = "; ".join(f"{f.label}: {shown(getattr(duplicate, f.name), f)}" for f in entity.fields
-                        if f.type not in ("multichoice", "ref") and getattr(duplicate, f.name, None) not in (None, ""))
+                        if kind_of(f).storage != "multiple" and not kind_of(f).refers_to_record and getattr(duplicate, f.name, None) not in (None, ""))
     moved = ", ".join(f"{count} × {label}" for label, count in result.moved.items()) or "keine Verweise"
     session.add_all([
         ChangeLog(entity="partner", record_id=survivor_id, action="merge", field=None,

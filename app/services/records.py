@@ -8,6 +8,7 @@ from ..actor import Actor
 from ..errors import DomainError, NoHomeUnitError
 from ..extensions import db
 from ..metamodel.build_models import built_registry, column_name
+from ..metamodel.kinds import kind_of, points_to
 from ..scoping import can_see_record, home_org_unit_id, scope_query
 
 
@@ -47,7 +48,7 @@ def assign_org_unit(entity, item, actor: Actor | None = None) -> None:
 
 def check_refs_visible(entity, item, actor: Actor | None = None) -> None:
     for f in entity.fields:
-        if f.type == "ref":
+        if kind_of(f).refers_to_record:
             target = getattr(item, f.name, None)
             if target is not None and not can_see_record(target, actor):
                 raise DomainError(f"„{f.label}“: Datensatz nicht gefunden.")
@@ -59,7 +60,7 @@ def referrers(entity_name: str, record_id: int) -> list[tuple[str, int]]:
     found = []
     for em in registry:
         for f in em.spec.fields:
-            if f.type == "ref" and f.ref == entity_name:
+            if points_to(f, entity_name):
                 column = getattr(em.model, column_name(f))
                 count = db.session.scalar(select(func.count()).select_from(em.model).where(column == record_id))
                 if count:

@@ -1,7 +1,7 @@
 """Hand-written pages beyond CRUD, and the wiring of error pages and admin views."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, render_template
@@ -11,11 +11,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 def to_berlin(value: datetime | None) -> str:
     """Times are stored in UTC and shown in Europe/Berlin."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")
+    from ..domain.dates import format_datetime
+    return format_datetime(value)
 
 
 def _attachments_of(entry_id) -> list:

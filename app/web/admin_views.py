@@ -10,6 +10,7 @@ from ..core_models import CatalogueValue, OrgUnit, Street
 from ..errors import DomainError
 from ..extensions import db
 from ..metamodel.build_models import built_registry
+from ..metamodel.kinds import kind_of
 from ..services.history import shown
 from ..services.partners import fillable_fields, load_pair, merge_partners, partner_references
 from . import menus
@@ -119,7 +120,7 @@ def merge_preview(session, survivor_id, duplicate_id) -> dict:
     filled = {f.name for f in fillable_fields(survivor, duplicate)}
     rows = [(f.label, shown(getattr(survivor, f.name), f) or "", shown(getattr(duplicate, f.name), f) or "",
              f.name in filled)
-            for f in entity.fields if not f.hidden and f.type != "file"]
+            for f in entity.fields if not f.hidden and kind_of(f).in_forms]
     rows.append(("Dienststelle", str(survivor.org_unit or "alle (gemeinsam)"),
                  str(duplicate.org_unit or "alle (gemeinsam)"), False))
     return {"survivor": survivor, "duplicate": duplicate, "rows": rows,

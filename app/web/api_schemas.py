@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import fields
 
+from ..metamodel.kinds import kind_of
 from .fab_compat import SchemaConverterWall
 
 _PLAIN = (fields.String, fields.Integer, fields.Boolean)
@@ -43,8 +44,6 @@ class PlainNested(fields.Nested):
         return {key: getattr(nested_obj, name) for key, name in plain}
 
 
-#: Field types whose value is the column itself (references, choices and files are columns of other names).
-_PLAIN_TYPES = {"string", "text", "integer", "decimal", "money", "date", "datetime", "boolean"}
 
 
 def public_columns(model) -> list[str] | None:
@@ -59,7 +58,7 @@ def public_columns(model) -> list[str] | None:
     if registry is None or name not in registry.entities:
         return None
     entity = registry.entity(name)
-    return ["id", *(f.name for f in entity.fields if not f.hidden and f.type in _PLAIN_TYPES)]
+    return ["id", *(f.name for f in entity.fields if not f.hidden and kind_of(f).storage == "column" and kind_of(f).in_forms)]
 
 
 class FachstelleSchemaConverter(SchemaConverterWall):

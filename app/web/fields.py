@@ -1,30 +1,22 @@
 """Form fields a clerk types into all day: German dates and type-ahead references."""
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 
 from markupsafe import Markup, escape
 from wtforms import Field
-from wtforms.fields import DateField, DecimalField
+from wtforms.fields import DateField, DecimalField, StringField
 from wtforms.validators import StopValidation
 from wtforms.widgets import html_params
 
+from ..domain import dates, money
 from ..scoping import can_see_record
-
-DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d.%m.%y")
 
 
 def parse_german_date(text: str) -> date:
-    """TT.MM.JJJJ (also JJJJ-MM-TT and TT.MM.JJ); raises ValueError with a German message."""
-    text = (text or "").strip()
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"'{text}' ist kein gültiges Datum (TT.MM.JJJJ)")
+    """TT.MM.JJJJ (also JJJJ-MM-TT and TT.MM.JJ); raises ValueError with a German message (app.domain.dates)."""
+    return dates.parse_date(text)
 
 
 class GermanDateWidget:
@@ -60,26 +52,9 @@ class GermanDateField(DateField):
             raise ValueError(str(exc)) from None
 
 
-GERMAN_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
-
-
 def parse_german_decimal(text: str, places: int) -> Decimal:
     """1.234,56 / 1234,56 / 1234.56 / 1.234 (thousands); raises ValueError with a German message."""
-    raw = (text or "").strip()
-    cleaned = raw.replace("€", "").replace(" ", "").replace("\u00a0", "")
-    if "," in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    elif GERMAN_THOUSANDS.match(cleaned):
-        cleaned = cleaned.replace(".", "")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"'{raw}' ist kein gültiger Betrag (z. B. 1.234,50)") from None
-    if not value.is_finite():
-        raise ValueError(f"'{raw}' ist kein gültiger Betrag (z. B. 1.234,50)")
-    if -value.as_tuple().exponent > places:
-        raise ValueError(f"Höchstens {places} Nachkommastellen erlaubt.")
-    return value
+    return money.parse_decimal(text, places)
 
 
 class GermanDecimalWidget:
@@ -117,6 +92,35 @@ class GermanDecimalField(DecimalField):
         except ValueError as exc:
             self.data = None
             raise ValueError(str(exc)) from None
+
+
+class GermanTimeField(StringField):
+    """A time of day as typed ("9.30", "9:30 Uhr", "10 Uhr"), kept as "HH:MM"."""
+
+    def process_formdata(self, valuelist):
+        raw = (valuelist[0] if valuelist else "") or ""
+        self.data = raw.strip() or None
+        if self.data:
+            try:
+                self.data = dates.format_time(dates.parse_time(raw))
+            except ValueError:
+                raise ValueError("Uhrzeit als SS:MM, z. B. 09:30.") from None
+
+
+class ParsedTextField(StringField):
+    """A one-line text the field kind reads and normalises (IBAN, e-mail, phone), with its German message."""
+
+    def __init__(self, label=None, validators=None, parse=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.parse = parse
+
+    def process_formdata(self, valuelist):
+        raw = (valuelist[0] if valuelist else "") or ""
+        if not raw.strip():
+            self.data = None
+            return
+        self.data = raw
+        self.data = self.parse(raw)  # a ValueError keeps the typed text in the box and shows the message
 
 
 class TypeaheadWidget:

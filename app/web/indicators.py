@@ -18,6 +18,7 @@ from flask_appbuilder.security.decorators import has_access
 from .. import clock
 from ..domain.indicator_texts import INDICATOR_TEXTS
 from ..domain.indicators import ACCESS_STANDARDS, INDICATORS
+from ..domain.money import format_percent
 from ..domain.periods import (MONTH_ABBR, MONTH_NAMES, Period, describe, month_period, parse_date,
                               quarter_period, range_period, year_period)
 from ..errors import DomainError
@@ -118,7 +119,7 @@ def exact_args() -> tuple[Period, date]:
 
 
 def german_percent(value) -> str:
-    return "–" if value is None else f"{value:.1f}".replace(".", ",") + " %"
+    return "–" if value is None else format_percent(value, 1)
 
 
 class IndicatorReportView(BaseView):

@@ -21,9 +21,10 @@ from ..extensions import db
 from ..metamodel.build_models import built_registry
 from ..services import notices
 from .actor import current_actor
-from .fields import GermanDateField, RefField
+from .fields import GermanDateField, GermanTimeField, RefField
 
-TIME = v.Optional(), v.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", message="Uhrzeit als SS:MM, z. B. 09:30.")
+# "9.30", "9:30 Uhr" and "10 Uhr" are read too (app.domain.dates) and kept as "09:30".
+TIME = (v.Optional(),)
 
 
 def _sex_choices() -> list[tuple[str, str]]:
@@ -57,7 +58,7 @@ def _form_class(kind: str):
             bailiff = RefField("Gerichtsvollzieher/in", model=partner, endpoint="/typeahead/partner")
             bailiff_file_number = StringField("Aktenzeichen (DR-Nr.)", [v.Optional(), v.Length(max=40)])
             eviction_on = GermanDateField("Räumungstermin", [v.InputRequired("Pflichtfeld: bitte ausfüllen.")])
-            eviction_at = StringField("Uhrzeit", list(TIME))
+            eviction_at = GermanTimeField("Uhrzeit", list(TIME))
 
     return NoticeForm
 

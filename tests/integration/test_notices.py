@@ -139,6 +139,25 @@ def test_bad_form_input_keeps_what_was_typed(client, reg):
     assert reg.count("case") == 0
 
 
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("9.30 Uhr", "09:30"),  # dot and "Uhr", as written in the bailiff's letter
+    ("14:05", "14:05"),     # as before
+    ("10 Uhr", "10:00"),    # the full hour
+], ids=["dot-uhr", "colon", "full-hour"])
+def test_eviction_time_is_read_as_clerks_write_it(client, reg, factory, typed, stored):
+    # #10: one time parser (app.domain.dates) for every page; the form accepted only "SS:MM" before.
+    from tests.conftest import login
+    from app.extensions import db
+    login(client, "sachbearbeitung_nord")
+    today = date.today().strftime("%d.%m.%Y")
+    response = client.post("/notices/eviction", data={
+        "surname": "Neumann", "first_name": "Erika", "birth_date": "01.02.1970", "received_on": today,
+        "eviction_on": "15.12.2030", "eviction_at": typed}, follow_redirects=True)
+    assert "Zwangsräumung erfasst" in response.get_data(as_text=True)
+    eviction = db.session.scalars(select(reg.registry.model("forced_eviction"))).one()
+    assert eviction.eviction_at == stored
+
+
 def test_controlling_may_not_register(client, reg):
     from tests.conftest import login
     login(client, "controlling_nord")

@@ -1,0 +1,186 @@
+"""Kinds that refer to other rows: choice and multichoice (catalogue values), ref (a record), user (a login)."""
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Integer, Table
+
+from .base import FieldKind, register, sql_literal
+
+
+class _ReferenceKind(FieldKind):
+    """A foreign key ``<name>_id`` and a relationship ``<name>``."""
+
+    storage = "reference"
+    sortable = False
+    lazy = "select"  # how the relationship loads (catalogue values: joined, always shown)
+
+    def column_name(self, f):
+        return f"{f.name}_id"
+
+    def target_table(self, f) -> str:
+        raise NotImplementedError
+
+    def column(self, f, entity):
+        return Column(self.column_name(f), Integer, ForeignKey(f"{self.target_table(f)}.id"),
+                      nullable=not f.required, index=True)
+
+    def sa_type(self, f):
+        return Integer()
+
+    def target_class(self, f):
+        raise NotImplementedError
+
+    def model_attributes(self, f, entity, metadata):
+        from sqlalchemy.orm import relationship
+        col = self.column(f, entity)
+        return {self.column_name(f): col,
+                f.name: relationship(self.target_class(f), foreign_keys=[col], lazy=self.lazy)}
+
+
+@register
+class ChoiceKind(_ReferenceKind):
+    name, label = "choice", "Auswahl aus einem Katalog"
+    options = required_options = frozenset({"catalogue"})
+    lazy = "joined"
+
+    def target_table(self, f):
+        return "catalogue_value"
+
+    def target_class(self, f):
+        from ...core_models import CatalogueValue
+        return CatalogueValue
+
+    def form_query(self, f, editing):
+        from flask_appbuilder.models.sqla.filters import FilterEqual
+        if editing:  # a value deactivated since stays readable and selectable on old records
+            return [["catalogue", FilterEqual, f.catalogue]]
+        return [["catalogue", FilterEqual, f.catalogue], ["active", FilterEqual, True]]
+
+    def form_default(self, f):
+        if f.default is None:
+            return None
+        code = str(f.default)
+
+        def lookup(catalogue=f.catalogue):
+            from ...core_models import CatalogueValue
+            from ...extensions import db
+            return db.session.query(CatalogueValue).filter_by(catalogue=catalogue, code=code).first()
+        return lookup
+
+    def backfill_sql(self, f, conn):
+        from sqlalchemy import text
+        if f.default is None:
+            return None, None
+        found = conn.execute(text("SELECT id FROM catalogue_value WHERE catalogue = :c AND code = :v"),
+                             {"c": f.catalogue, "v": str(f.default)}).first()
+        if found is None:
+            return None, f"Den Standardwert '{f.default}' gibt es im Katalog '{f.catalogue}' nicht."
+        return (f"(SELECT id FROM catalogue_value WHERE catalogue = {sql_literal(f.catalogue)} "
+                f"AND code = {sql_literal(f.default)})"), None
+
+    def import_default(self, f, session, today):
+        from sqlalchemy import select
+
+        from ...core_models import CatalogueValue
+        if f.default is None:
+            return None
+        return session.scalars(select(CatalogueValue).where(CatalogueValue.catalogue == f.catalogue,
+                                                            CatalogueValue.code == str(f.default))).first()
+
+
+@register
+class MultiChoiceKind(FieldKind):
+    name, label = "multichoice", "Mehrfachauswahl aus einem Katalog"
+    options = required_options = frozenset({"catalogue"})
+    storage = "multiple"
+    sortable = searchable = merge_fills = False
+
+    def column_name(self, f):
+        return f.name
+
+    def column(self, f, entity):
+        return None
+
+    def model_attributes(self, f, entity, metadata):
+        from sqlalchemy.orm import relationship
+
+        from ...core_models import CatalogueValue
+        table = Table(
+            f"{entity.name}__{f.name}", metadata,
+            Column("record_id", Integer, ForeignKey(f"{entity.name}.id", ondelete="CASCADE"), primary_key=True),
+            Column("value_id", Integer, ForeignKey("catalogue_value.id"), primary_key=True),
+        )
+        return {f.name: relationship(CatalogueValue, secondary=table, lazy="selectin")}
+
+    form_query = ChoiceKind.form_query
+
+    def display(self, value):
+        return "" if value is None or value == "" else ", ".join(str(v) for v in value)
+
+    def import_default(self, f, session, today):
+        return None
+
+
+@register
+class RefKind(_ReferenceKind):
+    name, label = "ref", "Verweis auf einen Datensatz"
+    options = required_options = frozenset({"ref"})
+    refers_to_record = True
+    merge_fills = False
+    form_takes_default = True
+
+    def target_table(self, f):
+        return f.ref
+
+    def target_class(self, f):
+        from ..build_models import class_name
+        return class_name(f.ref)
+
+    def validators(self, f):
+        from wtforms import validators as v
+        # DataRequired, not InputRequired: the parent of a case-file page may come from the URL, not the form.
+        out = [] if not f.required else [v.DataRequired(message="Pflichtfeld: bitte auswählen.")]
+        if f.regex:
+            out += [v.Optional() if not f.required else v.DataRequired(message="Pflichtfeld: bitte ausfüllen."),
+                    v.Regexp(f.regex, message=f"Ungültiges Format für „{f.label}“.")]
+        return out
+
+    def form_field(self, f, registry, kwargs):
+        from ...web.fields import RefField
+        return RefField(f.label, model=registry.model(f.ref), endpoint=f"/typeahead/{f.ref}", **kwargs)
+
+    def import_default(self, f, session, today):
+        return None
+
+
+@register
+class UserKind(_ReferenceKind):
+    """A staff login (FAB's ab_user): provider of a service, assignee of a task; default "me"."""
+
+    name, label = "user", "Mitarbeiter/in (Benutzerkonto)"
+
+    def target_table(self, f):
+        return "ab_user"
+
+    def target_class(self, f):
+        from flask_appbuilder.security.sqla.models import User
+        return User
+
+    def form_query(self, f, editing):
+        # Colleagues of the clerk's own units only (admins: everyone), active accounts.
+        from ...scoping import UserOfMyUnitsFilter
+        return [["id", UserOfMyUnitsFilter, None]]
+
+    def form_default(self, f):
+        if f.default is None or str(f.default) != "me":
+            return None
+
+        def me():
+            from flask_login import current_user
+
+            from ...extensions import db
+            user_id = getattr(current_user, "id", None)
+            return db.session.get(type(current_user._get_current_object()), user_id) if user_id else None
+        return me
+
+    def import_default(self, f, session, today):
+        return None
