@@ -126,8 +126,8 @@ def _before_flush(session, flush_context, instances):
 
 @event.listens_for(Session, "do_orm_execute")
 def _bulk_statement(state):
-    # session.execute(update(Task)…) changes rows without a flush.
-    if state.is_update or state.is_delete:
+    # session.execute(update(Task)…) changes rows without a flush; so do the bulk inserts of an import.
+    if state.is_insert or state.is_update or state.is_delete:
         table = getattr(getattr(state.statement, "table", None), "name", None)
         if table:
             _invalidate(state.session, {table})
