@@ -174,16 +174,22 @@ def columns(matcher: UnitMatcher, ref_length: int = 40) -> list[Column]:
             raise Invalid(f"fall_id ist länger als {ref_length} Zeichen")
         return text
 
+    units, events = {}, {}  # a file names few districts and events, in 100,000 rows
+
     def unit(text: str) -> int:
         if not text:
             raise Invalid("bezirk fehlt")
-        unit_id, problem = matcher.match(text)
+        if text not in units:
+            units[text] = matcher.match(text)
+        unit_id, problem = units[text]
         if problem:
             raise Invalid(problem, UNKNOWN_REFERENCE)
         return unit_id
 
     def event(text: str) -> str:
-        key, problem = _event(text)
+        if text not in events:
+            events[text] = _event(text)
+        key, problem = events[text]
         if problem:
             raise Invalid(problem)
         return key

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, BinaryIO
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from ..problems import Level, Problem, ProblemType, Source, register
@@ -290,9 +290,9 @@ def parse_rows(csv_file: CsvFile, columns: Iterable[Column], index: dict[str, in
     columns = [c for c in columns if c.name in index or not c.required]
     order = {c.name: i for i, c in enumerate(columns)}
     labels = {c.name: c.label for c in columns}
-    ticker = Ticker(progress, phase, csv_file.lines)
+    ticker = Ticker(progress, phase, max(csv_file.lines - 1, 1))  # without the header
     for line, cells in csv_file.rows(problems):
-        ticker.tick(line)
+        ticker.tick(line - 1)
         values: dict[str, Any] = {}
         texts: dict[str, str] = {}
         found: list[tuple[str, str, str]] = []
@@ -328,8 +328,8 @@ class Ticker:
             self.progress(self.phase, min(done, self.total), self.total)
 
     def done(self) -> None:
-        if self.progress is not None:
-            self.progress(self.phase, self.total, self.total)
+        if self.progress is not None:  # the true count at the end (the total counted line breaks)
+            self.progress(self.phase, self.count, self.count)
 
 
 def german_number(n: int) -> str:
@@ -378,14 +378,28 @@ def batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict], returning: bool = True) -> list[int]:
-    """One executemany of ``rows`` into ``table``; the new ids in the rows' order (RETURNING)."""
+    """One executemany of ``rows`` into ``table``; the new ids in the rows' order.
+
+    PostgreSQL gives them back through RETURNING in parameter order (SQLAlchemy's insertmanyvalues). SQLite
+    would fall back to one statement per row for that order; there the ids are read back instead: a
+    writing SQLite transaction is the only writer, and each row gets the next rowid (max + 1), so the new
+    ids are exactly those above the old maximum (checked).
+    """
     if not rows:
         return []
     if not returning:
         session.execute(insert(table), rows)
         return []
-    result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-    return [row[0] for row in result]
+    if session.get_bind().dialect.name != "sqlite":
+        result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        return [row[0] for row in result]
+    session.execute(insert(table), rows[:1])  # takes the write lock before the maximum is read
+    first = session.scalar(select(func.max(table.c.id)))
+    session.execute(insert(table), rows[1:]) if len(rows) > 1 else None
+    ids = list(session.scalars(select(table.c.id).where(table.c.id >= first).order_by(table.c.id)))
+    if len(ids) != len(rows) or ids[-1] - ids[0] != len(rows) - 1:
+        raise RuntimeError(f"{table.name}: new ids not consecutive ({len(ids)} for {len(rows)} rows)")
+    return ids
 
 
 def record_values(entity, values: dict, actor: str, now) -> dict:
