@@ -174,7 +174,7 @@ def columns(matcher: UnitMatcher, ref_length: int = 40) -> list[Column]:
             raise Invalid(f"fall_id ist länger als {ref_length} Zeichen")
         return text
 
-    units, events = {}, {}  # a file names few districts and events, in 100,000 rows
+    units, events, dates = {}, {}, {}  # a file names few districts, events and days, in 100,000 rows
 
     def unit(text: str) -> int:
         if not text:
@@ -195,11 +195,14 @@ def columns(matcher: UnitMatcher, ref_length: int = 40) -> list[Column]:
         return key
 
     def on(text: str) -> date:
+        if text in dates:
+            return dates[text]
         if not text:
             raise Invalid("datum fehlt")
         value = parse_date(text)
         if value < EARLIEST:
             raise Invalid(f"Datum „{text}“ liegt vor dem {EARLIEST:%d.%m.%Y} (Tippfehler im Jahr?)")
+        dates[text] = value
         return value
 
     def pairs(text: str) -> bool:
@@ -343,9 +346,11 @@ def _column_values(entity, values: dict) -> dict:
     return out
 
 
-def _entry_title(Entry, on: date, service) -> str:
+def _entry_title(Entry, on: date, service, titles: dict) -> str:
     # The entry's title as the ORM's history shows it ("06.03.2023, Hausbesuch"): the model's own __str__.
-    return Entry.__str__(SimpleNamespace(entry_date=on, service=service, id=None))
+    if (on, service.id) not in titles:
+        titles[(on, service.id)] = Entry.__str__(SimpleNamespace(entry_date=on, service=service, id=None))
+    return titles[(on, service.id)]
 
 
 def import_events(session: Session, path: Path | bytes, today: date | None = None, actor: Actor | None = None,
@@ -440,7 +445,7 @@ def _write(session, csv_file, units, today, ref_length, progress, actor_name, re
     stamp, now = f"{name}, {today:%d.%m.%Y}", utcnow()
     snapshots = {event: snapshot(service) for event, service in services.items()}
     per_case: dict[int, list] = defaultdict(list)
-    seq = 0
+    seq, titles = 0, {}
     for batch in batches(scan(csv_file, units, today, ref_length, Collector(name), progress, "importiert")):
         # New cases first, each with its placeholder client.
         new_keys = []
@@ -492,7 +497,7 @@ def _write(session, csv_file, units, today, ref_length, progress, actor_name, re
         created_log(session, "doc_entry", ids, actor_name, now)
         # The case's history shows the entry, as app/services/documentation.py writes it after a flush.
         case_lines = [change_row("case", case_id, "entry_added", actor_name, now, "doc_entry", None,
-                                 _entry_title(Entry, on, service)) for (case_id, on, service) in made]
+                                 _entry_title(Entry, on, service, titles)) for (case_id, on, service) in made]
         insert_rows(session, ChangeLog.__table__, case_lines, returning=False)
         for entry_id, (case_id, on, service) in zip(ids, made):
             seq += 1

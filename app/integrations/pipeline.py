@@ -30,7 +30,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, BinaryIO
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ..problems import Level, Problem, ProblemType, Source, register
@@ -380,16 +380,26 @@ def batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
 def insert_rows(session: Session, table: Table, rows: list[dict], returning: bool = True) -> list[int]:
     """One executemany of ``rows`` into ``table``; the new ids in the rows' order.
 
-    PostgreSQL gives them back through RETURNING in parameter order (SQLAlchemy's insertmanyvalues). SQLite
-    would fall back to one statement per row for that order; there the ids are read back instead: a
-    writing SQLite transaction is the only writer, and each row gets the next rowid (max + 1), so the new
-    ids are exactly those above the old maximum (checked).
+    PostgreSQL: the ids are drawn from the table's own sequence first (one ``nextval`` query for the batch),
+    then the rows go as a plain executemany (psycopg's pipeline). The sequence stays ahead of every id, so
+    nothing needs resetting, and concurrent writers draw their own ids. (RETURNING in parameter order
+    renders one statement of thousands of parameters that psycopg re-parses per batch: 5 times slower.)
+    SQLite would fall back to one statement per row for ordered RETURNING; a writing SQLite transaction is
+    the only writer and each row gets the next rowid (max + 1), so the new ids are those above the old
+    maximum (checked).
     """
     if not rows:
         return []
     if not returning:
         session.execute(insert(table), rows)
         return []
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                                         "FROM generate_series(1, :n)"), {"table": table.name, "n": len(rows)}))
+        for row, new_id in zip(rows, ids):
+            row["id"] = new_id
+        session.execute(insert(table), rows)
+        return ids
     if session.get_bind().dialect.name != "sqlite":
         result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
         return [row[0] for row in result]

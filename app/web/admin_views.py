@@ -131,3 +131,5 @@ def register_admin_views(appbuilder) -> None:
     appbuilder.add_view(OrgUnitView, "Dienststellen", icon="fa-building", category=ADMIN_MENU)
     appbuilder.add_view(StreetView, "Straßenverzeichnis", icon="fa-road", category=ADMIN_MENU)
     appbuilder.add_view(PartnerMergeView, "Partner zusammenführen", icon="fa-compress", category=ADMIN_MENU)
+    from .imports import ImportView
+    appbuilder.add_view(ImportView, "Import", icon="fa-upload", category=ADMIN_MENU)
