@@ -348,7 +348,7 @@ def terminal_progress(stream=None, interval: float = 5.0) -> ProgressFn | None:
     tty = hasattr(stream, "isatty") and stream.isatty()
     if not tty and os.environ.get("CI"):
         return None
-    last = {"at": 0.0}
+    last: dict[str, float | None] = {"at": None}  # the first call always shows
 
     def show(phase: str, done: int, total: int) -> None:
         if tty:
@@ -357,7 +357,8 @@ def terminal_progress(stream=None, interval: float = 5.0) -> ProgressFn | None:
             end = "\n" if done >= total else ""
             stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {progress_text(phase, done, total)}{end}")
             stream.flush()
-        elif (now := time.monotonic()) - last["at"] >= interval or done >= total:
+        elif last["at"] is None or (now := time.monotonic()) - last["at"] >= interval or done >= total:
+            now = time.monotonic()
             last["at"] = now
             stream.write(progress_text(phase, done, total) + "\n")
             stream.flush()
