@@ -337,6 +337,16 @@ def _booked(session: Session, Entry, case_ids: Iterable[int]) -> dict[tuple[int,
     return booked
 
 
+def _with_open_tasks(session: Session, Task, case_ids: Iterable[int]) -> set[int]:
+    """The cases with an open task: a new entry may complete or cancel it."""
+    state = catalogue_value(session, "task_state", "open")
+    found: set[int] = set()
+    for chunk in batches(list(case_ids), 500) if state is not None else ():
+        found.update(session.scalars(select(Task.case_id).where(Task.case_id.in_(chunk), Task.state_id == state.id)
+                                     .distinct()))
+    return found
+
+
 def _column_values(entity, values: dict) -> dict:
     """Field values (catalogue values, dates, text) as the table's columns."""
     out = {}
@@ -378,8 +388,14 @@ def import_events(session: Session, path: Path | bytes, today: date | None = Non
     canon: dict[tuple[int, str], tuple[int, str]] = {}  # one tuple per case key, shared by the sets below
     opened: dict[tuple[int, str], date] = {}
     first_line: dict[tuple[int, str], int] = {}
-    first_of: dict[tuple, tuple[int, bool]] = {}  # (case key, event, date) -> first line, zu_zweit
+    first_of: dict[tuple, int] = {}  # (case key, event, date) -> first line * 2 + zu_zweit: the idempotency keys
     events: set[str] = set()
+    # Cases whose new entries may create a follow-up: only their entries (and those of cases with open
+    # tasks) are kept for the rules, not every row's.
+    all_services = list(session.scalars(select(Service)))
+    chosen, _ = pick_services(all_services, EVENTS, today)
+    calendar, follows = working_calendar(registry.spec), {}
+    ruled: set[tuple[int, str]] = set()
     rows = 0
     for row in scan(csv_file, units, today, ref_length, problems, progress, "geprüft"):
         rows += 1
@@ -389,7 +405,13 @@ def import_events(session: Session, path: Path | bytes, today: date | None = Non
         elif row.on < opened[key]:
             opened[key] = row.on
         events.add(row.event)
-        first_of.setdefault((key, row.event, row.on), (row.line, row.in_pairs))
+        first_of.setdefault((key, row.event, row.on), row.line * 2 + row.in_pairs)
+        if (row.event, row.on) not in follows:
+            service = chosen.get(row.event)
+            follows[(row.event, row.on)] = service is not None and follow_up_due(
+                row.on, service.follow_up_days, service.follow_up_title, calendar, today) is not None
+        if follows[(row.event, row.on)]:
+            ruled.add(key)
     if problems:
         raise EventImportError.of(problems)
     if not rows:
@@ -397,7 +419,7 @@ def import_events(session: Session, path: Path | bytes, today: date | None = Non
                                listed=False)
 
     result = EventImportResult(file_name=name, rows=rows)
-    services, errors = pick_services(session.scalars(select(Service)), events, today)
+    services, errors = pick_services(all_services, events, today)
     for message in errors:
         problems.add(UNKNOWN_REFERENCE, message, column="ereignis")
     cases, duplicates = _find_cases(session, Case, opened, first_line)
@@ -417,7 +439,8 @@ def import_events(session: Session, path: Path | bytes, today: date | None = Non
     case_ids = {key: case.id for key, case in cases.items()}
     unit_of = {case.id: case.org_unit_id for case in cases.values()}
     booked = _booked(session, Entry, case_ids.values())
-    del cases
+    with_tasks = _with_open_tasks(session, Task, case_ids.values())
+    del cases, follows
 
     try:
         per_case = _write(session, csv_file, units, today, ref_length, progress, actor.name, result, locals())
@@ -437,6 +460,7 @@ def _write(session, csv_file, units, today, ref_length, progress, actor_name, re
     case_spec, partner_spec, entry_spec = (registry.entity(n) for n in ("case", "partner", "doc_entry"))
     name, services, canon, opened = known["name"], known["services"], known["canon"], known["opened"]
     case_ids, unit_of, booked, first_of = known["case_ids"], known["unit_of"], known["booked"], known["first_of"]
+    ruled, with_tasks = known["ruled"], known["with_tasks"]
     case_defaults = _column_values(case_spec, known["case_defaults"])
     partner_defaults = _column_values(partner_spec, known["partner_defaults"])
     person = session.scalars(select(CatalogueValue).where(CatalogueValue.catalogue == "partner_kind",
@@ -480,8 +504,8 @@ def _write(session, csv_file, units, today, ref_length, progress, actor_name, re
             case_id, service = case_ids[key], services[row.event]
             point_id, contact = snapshots[row.event]
             entry_key = (case_id, point_id, row.on)
-            line, pairs = first_of[(key, row.event, row.on)]
-            booked_pairs = booked.get(entry_key, pairs if line != row.line else None)
+            line, pairs = divmod(first_of[(key, row.event, row.on)], 2)
+            booked_pairs = booked.get(entry_key, bool(pairs) if line != row.line else None)
             if booked_pairs is not None:
                 result.entries_unchanged += 1
                 if booked_pairs != row.in_pairs:
@@ -492,16 +516,17 @@ def _write(session, csv_file, units, today, ref_length, progress, actor_name, re
                 "case_id": case_id, "service_id": service.id, "entry_date": row.on, "in_pairs": row.in_pairs,
                 "info": f"Import: {name}"[:200], "provider_id": None, "org_unit_id": unit_of[case_id],
                 "measurement_point_id": point_id, "counts_as_contact": contact}, actor_name, now))
-            made.append((case_id, row.on, service))
+            made.append((case_id, row.on, service, key in ruled or case_id in with_tasks))
         ids = insert_rows(session, Entry.__table__, entries)
         created_log(session, "doc_entry", ids, actor_name, now)
         # The case's history shows the entry, as app/services/documentation.py writes it after a flush.
         case_lines = [change_row("case", case_id, "entry_added", actor_name, now, "doc_entry", None,
-                                 _entry_title(Entry, on, service, titles)) for (case_id, on, service) in made]
+                                 _entry_title(Entry, on, service, titles)) for (case_id, on, service, _) in made]
         insert_rows(session, ChangeLog.__table__, case_lines, returning=False)
-        for entry_id, (case_id, on, service) in zip(ids, made):
+        for entry_id, (case_id, on, service, needs_rules) in zip(ids, made):
             seq += 1
-            per_case[case_id].append((on, seq, entry_id, service))
+            if needs_rules:
+                per_case[case_id].append((on, seq, entry_id, service))
         result.entries_created += len(ids)
     return per_case
 

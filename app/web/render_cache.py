@@ -145,6 +145,8 @@ def _after_flush(session, flush_context):
 def _after_transaction_end(session, transaction):
     # Only the outermost transaction's end counts, savepoints included in it.
     if transaction.parent is None:
+        from ..integrations.pipeline import BULK_TABLES
+        _invalidate(session, session.info.pop(BULK_TABLES, set()))  # an import's COPY (PostgreSQL)
         names = session.info.pop("fs_invalidated", set())
         for cache in _CACHES:
             if cache.name in names:
