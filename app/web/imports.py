@@ -14,6 +14,7 @@ import queue
 import re
 import secrets
 import threading
+import time
 from pathlib import Path
 
 from flask import Response, current_app, flash, redirect, request, stream_with_context, url_for
@@ -33,10 +34,23 @@ MARKER = "<!--fs-import-stream-->"
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
+KEEP_UPLOADS = 24 * 3600  # a checked file nobody imported is removed after a day
+
+
 def upload_dir() -> Path:
     path = settings.instance_dir() / "imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _remove_stale(folder: Path) -> None:
+    limit = time.time() - KEEP_UPLOADS
+    for path in folder.glob("*.*"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+        except OSError:
+            pass  # another worker removed it first
 
 
 def _actor() -> Actor:
@@ -62,6 +76,7 @@ class ImportView(BaseView):
         if importer is None or upload is None or not upload.filename:
             flash("Bitte eine Art des Imports und eine CSV-Datei wählen.", "danger")
             return redirect(url_for("ImportView.form"))
+        _remove_stale(upload_dir())
         token = secrets.token_urlsafe(24)
         file_name = Path(upload.filename).name[:120] or "datei.csv"
         upload.save(upload_dir() / f"{token}.csv")
@@ -110,6 +125,10 @@ class ImportView(BaseView):
                     if not dry_run:
                         for suffix in (".csv", ".json"):
                             (upload_dir() / f"{token}{suffix}").unlink(missing_ok=True)
+
+        # The request's own transaction ends here: on SQLite an open write (a login's timestamp) would
+        # make the worker thread wait for the lock.
+        db.session.commit()
 
         def generate():
             yield head
