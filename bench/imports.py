@@ -138,9 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.child is not None:
         print(json.dumps(child(args.db, url, args.child, args.workdir / f"{args.db}-{args.child}")))
         return 0
-    print(f"| {args.db} | Zeilen | Import | Zeilen/s | Peak-RSS vorher → nachher | Referenz (csv + executemany) |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| {args.db} | Zeilen | Import | Zeilen/s | Peak-RSS vorher → nachher | Referenz (csv + executemany) "
+          "| Import ÷ Referenz | Last vorher → nachher |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for rows in (int(r) for r in args.rows.split(",")):
+        load = os.getloadavg()[0]
         out = subprocess.run([sys.executable, "-m", "bench.imports", "--db", args.db, "--child", str(rows),
                               "--workdir", str(args.workdir), *(["--pg-url", args.pg_url] if args.pg_url else [])],
                              cwd=ROOT, capture_output=True, text=True, check=False)
@@ -150,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"| {args.db} | {r['rows']:,} | {r['seconds']:.1f} s | {r['rows'] / r['seconds']:,.0f} | "
               f"{r['rss_before']:.0f} → {r['rss_after']:.0f} MB (+{r['rss_after'] - r['rss_before']:.0f}) | "
-              f"{r['reference']:.1f} s ({r['rows'] / r['reference']:,.0f}/s) |"
+              f"{r['reference']:.1f} s ({r['rows'] / r['reference']:,.0f}/s) | {r['seconds'] / r['reference']:.1f} | "
+              f"{load:.1f} → {os.getloadavg()[0]:.1f} |"
               + f" <!-- {r['entries']} Einträge, {r['cases']} Fallakten, {r['tasks']} Wiedervorlagen -->")
     return 0
 
