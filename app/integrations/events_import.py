@@ -41,7 +41,6 @@ from .pipeline import (MISSING_COLUMN, UNKNOWN_REFERENCE, Collector, Column, Csv
                        ProgressFn, batches, created_log, insert_rows, map_columns, parse_rows, record_values)
 
 HEADER = ("fall_id", "bezirk", "ereignis", "datum", "zu_zweit")
-REQUIRED = HEADER[:4]
 # The fixed measurement points of the Berlin agreement (catalogue measurement_point).
 EVENTS = ("klage_eingang", "klage_anschreiben", "kontakt", "hausbesuch", "zr_mitteilung_eingang",
           "zr_anschreiben", "zr_termin", "zr_anwesenheit")
