@@ -21,6 +21,7 @@ from flask import Response, current_app, flash, redirect, request, stream_with_c
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
 from .. import settings
@@ -107,28 +108,33 @@ class ImportView(BaseView):
         app, actor, path = current_app._get_current_object(), _actor(), upload_dir() / f"{token}.csv"
 
         def work():
+            # The file stays only for the import that a successful check offers; the answer goes out after
+            # the clean-up, so a second "import" of the same file finds nothing.
+            keep, outcome = False, ("error", None)
             with app.app_context():
                 try:
                     report = importer.run(db.session, path, file_name, actor,
                                           lambda *p: events.put(("progress", p)), dry_run)
                     db.session.rollback() if dry_run else db.session.commit()
-                    events.put(("ok", report))
+                    keep, outcome = dry_run, ("ok", report)
                 except ImportFailed as exc:
                     db.session.rollback()
-                    events.put(("failed", exc))
+                    outcome = ("failed", exc)
                 except Exception:  # noqa: BLE001 - a German line on the page, the trace in the log
                     db.session.rollback()
                     log.exception("import %s failed", file_name)
-                    events.put(("error", None))
                 finally:
                     db.session.remove()
-                    if not dry_run:
+                    if not keep:
                         for suffix in (".csv", ".json"):
                             (upload_dir() / f"{token}{suffix}").unlink(missing_ok=True)
+                    events.put(outcome)
 
         # The request's own transaction ends here: on SQLite an open write (a login's timestamp) would
         # make the worker thread wait for the lock.
         db.session.commit()
+        # Made now: once the body streams, the session cookie that may carry it can no longer be set.
+        csrf = generate_csrf()
 
         def generate():
             yield head
@@ -138,14 +144,13 @@ class ImportView(BaseView):
                 if kind == "progress":
                     yield f'<div class="fs-import-progress">{escape(progress_text(*value))}</div>\n'
                     continue
-                yield _result_html(kind, value, token, file_name, dry_run)
+                yield _result_html(kind, value, token, file_name, dry_run, csrf)
                 break
             yield tail
         return Response(stream_with_context(generate()), mimetype="text/html")
 
 
-def _result_html(kind: str, value, token: str, file_name: str, dry_run: bool) -> str:
-    from flask_wtf.csrf import generate_csrf
+def _result_html(kind: str, value, token: str, file_name: str, dry_run: bool, csrf: str) -> str:
     if kind == "error":
         return ('<div class="alert alert-danger" role="alert">Der Import ist unerwartet abgebrochen; es wurde '
                 'nichts gespeichert. Bitte die Verwaltung benachrichtigen.</div>')
@@ -163,7 +168,7 @@ def _result_html(kind: str, value, token: str, file_name: str, dry_run: bool) ->
                 '<p><a class="btn btn-default" href="/import/">Weitere Datei importieren</a></p>')
     return (f'<div class="alert alert-info" role="status">{report}</div>'
             '<form method="post" action="/import/run" class="form-inline">'
-            f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">'
+            f'<input type="hidden" name="csrf_token" value="{csrf}">'
             f'<input type="hidden" name="token" value="{escape(token)}">'
             f'<button type="submit" class="btn btn-primary">Jetzt importieren: {escape(file_name)}</button> '
             '<a class="btn btn-default" href="/import/">Abbrechen</a></form>')
