@@ -441,8 +441,10 @@ def import_events(session: Session, path: Path | bytes, today: date | None = Non
     with_tasks = _with_open_tasks(session, Task, case_ids.values())
     del cases, follows
 
+    plan = _Plan(name, services, canon, opened, first_of, ruled, case_ids, unit_of, booked, with_tasks,
+                 case_defaults, partner_defaults)
     try:
-        per_case = _write(session, csv_file, units, today, ref_length, progress, actor.name, result, locals())
+        per_case = _write(session, csv_file, units, today, ref_length, progress, actor.name, result, plan)
         _apply_rules(session, registry, per_case, unit_of, today, actor.name, result)
     except SQLAlchemyError as exc:
         raise EventImportError(name, [], heading=(
@@ -451,17 +453,34 @@ def import_events(session: Session, path: Path | bytes, today: date | None = Non
     return result
 
 
-def _write(session, csv_file, units, today, ref_length, progress, actor_name, result, known) -> dict:
+@dataclass
+class _Plan:
+    """What pass one and the database told pass two: the key sets, nothing per row but the idempotency keys."""
+    name: str
+    services: dict  # event -> service
+    canon: dict  # (unit id, district's number) -> the one shared tuple
+    opened: dict  # case key -> earliest date in the file
+    first_of: dict  # (case key, event, date) -> first line * 2 + zu_zweit
+    ruled: set  # case keys whose entries may create a follow-up
+    case_ids: dict  # case key -> id (found; pass two adds the new ones)
+    unit_of: dict  # case id -> org unit id
+    booked: dict  # (case id, measurement point id, date) -> zu_zweit, already stored
+    with_tasks: set  # ids of found cases with an open task
+    case_defaults: dict
+    partner_defaults: dict
+
+
+def _write(session, csv_file, units, today, ref_length, progress, actor_name, result, plan: _Plan) -> dict:
     """Pass two: placeholder clients, cases and entries in batches; returns per case the new entries
     (date, order, id, service) for the rules."""
     registry = built_registry()
     Case, Partner, Entry = (registry.model(n) for n in ("case", "partner", "doc_entry"))
     case_spec, partner_spec, entry_spec = (registry.entity(n) for n in ("case", "partner", "doc_entry"))
-    name, services, canon, opened = known["name"], known["services"], known["canon"], known["opened"]
-    case_ids, unit_of, booked, first_of = known["case_ids"], known["unit_of"], known["booked"], known["first_of"]
-    ruled, with_tasks = known["ruled"], known["with_tasks"]
-    case_defaults = _column_values(case_spec, known["case_defaults"])
-    partner_defaults = _column_values(partner_spec, known["partner_defaults"])
+    name, services, canon, opened = plan.name, plan.services, plan.canon, plan.opened
+    case_ids, unit_of, booked, first_of = plan.case_ids, plan.unit_of, plan.booked, plan.first_of
+    ruled, with_tasks = plan.ruled, plan.with_tasks
+    case_defaults = _column_values(case_spec, plan.case_defaults)
+    partner_defaults = _column_values(partner_spec, plan.partner_defaults)
     person = session.scalars(select(CatalogueValue).where(CatalogueValue.catalogue == "partner_kind",
                                                           CatalogueValue.code == "person")).first()
     file_number_length = case_spec.field("file_number").length or 30
