@@ -260,11 +260,12 @@ def demo(size, seed):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_streets_cmd(file):
     from .extensions import db
+    from .integrations.pipeline import terminal_progress
     from .integrations.streets import StreetImportError, import_streets
     app = _app()
     with app.app_context():
         try:
-            result = import_streets(db.session, Path(file))
+            result = import_streets(db.session, Path(file), progress=terminal_progress())
         except StreetImportError as exc:
             db.session.rollback()
             _fail(str(exc))
@@ -277,12 +278,15 @@ def import_streets_cmd(file):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Nur prüfen und zählen, nichts speichern.")
 def import_events_cmd(file, dry_run):
+    from .actor import Actor
     from .extensions import db
-    from .integrations.events_import import EventImportError, import_events
+    from .integrations.events_import import ACTOR, EventImportError, import_events
+    from .integrations.pipeline import terminal_progress
     app = _app()
     with app.app_context():
         try:
-            result = import_events(db.session, Path(file))
+            # Progress on stderr: a bar on a terminal, a line every few seconds in a log, nothing in CI.
+            result = import_events(db.session, Path(file), actor=Actor.system(ACTOR), progress=terminal_progress())
         except EventImportError as exc:
             db.session.rollback()
             _fail(str(exc))

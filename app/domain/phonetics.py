@@ -8,6 +8,7 @@ is shown as a warning. The weights are tuned on the table in ``tests/unit/test_p
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import date
 
 import cologne_phonetics
@@ -33,6 +34,7 @@ SWAPPED = 0.95       # surname typed as first name and vice versa
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
+@lru_cache(maxsize=65536)  # names repeat (an import's placeholder clients all share one surname)
 def phonetic(name: str | None) -> str:
     """Kölner Phonetik of a name: the code of each word (hyphens separate words), space-separated.
 

@@ -48,6 +48,8 @@ ADMIN_FUNCTIONS = {
     "streets": [("can_list", "StreetView"), ("can_show", "StreetView"), ("can_add", "StreetView"),
                 ("can_edit", "StreetView"), ("can_delete", "StreetView"), ("menu_access", menus.STREETS)],
     "merge": [("can_form", "PartnerMergeView"), ("menu_access", menus.PARTNER_MERGE)],
+    # The upload page of every file import (app/web/imports.py): check, then import.
+    "imports": [("can_form", "ImportView"), ("menu_access", menus.IMPORTS)],
     "users": [(a, "UserDBModelView") for a in ("can_list", "can_show", "can_add", "can_edit", "can_delete")]
              + [("menu_access", "List Users"), ("menu_access", "Security")],
     "roles": [(a, "RoleModelView") for a in ("can_list", "can_show", "can_add", "can_edit", "can_delete")]

@@ -133,7 +133,7 @@ class ProfileSpec(Strict):
     entities: dict[Identifier, AccessLevel] = {}
     default: AccessLevel = "none"  # for entities not named
     admin: list[Literal["catalogues", "users", "roles", "org_units", "streets", "merge", "history",
-                        "letters", "indicators", "access_standards"]] = []
+                        "letters", "indicators", "access_standards", "imports"]] = []
 
 
 class FollowUpSpec(Strict):

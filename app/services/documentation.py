@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..core_models import CatalogueValue, ChangeLog, utcnow
+from ..domain.entry_rules import follow_up_due, snapshot, task_outcome
 from ..metamodel.build_models import built_registry
 from .seed import catalogue_value
 
@@ -72,7 +73,7 @@ def apply_entry_rules(session: Session, entry, spec) -> list:
         if user_id is not None:
             from flask_appbuilder.security.sqla.models import User
             entry.provider = session.get(User, user_id)
-    entry.counts_as_contact = bool(service.counts_as_contact)
+    _point_id, entry.counts_as_contact = snapshot(service)
     task_model = registry.model("task")
     on = entry.entry_date or clock.today()
     state = {code: catalogue_value(session, "task_state", code) for code in ("open", "done", "cancelled")}
@@ -84,18 +85,16 @@ def apply_entry_rules(session: Session, entry, spec) -> list:
                    and obj.__dict__.get("case") is case and obj.state is state["open"]]
     for task in open_tasks:
         source = task.source_entry
-        if source is not None and source is not entry and source.entry_date is not None and source.entry_date > on:
-            continue  # triggered after this entry's date: not its answer
-        if point is not None and task.closed_by_id == point.id:
-            task.state, task.done_on = state["done"], on
-        elif entry.counts_as_contact and task.cancel_on_contact:
-            task.state, task.done_on = state["cancelled"], on
+        outcome = task_outcome(closed_by_id=task.closed_by_id, cancel_on_contact=bool(task.cancel_on_contact),
+                               source_date=source.entry_date if source is not None and source is not entry else None,
+                               point_id=point.id if point is not None else None,
+                               counts_as_contact=entry.counts_as_contact, on=on)
+        if outcome is not None:
+            task.state, task.done_on = state[outcome], on
     created = []
-    if service.follow_up_days is not None and service.follow_up_title:
-        due = working_calendar(spec).add_working_days(on, service.follow_up_days)
-        not_before = session.info.get(FOLLOW_UPS_NOT_BEFORE)
-        if not_before is not None and due < not_before:
-            return created
+    due = follow_up_due(on, service.follow_up_days, service.follow_up_title, working_calendar(spec),
+                        session.info.get(FOLLOW_UPS_NOT_BEFORE))
+    if due is not None:
         closed_by = service.__dict__.get("follow_up_closed_by") or (
             session.get(CatalogueValue, service.follow_up_closed_by_id) if service.follow_up_closed_by_id else None)
         provider = entry.__dict__.get("provider")
@@ -173,7 +172,7 @@ def _after_flush(session: Session, flush_context) -> None:
     (a deleted entry's own history has no page any more)."""
     from sqlalchemy import insert
 
-    from .history import current_actor
+    from .history import change_row, current_actor
     rows = []
     now, actor = utcnow(), None
     for action, objects in (("entry_added", session.new), ("entry_deleted", session.deleted)):
@@ -183,10 +182,9 @@ def _after_flush(session: Session, flush_context) -> None:
             actor = actor or current_actor()
             with session.no_autoflush:
                 text = str(obj)
-            rows.append({"entity": "case", "record_id": obj.case_id, "action": action, "field": "doc_entry",
-                         "old_value": text if action == "entry_deleted" else None,
-                         "new_value": text if action == "entry_added" else None,
-                         "changed_by": actor, "changed_at": now})
+            rows.append(change_row("case", obj.case_id, action, actor, now, "doc_entry",
+                                   text if action == "entry_deleted" else None,
+                                   text if action == "entry_added" else None))
     if rows:
         session.connection().execute(insert(ChangeLog.__table__), rows)
 

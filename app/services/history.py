@@ -52,6 +52,18 @@ def current_actor() -> str:
     return acting_actor().name
 
 
+def audit_values(actor: str, now: datetime) -> dict:
+    """The audit columns of a new record (bulk imports write them as the flush listener below does)."""
+    return {"created_at": now, "created_by": actor, "updated_at": now, "updated_by": actor}
+
+
+def change_row(entity: str, record_id: int, action: str, actor: str, now: datetime, field: str | None = None,
+               old: str | None = None, new: str | None = None) -> dict:
+    """One change-log row, for ``insert(ChangeLog.__table__)``."""
+    return {"entity": entity, "record_id": record_id, "action": action, "field": field, "old_value": old,
+            "new_value": new, "changed_by": actor, "changed_at": now}
+
+
 def shown(value, field=None) -> str | None:
     """A value as the user reads it: TT.MM.JJJJ, Berlin time, ja/nein, 1.234,50 €, labels and titles.
 
@@ -156,7 +168,8 @@ def _before_flush(session: Session, flush_context, instances) -> None:
         if entity_name is None:
             continue
         entity = registry.entity(entity_name)
-        obj.created_at, obj.created_by, obj.updated_at, obj.updated_by = now, actor, now, actor
+        for name, value in audit_values(actor, now).items():
+            setattr(obj, name, value)
         normalise_values(obj, entity)
         derive_columns(obj, entity)
         pending.append(("create", obj, None, None, None, actor, now))
@@ -182,8 +195,7 @@ def _after_flush(session: Session, flush_context) -> None:
     pending = session.info.pop("fs_changes", [])
     if not pending:
         return
-    rows = [{"entity": type(obj).__entity__, "record_id": obj.id, "action": action, "field": field,
-             "old_value": old, "new_value": new, "changed_by": actor, "changed_at": when}
+    rows = [change_row(type(obj).__entity__, obj.id, action, actor, when, field, old, new)
             for action, obj, field, old, new, actor, when in pending]
     session.connection().execute(insert(ChangeLog.__table__), rows)
 

@@ -134,3 +134,5 @@ def register_admin_views(appbuilder) -> None:
     appbuilder.add_view(OrgUnitView, icon="fa-building", **menus.item(menus.ORG_UNITS, ADMIN_MENU))
     appbuilder.add_view(StreetView, icon="fa-road", **menus.item(menus.STREETS, ADMIN_MENU))
     appbuilder.add_view(PartnerMergeView, icon="fa-compress", **menus.item(menus.PARTNER_MERGE, ADMIN_MENU))
+    from .imports import ImportView
+    appbuilder.add_view(ImportView, icon="fa-upload", **menus.item(menus.IMPORTS, ADMIN_MENU))

@@ -20,6 +20,7 @@ CATALOGUES = "catalogues"
 ORG_UNITS = "org_units"
 STREETS = "streets"
 PARTNER_MERGE = "partner_merge"
+IMPORTS = "imports"
 INDICATOR_REPORT = "indicator_report"
 ACCESS_STANDARDS = "access_standards"
 # The YAML menu of doc_entry: the documentation overview and the letters sit in it.
@@ -42,6 +43,7 @@ LABELS = {
     ORG_UNITS: "Dienststellen",
     STREETS: "Straßenverzeichnis",
     PARTNER_MERGE: "Partner zusammenführen",
+    IMPORTS: "Import",
     INDICATOR_REPORT: "Kennzahlen Prävention",
     ACCESS_STANDARDS: "Einheitlicher Zugang (QS 1.5)",
     ADMIN: "Administration",

@@ -127,8 +127,8 @@ def _before_flush(session, flush_context, instances):
 
 @event.listens_for(Session, "do_orm_execute")
 def _bulk_statement(state):
-    # session.execute(update(Task)…) changes rows without a flush.
-    if state.is_update or state.is_delete:
+    # session.execute(update(Task)…) changes rows without a flush; so do the bulk inserts of an import.
+    if state.is_insert or state.is_update or state.is_delete:
         table = getattr(getattr(state.statement, "table", None), "name", None)
         if table:
             _invalidate(state.session, {table})
@@ -146,6 +146,8 @@ def _after_flush(session, flush_context):
 def _after_transaction_end(session, transaction):
     # Only the outermost transaction's end counts, savepoints included in it.
     if transaction.parent is None:
+        from ..integrations.pipeline import BULK_TABLES
+        _invalidate(session, session.info.pop(BULK_TABLES, set()))  # an import's COPY (PostgreSQL)
         names = session.info.pop("fs_invalidated", set())
         for cache in _CACHES:
             if cache.name in names:

@@ -140,8 +140,9 @@ def test_a_bad_row_writes_nothing_and_every_bad_row_is_named(tmp_path, models):
     assert counts(models) == before
     with pytest.raises(EventImportError, match="Kopfzeile unvollständig, es fehlt datum"):
         run(tmp_path, "fall_id;bezirk;ereignis;Datum des Ereignisses\nN-9;nord;kontakt;01.03.2024\n")
-    with pytest.raises(EventImportError, match="Zeile 2: Die Datei ist nicht UTF-8-kodiert"):
-        run(tmp_path, (HEADER + "NÖ-9;nord;kontakt;01.03.2024;\n").encode("cp1252"))
+    # Issue #10: Windows-1252 is read; a byte it leaves undefined makes the file unreadable.
+    with pytest.raises(EventImportError, match="Zeile 2: Die Datei ist weder UTF-8 noch Windows-1252 kodiert"):
+        run(tmp_path, (HEADER + "N\x81-9;nord;kontakt;01.03.2024;\n").encode("latin-1"))
     assert counts(models) == before
 
 

@@ -1,0 +1,42 @@
+"""Every file import the upload page (app/web/imports.py) offers, with the command-line twin named.
+
+An importer is a function ``(session, path, file_name, actor, progress) -> report text`` that raises
+``ImportFailed`` (nothing written) for a bad file; the caller commits or rolls back (dry run). A new import
+adds one line here (docs/architektur.md, "Ein neuer Import").
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from ..actor import Actor
+from .pipeline import ProgressFn
+
+
+@dataclass(frozen=True)
+class Importer:
+    key: str
+    label: str  # German, on the upload page
+    columns: str  # the expected header, shown as help
+    run: Callable[[Session, Path, str, Actor, ProgressFn | None, bool], str]
+
+
+def _events(session, path, file_name, actor, progress, dry_run) -> str:
+    from .events_import import import_events
+    return import_events(session, path, actor=actor, progress=progress, file_name=file_name).report(dry_run)
+
+
+def _streets(session, path, file_name, actor, progress, dry_run) -> str:
+    from .streets import import_streets
+    text = str(import_streets(session, path, file_name=file_name, progress=progress))
+    return f"Probelauf für {file_name}: so würde importiert, gespeichert wurde nichts.\n{text}" if dry_run else text
+
+
+IMPORTERS = {i.key: i for i in (
+    Importer("events", "Ereignisse aus Bezirkslisten (Altbestand)", "fall_id;bezirk;ereignis;datum;zu_zweit",
+             _events),
+    Importer("streets", "Straßenverzeichnis", "Straße;PLZ;Ort;Ortsteil", _streets),
+)}
