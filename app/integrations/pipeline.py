@@ -35,17 +35,9 @@ from sqlalchemy.orm import Session
 
 from ..problems import Level, Problem, ProblemType, Source, register
 
-AREA = "Import"
+# The ids are registered with their German titles in app/problem_catalogue.py, like every other check.
 UNREADABLE, MISSING_COLUMN, INVALID_VALUE, UNKNOWN_REFERENCE, DUPLICATE, ALREADY_IMPORTED = (
     "import.E001", "import.E002", "import.E003", "import.E004", "import.E005", "import.W001")
-register(
-    ProblemType(UNREADABLE, AREA, "Datei nicht lesbar (Kodierung, keine CSV-Datei)"),
-    ProblemType(MISSING_COLUMN, AREA, "Pflichtspalte fehlt in der Kopfzeile"),
-    ProblemType(INVALID_VALUE, AREA, "Ungültiger Wert in einer Zelle"),
-    ProblemType(UNKNOWN_REFERENCE, AREA, "Verweis auf Unbekanntes (Dienststelle, Fallakte, Leistung …)"),
-    ProblemType(DUPLICATE, AREA, "Doppelte Zeile in der Datei"),
-    ProblemType(ALREADY_IMPORTED, AREA, "Bereits importiert (unverändert)", Level.WARNING),
-)
 
 MAX_SHOWN = 20  # rows shown in a report
 KEEP = 1000  # problems kept in memory; beyond, only counted

@@ -362,7 +362,8 @@ WALL = APP / "web" / "fab_compat"
 #: FAB modules (and what of them) the app may import outside the wall: FAB's documented API.
 PUBLIC_IMPORTS = {
     "flask_appbuilder": {"Model", "AppBuilder", "BaseView", "ModelView", "IndexView", "expose", "has_access"},
-    "flask_appbuilder.security.decorators": {"has_access"},
+    # permission_name: documented in FAB's security docs ("Permission customization").
+    "flask_appbuilder.security.decorators": {"has_access", "permission_name"},
     "flask_appbuilder.security.sqla.models": {"User"},
     "flask_appbuilder.security.views": {"UserDBModelView"},
     "flask_appbuilder.models.sqla.interface": {"SQLAInterface"},

@@ -38,7 +38,7 @@ def test_every_registered_id_is_used():
 
 
 def test_reserved_ids_are_registered_and_not_yet_used_elsewhere():
-    # Once the import pipeline writes them, they leave RESERVED (and this test says so).
+    # An id in RESERVED that the code now writes must leave RESERVED (and this test says so).
     assert RESERVED <= set(CATALOGUE)
     assert sorted(RESERVED & set(ids_in_code())) == []
 
