@@ -302,7 +302,8 @@ class Budget:
 
 @dataclass
 class ClerkLog:
-    samples: list[tuple[str, float, bool]] = field(default_factory=list)   # measured ones only
+    samples: list[tuple[str, float, bool]] = field(default_factory=list)   # started in the measured window
+    completed: int = 0                                                      # finished in it (throughput)
     errors: Counter = field(default_factory=Counter)                        # (kind, reason) → count
     confirmed: list[str] = field(default_factory=list)
     unconfirmed: list[str] = field(default_factory=list)
@@ -320,6 +321,7 @@ class Clerk:
         self.log = ClerkLog()
         self.saves = 0
         self.measuring = False
+        self.deadline = float("inf")
 
     def request(self, method: str, path: str, form: list[tuple[str, str]] | None = None) -> Answer:
         headers = {"User-Agent": "fachstelle-load", "Accept": "text/html,application/json"}
@@ -349,6 +351,8 @@ class Clerk:
     def _record(self, kind: str, answer: Answer, ok: bool, reason: str = "") -> None:
         if self.measuring:
             self.log.samples.append((kind, answer.ms, ok))
+            if time.monotonic() <= self.deadline:
+                self.log.completed += 1
         if not ok:   # errors of the warm-up count too
             self.log.errors[(kind, reason)] += 1
 
@@ -428,6 +432,7 @@ class Clerk:
     def run(self, mix, start_measuring: float, deadline: float, budget: Budget, stop: threading.Event,
             today: str) -> None:
         kinds, weights = [k for k, _ in mix], [w for _, w in mix]
+        self.deadline = deadline
         while not stop.is_set():
             now = time.monotonic()
             if now >= deadline:
@@ -614,10 +619,11 @@ def markers_in_db(url: str, run_id: str) -> dict[str, int]:
 @dataclass
 class Round:
     """One measured slice of one code under one clerk count."""
-    samples: list[tuple[str, float, bool]]
+    samples: list[tuple[str, float, bool]]   # requests started in the measured window (latencies)
+    completed: int                           # requests finished in it (throughput)
     errors: Counter
     check: WriteCheck
-    seconds: float
+    seconds: float                           # the window
     load_before: float
     load_after: float
     budget_hit: bool
@@ -656,7 +662,6 @@ def run_round(target: Target, n_clerks: int, seconds: float, warmup: float, mix,
             t.join()
     finally:
         stop.set()
-    ended = time.monotonic()
     if failures:
         raise failures[0]
     errors: Counter = Counter()
@@ -664,8 +669,8 @@ def run_round(target: Target, n_clerks: int, seconds: float, warmup: float, mix,
         errors.update(c.log.errors)
     check = account_writes([m for c in clerks for m in c.log.confirmed],
                            [m for c in clerks for m in c.log.unconfirmed], markers_in_db(target.db_url, run_id))
-    return Round(samples=[x for c in clerks for x in c.log.samples], errors=errors, check=check,
-                 seconds=max(ended - start_measuring, 1e-9), load_before=load_before,
+    return Round(samples=[x for c in clerks for x in c.log.samples], completed=sum(c.log.completed for c in clerks),
+                 errors=errors, check=check, seconds=seconds, load_before=load_before,
                  load_after=os.getloadavg()[0], budget_hit=budget.left <= 0)
 
 
@@ -680,6 +685,9 @@ def combine(target: Target, n_clerks: int, rounds: list[Round]) -> dict:
     summary.setdefault("all", {"requests": 0, "errors": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None,
                                "per_second": 0.0})
     summary["all"]["errors_with_warmup"] = sum(errors.values())
+    # Throughput: requests finished within the windows; the stragglers after a window's end (clerks
+    # start nothing new then) would otherwise stretch it with a half-idle server.
+    summary["all"]["per_second"] = sum(r.completed for r in rounds) / seconds if seconds else 0.0
     writes = {"confirmed": sum(r.check.confirmed for r in rounds),
               "unconfirmed": sum(r.check.unconfirmed for r in rounds),
               "missing": sum(len(r.check.missing) for r in rounds),
@@ -690,7 +698,7 @@ def combine(target: Target, n_clerks: int, rounds: list[Round]) -> dict:
               "examples": [m for r in rounds for m in r.check.missing + r.check.duplicated][:5]}
     return {"target": target.label, "rev": target.rev, "clerks": n_clerks, "seconds": round(seconds, 1),
             "rounds": [{"requests": len(r.samples), "seconds": round(r.seconds, 2),
-                        "per_second": len(r.samples) / r.seconds, "load_before": round(r.load_before, 2),
+                        "per_second": r.completed / r.seconds, "load_before": round(r.load_before, 2),
                         "load_after": round(r.load_after, 2)} for r in rounds],
             "stopped_by_budget": any(r.budget_hit for r in rounds),
             "load_before": round(rounds[0].load_before, 2) if rounds else None,
@@ -742,6 +750,7 @@ def markdown(results: list[dict], meta: dict) -> str:
              f"Mix: {meta['mix']}; je Code und Zahl der Sachbearbeiter/innen {meta['seconds']:.0f} s gemessen in "
              f"{meta['rounds']} Runden (HEAD und Ref abwechselnd), jede nach {meta['warmup']:.0f} s Aufwärmen; "
              "keine Denkzeit (jede/r schickt die nächste Anfrage, sobald die vorige beantwortet ist). "
+             "Anfragen und Latenzen: im Messfenster begonnen; Durchsatz: im Messfenster beendet je Sekunde. "
              f"Last (1 min) zu Beginn {meta['load_start'][0]:.1f}, am Ende {meta['load_end'][0]:.1f}.", ""]
     lines += ["| Code | Sachb. | Anfragen | Durchsatz | p50 | p95 | p99 | Fehler (mit Aufwärmen) | Einträge gespeichert | "
               "verlorene Schreibvorgänge (fehlend/doppelt) | Last vorher → nachher |",
@@ -881,7 +890,7 @@ def main(argv=None) -> int:
                         f"{args.warmup:.0f} s + {slice_s:.0f} s …")
                     r = run_round(target, clerks, slice_s, args.warmup, mix, slice_max, args.timeout,
                                   args.seed + n)
-                    log(f"[{target.label}]   {len(r.samples)} Anfragen, {len(r.samples) / r.seconds:.1f}/s, "
+                    log(f"[{target.label}]   {len(r.samples)} Anfragen, {r.completed / r.seconds:.1f}/s, "
                         f"{sum(r.errors.values())} Fehler, {r.check.lost} verlorene Schreibvorgänge, "
                         f"Last {r.load_before:.1f} → {r.load_after:.1f}")
                     done[target.label].append(r)

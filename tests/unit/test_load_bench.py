@@ -158,16 +158,18 @@ def test_rounds_are_combined_into_one_result_per_code_and_clerk_count():
 
     from bench.load import Round, Target, combine
     target = Target(label="HEAD", rev="abc", tree=None, python=None, db_url="", home=None)
-    first = Round(samples=[("list", 10.0, True), ("save", 50.0, True)], errors=Counter(),
+    first = Round(samples=[("list", 10.0, True), ("save", 50.0, True)], completed=2, errors=Counter(),
                   check=account_writes(["a", "b"], [], {"a": 1, "b": 1}), seconds=2.0, load_before=1.0,
                   load_after=1.5, budget_hit=False)
-    second = Round(samples=[("list", 30.0, True), ("list", 20.0, False)], errors=Counter({("list", "Status 500"): 1}),
+    second = Round(samples=[("list", 30.0, True), ("list", 20.0, False)], completed=1,
+                   errors=Counter({("list", "Status 500"): 1}),
                    check=account_writes(["c", "d"], ["e"], {"c": 2}), seconds=2.0, load_before=1.5,
                    load_after=2.0, budget_hit=False)
     result = combine(target, 20, [first, second])
-    assert result["kinds"]["all"]["requests"] == 4 and result["kinds"]["all"]["per_second"] == 1.0
+    # 4 requests started in the windows, 3 finished in them: throughput counts the finished ones
+    assert result["kinds"]["all"]["requests"] == 4 and result["kinds"]["all"]["per_second"] == 0.75
     assert result["kinds"]["list"]["p50_ms"] == 20.0 and result["kinds"]["all"]["errors_with_warmup"] == 1
     assert result["writes"]["confirmed"] == 4 and result["writes"]["lost"] == 2          # d missing, c twice
     assert (result["writes"]["missing"], result["writes"]["duplicated"]) == (1, 1)
-    assert [r["per_second"] for r in result["rounds"]] == [1.0, 1.0]
+    assert [r["per_second"] for r in result["rounds"]] == [1.0, 0.5]
     assert (result["load_before"], result["load_after"]) == (1.0, 2.0)
