@@ -872,6 +872,7 @@ def main(argv=None) -> int:
             "cpus": os.cpu_count(), "python": platform.python_version(), "mix": args.mix,
             "warmup": args.warmup, "seconds": args.seconds, "rounds": args.rounds, "load_start": os.getloadavg()}
     results: list[dict] = []
+    interrupted = False
     try:
         for target in targets:
             prepare_target(target, args.size, max(counts), args.reuse)
@@ -896,11 +897,21 @@ def main(argv=None) -> int:
                     done[target.label].append(r)
             for target in targets:
                 results.append(combine(target, clerks, done[target.label]))
+    except KeyboardInterrupt:
+        log("Abgebrochen (Strg-C); gunicorn wird beendet.")
+        interrupted = True
     finally:
-        for target in targets:
-            stop_server(target)
-        if ref is not None and not args.keep_ref_tree:
-            remove_reference_tree(ref)
+        # A second Ctrl-C must not leave a server running: cleaning up is not interruptible.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for target in targets:
+                stop_server(target)
+            if ref is not None and not args.keep_ref_tree:
+                remove_reference_tree(ref)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        return 130
     meta["load_end"] = os.getloadavg()
     report = markdown(results, meta)
     print(report)
