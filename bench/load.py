@@ -426,7 +426,7 @@ class Clerk:
             return
         self.log.unconfirmed.append(marker)
         reason = answer.failure or (f"Status {answer.status}: {form_problems(answer.body)}"
-                                    if answer.status == 200 else f"Status {answer.status} {target}")
+                                    if answer.status == 200 else f"Status {answer.status} {target}".strip())
         self._record("save", answer, False, reason[:160])
 
     def run(self, mix, start_measuring: float, deadline: float, budget: Budget, stop: threading.Event,
