@@ -31,7 +31,7 @@ def reset_sequences(session: Session | Connection, tables: Iterable[Table | str 
     4. Runs in the transaction of the session (or connection): call it after the bulk insert, before the
        commit.
     """
-    bind = session.get_bind() if isinstance(session, Session) else session
+    bind = session if isinstance(session, Connection) else session.get_bind()  # Session or scoped_session
     if bind.dialect.name != "postgresql":
         return []
     wanted = entity_tables() if tables is None else [_table(t) for t in tables]
