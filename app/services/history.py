@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from ..core_models import CatalogueValue, ChangeLog, utcnow
 from ..domain.phonetics import phonetic
-from ..metamodel.build_models import (PHONETIC_FIELDS, REFERENCE_TYPES, built_registry, column_name, lc_name,
-                                      searchable_lc_fields)
+from ..metamodel.build_models import (PHONETIC_FIELDS, REFERENCE_TYPES, VERSION_COLUMN, built_registry, column_name,
+                                      lc_name, searchable_lc_fields)
 from ..web.filters import normalise
 
 # Who acts outside a web request (CLI, import, demo): set with ``acting_as``.
@@ -175,7 +175,8 @@ def _after_flush(session: Session, flush_context) -> None:
     if not pending:
         return
     rows = [{"entity": type(obj).__entity__, "record_id": obj.id, "action": action, "field": field,
-             "old_value": old, "new_value": new, "changed_by": actor, "changed_at": when}
+             "old_value": old, "new_value": new, "changed_by": actor, "changed_at": when,
+             "record_version": getattr(obj, VERSION_COLUMN, None)}
             for action, obj, field, old, new, actor, when in pending]
     session.connection().execute(insert(ChangeLog.__table__), rows)
 

@@ -1,13 +1,18 @@
 """The ModelView every generated entity page derives from: org units, defaults, history, guarded deletes."""
 from __future__ import annotations
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.urltools import get_filter_args
+from markupsafe import Markup
+from wtforms import HiddenField
 
 from ..core_models import CatalogueValue
 from ..scoping import OrgUnitFilter
+from ..metamodel.build_models import VERSION_COLUMN
 from ..services import records, save_hooks
+from ..services.conflicts import ADVICE, find_conflict, parse_version
 from ..services.history import record_history
 from .widgets import CappedCountListWidget, CataloguesCachedSearchWidget
 
@@ -49,6 +54,16 @@ class EntityModelView(ModelView):
                 rel_fields.setdefault(name, []).append(["id", OrgUnitFilter, None])
         self.search_form_query_rel_fields = rel_fields
         super()._init_forms()
+        # The edit form carries the version it was opened with (optimistic locking, see ``edit``); a hidden
+        # field is rendered by the form's hidden_tag(), outside the fieldsets.
+        self.edit_form.version = HiddenField()
+
+    def process_form(self, form, is_created):
+        # The version is compared before the save (``edit``); FAB must not write it into the record: the
+        # ORM counts it up itself.
+        if not is_created and VERSION_COLUMN in form:
+            del form[VERSION_COLUMN]
+        super().process_form(form, is_created)
 
     def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
                          page_size=None, widgets=None, **kwargs):
@@ -144,8 +159,38 @@ class EntityModelView(ModelView):
         # FAB passes every related view to the template, but only the readable ones have widgets: a case
         # edited by a profile without "Soziale Situation" would otherwise fail with a 500.
         pk = self._deserialize_pk_if_composite(pk)
+        if request.method == "POST":
+            refused = self._refuse_stale_save(pk)
+            if refused is not None:
+                return refused
         widgets = self._edit(pk)
         if not widgets:
             return self.post_edit_redirect()
         return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
                                     related_views=self._allowed_related())
+
+    def _refuse_stale_save(self, pk):
+        """The record changed since this form was opened: show who changed what, keep what was typed.
+
+        The form comes back with the user's input and the current version, so saving again (after
+        checking) deliberately keeps this user's values. A form without a version saves as before."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return None  # FAB answers 404
+        conflict = find_conflict(self.datamodel.session, self.entity_spec.name, item,
+                                 parse_version(request.form.get(VERSION_COLUMN)))
+        if conflict is None:
+            return None
+        changes = Markup("").join(Markup("<li>{}</li>").format(str(c)) for c in conflict.changes)
+        flash(Markup("{} {}<ul>{}</ul>{}").format(
+            conflict.headline(), "Geändert wurde:" if conflict.changes else "", changes, ADVICE), "warning")
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.edit_form.refresh(request.form)
+        self._fill_form_exclude_cols(exclude_cols, form)
+        form[VERSION_COLUMN].data = conflict.current_version
+        widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+        widgets = self._get_related_views_widgets(item, widgets=widgets)
+        page = self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
+                                    related_views=self._allowed_related())
+        return page, 409
