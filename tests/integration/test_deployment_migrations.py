@@ -14,12 +14,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import postgres_url
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(tmp: Path, db: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACHSTELLE_")}
-    env.update(FACHSTELLE_INSTANCE_DIR=str(tmp / "instance"), FACHSTELLE_DATABASE_URL=f"sqlite:///{tmp / db}", **extra)
+    env.update(FACHSTELLE_INSTANCE_DIR=str(tmp / "instance"), FACHSTELLE_DATABASE_URL=f"sqlite:///{tmp / db}")
+    env.update(extra)
     return env
 
 
@@ -99,3 +106,51 @@ def test_migrations_dir_from_the_environment(tmp_path):
     out = fachstelle(env, "migrate")
     assert "Migration angewendet" in out and f"Revision gespeichert: {chosen}/" in out
     assert len(list(chosen.glob("*.py"))) == 1 and not (tmp_path / "instance" / "migrations").exists()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    """A database of its own: a SQLite file, or a PostgreSQL database next to the test database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    base = postgres_url()
+    if base is None:
+        pytest.skip("PostgreSQL nicht verfügbar (FACHSTELLE_TEST_DATABASE_URL setzen)")
+    url = make_url(base)
+    name = f"{url.database}_version"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_version_column_is_added_to_a_database_from_before(tmp_path, database):
+    # A database set up before #10: records, but no version column (and no record version in the history).
+    env = _env(tmp_path, "unused.db", FACHSTELLE_DATABASE_URL=database)
+    fachstelle(env, "init")
+    engine = create_engine(database)
+    with engine.begin() as conn:
+        kind = conn.execute(text("SELECT id FROM catalogue_value WHERE catalogue = 'partner_kind' AND code = 'person'"))
+        conn.execute(text("INSERT INTO partner (kind_id, surname) VALUES (:kind, 'Altbestand')"),
+                     {"kind": kind.scalar_one()})
+        versioned = [t for t in inspect(conn).get_table_names() if t != "letter_template_version"  # its own kind
+                     and "version" in {c["name"] for c in inspect(conn).get_columns(t)}]
+        for table in versioned:
+            conn.execute(text(f'ALTER TABLE "{table}" DROP COLUMN version'))
+        conn.execute(text("ALTER TABLE change_log DROP COLUMN record_version"))
+    assert "partner" in versioned and "case" in versioned
+
+    out = fachstelle(env, "migrate")
+    assert "+ neues Feld: partner.version" in out and "+ neues Feld: change_log.record_version" in out
+    assert "Migration angewendet" in out
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT surname, version FROM partner")).all() == [("Altbestand", 1)]
+        nullable = {c["name"]: c["nullable"] for c in inspect(conn).get_columns("partner")}
+        assert nullable["version"] is False
+    engine.dispose()
+    assert "Datenbankschema ist aktuell." in fachstelle(env, "check-config")
