@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..clock import BERLIN
 from ..core_models import ChangeLog
@@ -77,6 +78,16 @@ def parse_version(value) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip()) or None
     return None
+
+
+def expect_version(record, seen_version: int | None) -> None:
+    """The record's UPDATE succeeds only if the database still holds ``seen_version``.
+
+    ``find_conflict`` answers before the save, with the changes; between that check and the commit another
+    worker may save. With the client's version as the one the ORM "read", its ``UPDATE … WHERE version =
+    seen`` matches no row then and the flush fails (StaleDataError) instead of overwriting."""
+    if seen_version is not None:
+        set_committed_value(record, VERSION_COLUMN, seen_version)
 
 
 def find_conflict(session: Session, entity_name: str, record, seen_version: int | None) -> Conflict | None:

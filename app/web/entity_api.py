@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import jsonschema
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_appbuilder import api as fab_api
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.const import API_FILTERS_RIS_KEY
@@ -13,7 +13,7 @@ from ..errors import DomainError
 from ..metamodel.build_models import VERSION_COLUMN
 from ..scoping import OrgUnitFilter
 from ..services import records
-from ..services.conflicts import find_conflict, parse_version
+from ..services.conflicts import expect_version, find_conflict, parse_version
 from .api_schemas import FachstelleSchemaConverter
 
 
@@ -132,7 +132,7 @@ class EntityRestApi(ModelRestApi):
         """PUT with optimistic locking: a body with ``version`` (as GET returned it) older than the record's
         is answered 409 with the German message and the fields changed since. Without ``version`` the
         save goes through as before (clients written before #10; last write wins)."""
-        body = request.get_json(silent=True)
+        body, seen = request.get_json(silent=True), None
         if isinstance(body, dict) and VERSION_COLUMN in body:
             # Taken out of the (cached) body: the edit schema does not know it, the ORM counts it up itself.
             sent = body.pop(VERSION_COLUMN)
@@ -145,7 +145,13 @@ class EntityRestApi(ModelRestApi):
                 conflict = find_conflict(self.datamodel.session, self.entity_spec.name, item, seen)
                 if conflict is not None:
                     return self.response(409, **conflict.as_json())
+            g.fs_seen_version = seen  # the database checks it again as it saves (pre_update)
         response = super().put_headless(pk)
+        if g.pop("fs_stale_save", False):  # saved by someone else between the check and the commit
+            item = self.datamodel.get(pk, self._base_filters)
+            conflict = find_conflict(self.datamodel.session, self.entity_spec.name, item, seen) if item else None
+            if conflict is not None:
+                return self.response(409, **conflict.as_json())
         if response.status_code == 200:  # the version to send with the next PUT
             payload, item = response.get_json(), self.datamodel.get(pk, self._base_filters)
             if isinstance(payload, dict) and item is not None:
@@ -163,6 +169,7 @@ class EntityRestApi(ModelRestApi):
             records.check_refs_visible(self.entity_spec, item)
         except DomainError as exc:
             raise Refused(str(exc)) from None
+        expect_version(item, g.pop("fs_seen_version", None))
 
     def pre_delete(self, item):
         try:

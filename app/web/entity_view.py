@@ -1,7 +1,7 @@
 """The ModelView every generated entity page derives from: org units, defaults, history, guarded deletes."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
@@ -12,7 +12,7 @@ from ..core_models import CatalogueValue
 from ..scoping import OrgUnitFilter
 from ..metamodel.build_models import VERSION_COLUMN
 from ..services import records, save_hooks
-from ..services.conflicts import ADVICE, find_conflict, parse_version
+from ..services.conflicts import ADVICE, expect_version, find_conflict, parse_version
 from ..services.history import record_history
 from .widgets import CappedCountListWidget, CataloguesCachedSearchWidget
 
@@ -62,6 +62,7 @@ class EntityModelView(ModelView):
         # The version is compared before the save (``edit``); FAB must not write it into the record: the
         # ORM counts it up itself.
         if not is_created and VERSION_COLUMN in form:
+            g.fs_seen_version = parse_version(form[VERSION_COLUMN].data)
             del form[VERSION_COLUMN]
         super().process_form(form, is_created)
 
@@ -109,6 +110,7 @@ class EntityModelView(ModelView):
 
     def pre_update(self, item):
         records.check_refs_visible(self.entity_spec, item)
+        expect_version(item, g.pop("fs_seen_version", None))
 
     def post_update(self, item):
         save_hooks.after_save(self.entity_spec.name, item, created=False)
@@ -165,6 +167,13 @@ class EntityModelView(ModelView):
                 return refused
         widgets = self._edit(pk)
         if not widgets:
+            if g.pop("fs_stale_save", False):
+                # Saved by someone else between the check above and the commit: the database refused it.
+                flashes = session.get("_flashes", [])
+                session["_flashes"] = [f for f in flashes if f[1] != self.database_error_message]
+                refused = self._refuse_stale_save(pk)
+                if refused is not None:
+                    return refused
             return self.post_edit_redirect()
         return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
                                     related_views=self._allowed_related())

@@ -1,7 +1,8 @@
 """The data interface of every generated view and API: FAB's SQLAInterface, made to stay fast at city size."""
 from __future__ import annotations
 
-from flask import has_request_context
+from flask import g, has_request_context
+from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.sqla.filters import set_value_to_type
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.utils.base import is_column_dotted
@@ -9,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import Enum, asc, desc, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Load, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..scoping import OrgUnitFilter, scope_query, visible_org_unit_ids
 from .filters import FachstelleFilterConverter
@@ -83,6 +85,16 @@ class FachstelleInterface(SQLAInterface):
                 hasattr(attrs[column], "columns") and isinstance(attrs[column].columns[0].type, Enum))
                 for column in columns)
         return known[columns]
+
+    def edit(self, item, commit: bool = True) -> None:
+        # A save over a version saved meanwhile by someone else (optimistic locking): the view or API then
+        # answers with the changes instead of FAB's "Database Error" (see EntityModelView.edit).
+        try:
+            return super().edit(item, commit)
+        except DatabaseException as exc:
+            if isinstance(exc.__cause__, StaleDataError) and has_request_context():
+                g.fs_stale_save = True
+            raise
 
     def get(self, id, filters=None, select_columns=None, outer_default_load=False):
         # One record by key (show, edit, delete, REST get): FAB copies the filters, adds an "equal" filter

@@ -128,3 +128,36 @@ def test_rest_put_with_an_older_version_answers_409_in_german(app, case, user_cl
     assert clerk_b.put(url, json={"external_ref": REF_B}).status_code == 200
     stored = _stored(app, case.id)
     assert (stored.info, stored.external_ref, stored.version) == (INFO_A, REF_B, 3)
+
+
+@pytest.mark.parametrize("path", ["form", "rest"])
+def test_a_save_between_check_and_commit_is_refused_by_the_database(app, case, user_client, monkeypatch, path):
+    # Another worker saves after this request compared the versions, before it commits: the UPDATE carries
+    # the version the client sent and matches no row; the answer is the same refusal, nothing is overwritten.
+    from app.services import conflicts
+    from app.web import entity_api, entity_view
+
+    module = entity_view if path == "form" else entity_api
+    calls = []
+
+    def check_too_early(session, entity_name, record, seen_version):
+        calls.append(seen_version)
+        if len(calls) == 1:  # the first look still saw version 1: A's save comes in right after it
+            assert user_client(A).post(f"/case/edit/{case.id}", data=_form(case, 1, info=INFO_A)).status_code == 302
+            return None
+        return conflicts.find_conflict(session, entity_name, record, seen_version)
+
+    monkeypatch.setattr(module, "find_conflict", check_too_early)
+    clerk_b = user_client(B)
+    if path == "form":
+        refused = clerk_b.post(f"/case/edit/{case.id}", data=_form(case, 1, external_ref=REF_B))
+        text = refused.get_data(as_text=True)
+        assert "Database Error" not in text and "Datenbankfehler" not in text
+        assert f'value="{REF_B}"' in text and _version_in(text) == 2
+    else:
+        refused = clerk_b.put(f"/api/v1/case/{case.id}", json={"external_ref": REF_B, "version": 1})
+        text = refused.get_json()["message"]
+    assert refused.status_code == 409
+    assert f"Info: (leer) → „{INFO_A}“" in text
+    stored = _stored(app, case.id)
+    assert (stored.info, stored.external_ref or None, stored.version) == (INFO_A, None, 2)
