@@ -38,6 +38,17 @@ def migrations_dir(url: str | None = None) -> Path:
     return instance_dir() / "migrations" / database_key(url or database_url())
 
 
+def database_identity(url: str) -> str:
+    """Which database a revisions folder belongs to: the SQLite file, or dialect, database and options
+    (a search_path is another schema) — not host or user, which change without the database changing."""
+    from sqlalchemy.engine import make_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return f"sqlite:{Path(parsed.database).resolve()}"
+    options = "&".join(f"{k}={v}" for k, v in sorted(parsed.query.items()))
+    return f"{parsed.get_backend_name()}:{parsed.database or 'memory'}" + (f"?{options}" if options else "")
+
+
 def database_key(url: str) -> str:
     """A folder name for a database: readable (dialect and database name) and unique (a hash of the rest)."""
     from sqlalchemy.engine import make_url

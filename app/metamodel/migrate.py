@@ -395,6 +395,7 @@ def migrate(engine: Engine, metadata: MetaData, allow_destructive: bool = False,
     """
     cfg = alembic_config(engine, versions_dir)
     directory = revisions_dir(engine, versions_dir)
+    _claim(directory, engine)
     if not inspect(engine).get_table_names():
         return _create_from_models(engine, metadata, cfg, directory)
     notes = _find_missing_revisions(engine, cfg, directory)
@@ -429,6 +430,25 @@ def migrate(engine: Engine, metadata: MetaData, allow_destructive: bool = False,
     revision = script.revision if script is not None and not isinstance(script, list) else None
     path = Path(script.path) if revision else None
     return MigrationResult(pending, revision, exported, path, notes)
+
+
+OWNER_FILE = "DATENBANK.txt"
+
+
+def _claim(directory: Path, engine: Engine) -> None:
+    """A revisions folder belongs to one database: another one would replay (or move aside) its revisions."""
+    owner = directory / OWNER_FILE
+    mine = settings.database_identity(engine.url.render_as_string(hide_password=False))
+    if not owner.exists():
+        owner.write_text(mine + "\n", encoding="utf-8")
+        return
+    theirs = owner.read_text(encoding="utf-8").strip()
+    if theirs != mine:
+        raise MigrationFailed(
+            f"Der Revisionsordner {directory} gehört zur Datenbank {theirs}, nicht zu {mine}. Nichts wurde geändert.\n"
+            "    HINWEIS: Jede Datenbank braucht ihren eigenen Ordner: FACHSTELLE_MIGRATIONS_DIR weglassen (dann "
+            "instance/migrations/<Datenbank>/) oder je Datenbank anders setzen. Ist es dieselbe Datenbank an neuem "
+            f"Ort, {OWNER_FILE} in diesem Ordner anpassen.")
 
 
 def _create_from_models(engine: Engine, metadata: MetaData, cfg: Config, directory: Path) -> MigrationResult:

@@ -58,3 +58,20 @@ def test_a_revision_found_nowhere_stops_the_migration_in_german(fresh, tmp_path,
     assert "HINWEIS: Den Revisionsordner dieser Installation wiederherstellen" in text
     assert sorted(inspect(engine).get_table_names()) == tables
     assert not list(Path(tmp_path / "elsewhere").glob("*.py"))
+
+
+def test_a_folder_of_another_database_is_refused(fresh, tmp_path):
+    # Two deployments pointed at one FACHSTELLE_MIGRATIONS_DIR: the second must neither replay nor move
+    # aside the first one's revisions.
+    from app.metamodel import migrate as migrations
+
+    engine, metadata, baseline = fresh
+    other = create_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    with pytest.raises(migrations.MigrationFailed) as refused:
+        migrations.migrate(other, metadata, versions_dir=tmp_path / "old")
+    other.dispose()
+    assert str(refused.value).startswith(f"Der Revisionsordner {tmp_path / 'old'} gehört zur Datenbank "
+                                         f"sqlite:{tmp_path / 'own.db'}, nicht zu sqlite:{tmp_path / 'other.db'}.")
+    assert [p.stem.split("_")[0] for p in (tmp_path / "old").glob("*.py")] == [baseline]
+    assert not inspect(create_engine(f"sqlite:///{tmp_path / 'other.db'}")).get_table_names()
+    assert migrations.migrate(engine, metadata, versions_dir=tmp_path / "old").plan.empty  # its own still works
