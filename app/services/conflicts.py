@@ -50,11 +50,19 @@ class Conflict:
             when = f" am {local:%d.%m.%Y} um {local:%H:%M}"
         return f"Dieser Datensatz wurde inzwischen von {self.changed_by}{when} geändert."
 
+    def lines(self) -> list[str]:
+        """One line per changed field; with several saves in between, each says whose and when."""
+        saves = {(c.changed_by, c.changed_at) for c in self.changes}
+        if len(saves) <= 1:
+            return [str(c) for c in self.changes]
+        return [f"{c} ({c.changed_by}, {_aware(c.changed_at).astimezone(BERLIN):%d.%m.%Y %H:%M})"
+                for c in self.changes]
+
     def message(self) -> str:
         """The German text for REST clients and logs (the form shows the same as HTML)."""
         lines = [self.headline()]
         if self.changes:
-            lines.append("Geändert wurde: " + "; ".join(str(c) for c in self.changes) + ".")
+            lines.append("Geändert wurde: " + "; ".join(self.lines()) + ".")
         lines.append(ADVICE)
         return " ".join(lines)
 

@@ -190,7 +190,7 @@ class EntityModelView(ModelView):
                                  parse_version(request.form.get(VERSION_COLUMN)))
         if conflict is None:
             return None
-        changes = Markup("").join(Markup("<li>{}</li>").format(str(c)) for c in conflict.changes)
+        changes = Markup("").join(Markup("<li>{}</li>").format(line) for line in conflict.lines())
         flash(Markup("{} {}<ul>{}</ul>{}").format(
             conflict.headline(), "Geändert wurde:" if conflict.changes else "", changes, ADVICE), "warning")
         get_filter_args(self._filters, disallow_if_not_in_search=False)
