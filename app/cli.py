@@ -134,6 +134,8 @@ def migrate(allow_destructive):
         # the other seeds (services, letter templates) may need the tables this migration creates.
         _seed_catalogues(app)
     result = _migrate(app, allow_destructive)
+    for note in result.notes:
+        click.echo(note)
     if result.plan.empty:
         click.echo("Datenbankschema ist bereits aktuell.")
         _seed(app)  # new services or letter templates from YAML still come in
@@ -179,6 +181,8 @@ def _sync_roles(app):
 def init(admin_user, admin_password):
     app = _app()
     result = _migrate(app)
+    for note in result.notes:
+        click.echo(note)
     if not result.plan.empty:
         click.echo(f"Datenbankschema angelegt/aktualisiert ({len(result.plan.changes)} Änderungen).")
     _seed(app)

@@ -75,6 +75,9 @@ class ChangeLog(Model):
     new_value: Mapped[str | None] = mapped_column(Text)
     changed_by: Mapped[str] = mapped_column(String(64))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The record's version after this change (optimistic locking): a refused save lists the changes made
+    # since the version its form was opened with. Empty for entries from before #10.
+    record_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class Street(Model):

@@ -1,6 +1,7 @@
 """Defaults, overridable by environment variables (FACHSTELLE_*)."""
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -25,8 +26,43 @@ def city() -> str | None:
     return os.environ.get("FACHSTELLE_CITY") or None
 
 
-def migrations_dir() -> Path:
-    return Path(os.environ.get("FACHSTELLE_MIGRATIONS_DIR", ROOT / "migrations"))
+def migrations_dir(url: str | None = None) -> Path:
+    """Where ``fachstelle migrate`` keeps the Alembic revisions of one database.
+
+    Revisions belong to the deployment, never to the source tree: each database gets its own folder under
+    ``instance/migrations/`` (two cities run from one checkout must not replay each other's revisions).
+    FACHSTELLE_MIGRATIONS_DIR names the folder itself."""
+    chosen = os.environ.get("FACHSTELLE_MIGRATIONS_DIR")
+    if chosen:
+        return Path(chosen)
+    return instance_dir() / "migrations" / database_key(url or database_url())
+
+
+def database_identity(url: str) -> str:
+    """Which database a revisions folder belongs to: the SQLite file, or dialect, database and options
+    (a search_path is another schema) — not host or user, which change without the database changing."""
+    from sqlalchemy.engine import make_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return f"sqlite:{Path(parsed.database).resolve()}"
+    options = "&".join(f"{k}={v}" for k, v in sorted(parsed.query.items()))
+    return f"{parsed.get_backend_name()}:{parsed.database or 'memory'}" + (f"?{options}" if options else "")
+
+
+def database_key(url: str) -> str:
+    """A folder name for a database: readable (dialect and database name) and unique (a hash of the rest)."""
+    from sqlalchemy.engine import make_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        database = Path(parsed.database).resolve()
+        readable, identity = database.stem, str(database)
+    else:
+        # Host, port, database and options (a search_path is another schema); not user or password.
+        readable = parsed.database or "memory"
+        identity = parsed.set(username=None, password=None).render_as_string(hide_password=False)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in readable)[:40]
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:10]
+    return f"{parsed.get_backend_name()}-{safe}-{digest}"
 
 
 def secret_key() -> str:

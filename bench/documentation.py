@@ -94,6 +94,7 @@ def load(app, workdir: Path, n_entries: int, log) -> float:
     from app.metamodel.build_roles import sync_roles
     from app.metamodel.migrate import migrate
     from app.services.seed import seed_all
+    from app.services.sequences import reset_sequences
     from app.services.users import ensure_user
 
     started = time.perf_counter()
@@ -148,7 +149,8 @@ def load(app, workdir: Path, n_entries: int, log) -> float:
                 log(f"  {written:,} Einträge …")
     if batch:
         db.session.execute(insert(entry), batch)
-        db.session.commit()
+    reset_sequences(db.session, [partner, case, entry])  # the rows above carry their own ids
+    db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
     return time.perf_counter() - started

@@ -111,6 +111,7 @@ def load_data(engine, spec) -> dict:
     from app.domain.indicators import ACCESS_STANDARDS
     from app.metamodel.build_models import built_registry
     from app.services.seed import seed_all
+    from app.services.sequences import reset_sequences
     registry = built_registry()
     started = time.perf_counter()
     Model.metadata.create_all(engine)
@@ -155,9 +156,7 @@ def load_data(engine, spec) -> dict:
                             (AccessStandard.__table__, confirmations)):
             for k in range(0, len(rows), CHUNK):
                 conn.execute(table.insert(), rows[k:k + CHUNK])
-        if engine.dialect.name == "postgresql":
-            for name in ("partner", "case"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), {len(cases)})"))
+        reset_sequences(conn, [partner_t, case_t, entry_t])  # partners and cases carry their own ids
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     return {"cases": len(cases), "entries": len(entries), "events": len(entries) - len(cases),

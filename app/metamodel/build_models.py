@@ -22,6 +22,9 @@ from .spec import AppSpec, EntitySpec, FieldSpec
 PHONETIC_FIELDS = {"partner": ("surname", "first_name")}
 
 
+# The record version column of every generated entity (optimistic locking); not a YAML field.
+VERSION_COLUMN = "version"
+
 def class_name(entity_name: str) -> str:
     return "".join(part.capitalize() for part in entity_name.split("_"))
 
@@ -91,7 +94,12 @@ def _build_entity(spec: AppSpec, entity: EntitySpec) -> EntityModel:
         "created_by": Column(String(64)),
         "updated_at": Column(DateTime(timezone=True)),
         "updated_by": Column(String(64)),
+        # Optimistic locking: every UPDATE checks and counts up the version it read, so a save over a newer
+        # one fails instead of silently undoing it (two clerks in one case, issue #10). The server default
+        # fills existing rows when the column is added, and rows bulk-inserted without it.
+        VERSION_COLUMN: Column(VERSION_COLUMN, Integer, nullable=False, default=1, server_default="1"),
     }
+    attrs["__mapper_args__"] = {"version_id_col": attrs[VERSION_COLUMN]}
     table_args: list = []
     if entity.org_scope != "none":
         attrs["org_unit_id"] = Column(Integer, ForeignKey("org_unit.id"), index=True,

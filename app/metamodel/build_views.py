@@ -10,7 +10,7 @@ from ..scoping import OrgUnitFilter
 from ..web.entity_api import EntityRestApi
 from ..web.entity_view import EntityModelView
 from ..web.interface import FachstelleInterface
-from .build_models import ModelRegistry, column_name
+from .build_models import VERSION_COLUMN, ModelRegistry, column_name
 from .kinds import kind_of
 from .spec import EntitySpec, FieldSpec
 
@@ -134,7 +134,7 @@ def _texts(entity: EntitySpec) -> dict:
     labels = {f.name: f.label for f in entity.fields}
     labels.update({column_name(f): f.label for f in entity.fields})
     labels.update({"id": "Nr.", "org_unit": "Dienststelle", "created_at": "angelegt am", "created_by": "angelegt von",
-                   "updated_at": "geändert am", "updated_by": "geändert von"})
+                   "updated_at": "geändert am", "updated_by": "geändert von", VERSION_COLUMN: "Version"})
     return {"label_columns": labels, "description_columns": {f.name: f.help for f in entity.fields if f.help},
             "list_title": entity.plural, "show_title": entity.label, "add_title": f"{entity.label} anlegen",
             "edit_title": f"{entity.label} bearbeiten"}
@@ -172,7 +172,8 @@ def build_api_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
         # English ones from the column names: "Birth Date").
         **_texts(entity),
         "list_columns": ["id", *visible],
-        "show_columns": ["id", *visible, "created_at", "created_by", "updated_at", "updated_by"],
+        # The version goes back with PUT (optimistic locking, see EntityRestApi.put_headless).
+        "show_columns": ["id", *visible, "created_at", "created_by", "updated_at", "updated_by", VERSION_COLUMN],
         "add_columns": editable,
         "edit_columns": editable,
         "search_columns": [f.name for f in entity.fields if kind_of(f).searchable and _visible(f)],

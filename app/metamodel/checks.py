@@ -46,7 +46,7 @@ CORE_CATALOGUES = {"partner_role", "sex", "partner_kind", "measurement_point", "
                    "appointment_place"}
 INDEXABLE_SYSTEM_COLUMNS = {"org_unit": "org_unit_id", "created_at": "created_at", "updated_at": "updated_at"}
 RESERVED = {"id", "org_unit_id", "org_unit", "created_at", "created_by", "updated_at", "updated_by",
-            "metadata", "query", "registry"}
+            "version", "metadata", "query", "registry"}
 
 
 def _suggest(word: str, choices) -> str | None:

@@ -4,7 +4,9 @@ Additive changes (new tables, columns, indexes; widening a column; making a fiel
 applied. Dropping, renaming (which Alembic sees as drop + add), narrowing or retyping a column is
 refused unless explicitly allowed, and then the affected data is exported to CSV first. Changes that
 cannot work on the existing rows (a new required field without a default) are refused with a hint.
-Each applied change is an Alembic revision file, written and applied in one transaction.
+Each applied change is an Alembic revision file, written and applied in one transaction. The files
+belong to the deployment (one folder per database under ``instance/migrations/``), never to the
+source tree; an empty database is created from the models and stamped with a baseline revision.
 """
 from __future__ import annotations
 
@@ -185,7 +187,9 @@ class _Classifier:
             self.add(kind, tname, None, True, f"{self.rows(tname)} Datensätze")
         elif kind == "add_column":
             tname, col = item[2], item[3]
-            if col.nullable is False and not col.primary_key:
+            if col.server_default is not None:  # the database fills existing rows (e.g. version = 1)
+                self.add(kind, tname, col.name, False)
+            elif col.nullable is False and not col.primary_key:
                 self.required(kind, tname, col.name, self.rows(tname))
             else:
                 self.add(kind, tname, col.name, False)
@@ -259,11 +263,21 @@ def plan(engine: Engine, metadata: MetaData, spec=None) -> Plan:
         return classifier.plan
 
 
+ENVIRONMENT = Path(__file__).resolve().parent / "alembic_env"  # env.py and the revision template
+LEGACY_VERSIONS = settings.ROOT / "migrations" / "versions"    # where revisions were written before #10
+BASELINE_MESSAGE = "Ausgangsstand: Schema aus der Konfiguration angelegt"
+
+
+def revisions_dir(engine: Engine, versions_dir: Path | None = None) -> Path:
+    """The folder of this database's revisions: ``versions_dir``, else the deployment's (see settings)."""
+    return Path(versions_dir or settings.migrations_dir(engine.url.render_as_string(hide_password=False)))
+
+
 def alembic_config(engine: Engine, versions_dir: Path | None = None) -> Config:
     # Alembic's own "Generating …" lines stay quiet: the command reports in German.
     cfg = Config(stdout=io.StringIO(), cmd_opts=argparse.Namespace(quiet=True))
-    cfg.set_main_option("script_location", str(settings.ROOT / "migrations"))
-    directory = Path(versions_dir or settings.migrations_dir() / "versions")
+    cfg.set_main_option("script_location", str(ENVIRONMENT))
+    directory = revisions_dir(engine, versions_dir)
     directory.mkdir(parents=True, exist_ok=True)
     cfg.set_main_option("version_locations", str(directory))
     cfg.set_main_option("path_separator", "os")
@@ -365,18 +379,31 @@ class MigrationResult:
     revision: str | None
     exported: list[Path]
     revision_path: Path | None = None
+    notes: list[str] = field(default_factory=list)  # German lines for the admin (revisions moved or taken over)
 
 
 def migrate(engine: Engine, metadata: MetaData, allow_destructive: bool = False,
             versions_dir: Path | None = None, export_dir: Path | None = None,
             message: str = "fachstelle migrate", spec=None) -> MigrationResult:
-    """Bring the database up to the configured models, refusing data loss unless allowed."""
+    """Bring the database up to the configured models, refusing data loss unless allowed.
+
+    1. An empty database is created from the models and stamped with a baseline revision; later YAML
+       changes are diffed against it.
+    2. Revisions live in the deployment's folder (``revisions_dir``), one folder per database.
+    3. Revisions of the folder the database has not seen yet are applied first, then the difference
+       between the models and the database becomes a new revision, written and applied in one transaction.
+    """
     cfg = alembic_config(engine, versions_dir)
+    directory = revisions_dir(engine, versions_dir)
+    _claim(directory, engine)
+    if not inspect(engine).get_table_names():
+        return _create_from_models(engine, metadata, cfg, directory)
+    notes = _find_missing_revisions(engine, cfg, directory)
     with _migration_connection(engine) as conn:
         _run(cfg, conn, metadata, command.upgrade, "heads")  # revisions written earlier
     pending = plan(engine, metadata, spec)
     if pending.empty:
-        return MigrationResult(pending, None, [])
+        return MigrationResult(pending, None, [], notes=notes)
     export_dir = Path(export_dir or settings.instance_dir() / "exports")
     if pending.blocked or (pending.destructive and not allow_destructive):
         raise MigrationRefused(pending.destructive if not allow_destructive else [], pending.blocked,
@@ -402,7 +429,106 @@ def migrate(engine: Engine, metadata: MetaData, allow_destructive: bool = False,
             f"  Ursache: {reason}") from exc
     revision = script.revision if script is not None and not isinstance(script, list) else None
     path = Path(script.path) if revision else None
-    return MigrationResult(pending, revision, exported, path)
+    return MigrationResult(pending, revision, exported, path, notes)
+
+
+OWNER_FILE = "DATENBANK.txt"
+
+
+def _claim(directory: Path, engine: Engine) -> None:
+    """A revisions folder belongs to one database: another one would replay (or move aside) its revisions."""
+    owner = directory / OWNER_FILE
+    mine = settings.database_identity(engine.url.render_as_string(hide_password=False))
+    if not owner.exists():
+        owner.write_text(mine + "\n", encoding="utf-8")
+        return
+    theirs = owner.read_text(encoding="utf-8").strip()
+    if theirs != mine:
+        raise MigrationFailed(
+            f"Der Revisionsordner {directory} gehört zur Datenbank {theirs}, nicht zu {mine}. Nichts wurde geändert.\n"
+            "    HINWEIS: Jede Datenbank braucht ihren eigenen Ordner: FACHSTELLE_MIGRATIONS_DIR weglassen (dann "
+            "instance/migrations/<Datenbank>/) oder je Datenbank anders setzen. Ist es dieselbe Datenbank an neuem "
+            f"Ort, {OWNER_FILE} in diesem Ordner anpassen.")
+
+
+def _create_from_models(engine: Engine, metadata: MetaData, cfg: Config, directory: Path) -> MigrationResult:
+    """A fresh database: every table from the models (as FAB's create_all would), stamped with a baseline.
+
+    Revisions still in the folder belonged to a database that is gone (a deleted SQLite file, a dropped
+    schema): replaying them here would add or drop columns of another configuration, so they are moved
+    aside, not deleted."""
+    notes = []
+    old = sorted(directory.glob("*.py"))
+    if old:
+        aside = directory / f"ersetzt-{clock.now_naive().strftime('%Y%m%d-%H%M%S')}"
+        aside.mkdir()
+        for path in old:
+            path.rename(aside / path.name)
+        notes.append(f"{len(old)} Revisionen einer früheren Datenbank verschoben nach {aside}.")
+    pending = Plan([Change("add_table", t.name, None, False) for t in metadata.sorted_tables])
+    script = None
+    try:
+        with _migration_connection(engine) as conn:
+            metadata.create_all(conn)
+            script = command.revision(cfg, message=BASELINE_MESSAGE)  # empty: the tables exist already
+            _run(cfg, conn, metadata, command.stamp, script.revision)
+    except Exception as exc:  # noqa: BLE001 - leave no baseline for a database that was not created
+        if script is not None and Path(script.path).exists():
+            Path(script.path).unlink()
+        raise MigrationFailed("Die Datenbank konnte nicht angelegt werden; nichts wurde gespeichert.\n"
+                              f"  Ursache: {exc.__class__.__name__}: {getattr(exc, 'orig', None) or exc}") from exc
+    return MigrationResult(pending, script.revision, [], Path(script.path), notes)
+
+
+def _find_missing_revisions(engine: Engine, cfg: Config, directory: Path) -> list[str]:
+    """The database stands on a revision the folder lacks: take its chain from the old in-tree folder,
+    or stop with a German message that says where the revision is."""
+    with engine.connect() as conn:
+        stamped = MigrationContext.configure(conn).get_current_heads()
+    script = ScriptDirectory.from_config(cfg)
+    missing = [rev for rev in stamped if not _known(script, rev)]
+    if not missing:
+        return []
+    notes = []
+    legacy = _legacy_script(cfg)
+    for rev in missing:
+        if legacy is not None and _known(legacy, rev):
+            chain = list(legacy.iterate_revisions(rev, "base"))
+            for revision in chain:
+                target = directory / Path(revision.path).name
+                if not target.exists():
+                    target.write_bytes(Path(revision.path).read_bytes())
+            notes.append(f"{len(chain)} Revisionen dieser Datenbank aus {LEGACY_VERSIONS} übernommen nach {directory}.")
+            continue
+        elsewhere = sorted(str(p.parent) for p in settings.instance_dir().glob("migrations/*/*.py")
+                           if p.parent != directory and f"revision = {rev!r}" in p.read_text(encoding="utf-8"))
+        hint = (f"Sie liegt in {elsewhere[0]}: FACHSTELLE_MIGRATIONS_DIR={elsewhere[0]} setzen oder den Ordner "
+                "dorthin verschieben." if elsewhere else
+                "Den Revisionsordner dieser Installation wiederherstellen (Sicherung) oder mit "
+                "FACHSTELLE_MIGRATIONS_DIR angeben.")
+        raise MigrationFailed(f"Die Datenbank steht auf Revision {rev}, die im Revisionsordner {directory} "
+                              f"fehlt. Nichts wurde geändert.\n    HINWEIS: {hint}")
+    return notes
+
+
+def _known(script: ScriptDirectory, rev: str) -> bool:
+    try:
+        return script.get_revision(rev) is not None
+    except Exception:  # noqa: BLE001 - alembic raises several kinds for an unknown id
+        return False
+
+
+def _legacy_script(cfg: Config) -> ScriptDirectory | None:
+    if not any(LEGACY_VERSIONS.glob("*.py")):
+        return None
+    legacy = Config(stdout=io.StringIO(), cmd_opts=argparse.Namespace(quiet=True))
+    legacy.set_main_option("script_location", cfg.get_main_option("script_location"))
+    legacy.set_main_option("version_locations", str(LEGACY_VERSIONS))
+    legacy.set_main_option("path_separator", "os")
+    try:
+        return ScriptDirectory.from_config(legacy)
+    except Exception:  # noqa: BLE001 - broken old files: treated as absent, the message names the folder
+        return None
 
 
 def current_heads(engine: Engine, versions_dir: Path | None = None) -> list[str]:

@@ -100,7 +100,8 @@ class _TableRewrite:
 
     def add_column(self, op: ops.AddColumnOp) -> None:
         col = op.column
-        if col.nullable is False and not col.primary_key:
+        # A column with a server default (the record version) is filled by the database as it is added.
+        if col.nullable is False and not col.primary_key and col.server_default is None:
             col.nullable = True
             self.body.append(op)
             self.require(col.name, col.type)

@@ -19,6 +19,7 @@ from ..domain.phonetics import phonetic
 from ..extensions import db
 from ..metamodel.build_models import PHONETIC_FIELDS, lc_name, searchable_lc_fields
 from .seed import seed_all
+from .sequences import reset_sequences
 from .users import ensure_user
 
 SIZES = {"small": (240, 160), "city": (200_000, 300_000)}
@@ -189,6 +190,9 @@ def generate(session, registry, units, n_partners: int, n_cases: int, seed: int)
     _insert(session, Case, cases)
     _insert(session, HM, members)
     _insert(session, HE, emergencies)
+    # The rows above carry their own ids: PostgreSQL's sequences must follow, or the next partner or
+    # case typed into a form collides with id 1.
+    reset_sequences(session)
     session.flush()
 
 

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from ..actor import Actor, request_actor
 from ..core_models import ChangeLog, utcnow
 from ..domain.phonetics import phonetic
-from ..metamodel.build_models import PHONETIC_FIELDS, built_registry, column_name, lc_name, searchable_lc_fields
+from ..metamodel.build_models import (PHONETIC_FIELDS, VERSION_COLUMN, built_registry, column_name, lc_name,
+                                      searchable_lc_fields)
 from ..metamodel.kinds import kind_of, plain_text
 from ..web.filters import normalise
 
@@ -195,7 +196,8 @@ def _after_flush(session: Session, flush_context) -> None:
     pending = session.info.pop("fs_changes", [])
     if not pending:
         return
-    rows = [change_row(type(obj).__entity__, obj.id, action, actor, when, field, old, new)
+    rows = [{**change_row(type(obj).__entity__, obj.id, action, actor, when, field, old, new),
+             "record_version": getattr(obj, VERSION_COLUMN, None)}
             for action, obj, field, old, new, actor, when in pending]
     session.connection().execute(insert(ChangeLog.__table__), rows)
 

@@ -1,17 +1,21 @@
 """The ModelView every generated entity page derives from: org units, defaults, history, guarded deletes."""
 from __future__ import annotations
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
+from markupsafe import Markup
+from wtforms import HiddenField
 
 from ..core_models import CatalogueValue
+from ..metamodel.build_models import VERSION_COLUMN
 from ..scoping import OrgUnitFilter
-from .actor import current_actor
 from ..services import records, save_hooks
+from ..services.conflicts import ADVICE, expect_version, find_conflict, parse_version
 from ..services.history import record_history
-from .fab_compat import (ModelViewWall, base_filters, deserialize_pk, edit_widgets, related_view_instances,
-                         show_widgets)
+from .actor import current_actor
+from .fab_compat import (ModelViewWall, base_filters, deserialize_pk, edit_widgets, posted_edit_widgets,
+                         related_view_instances, show_widgets)
 from .widgets import CappedCountListWidget, CataloguesCachedSearchWidget
 
 
@@ -47,6 +51,19 @@ class EntityModelView(ModelViewWall):
             if self.datamodel.is_relation(name) and hasattr(self.datamodel.get_related_model(name), "org_unit_id"):
                 rel_fields.setdefault(name, []).append(["id", OrgUnitFilter, None])
         self.search_form_query_rel_fields = rel_fields
+
+    def forms_built(self):
+        # The edit form carries the version it was opened with (optimistic locking, see ``edit``); a hidden
+        # field is rendered by the form's hidden_tag(), outside the fieldsets.
+        self.edit_form.version = HiddenField()
+
+    def process_form(self, form, is_created):
+        # The version is compared before the save (``edit``); FAB must not write it into the record: the
+        # ORM counts it up itself.
+        if not is_created and VERSION_COLUMN in form:
+            g.fs_seen_version = parse_version(form[VERSION_COLUMN].data)
+            del form[VERSION_COLUMN]
+        super().process_form(form, is_created)
 
     def list_order(self, order_column, order_direction):
         # The sort comes from the URL (?_oc_PartnerView=…): a column the list does not offer for sorting
@@ -88,6 +105,7 @@ class EntityModelView(ModelViewWall):
 
     def pre_update(self, item):
         records.check_refs_visible(self.entity_spec, item, current_actor())
+        expect_version(item, g.pop("fs_seen_version", None))
 
     def post_update(self, item):
         save_hooks.after_save(self.entity_spec.name, item, created=False)
@@ -129,8 +147,40 @@ class EntityModelView(ModelViewWall):
         # FAB passes every related view to the template, but only the readable ones have widgets: a case
         # edited by a profile without "Soziale Situation" would otherwise fail with a 500.
         pk = deserialize_pk(self, pk)
+        if request.method == "POST":
+            refused = self._refuse_stale_save(pk)
+            if refused is not None:
+                return refused
         widgets = edit_widgets(self, pk)
         if not widgets:
+            if g.pop("fs_stale_save", False):
+                # Saved by someone else between the check above and the commit: the database refused it.
+                flashes = session.get("_flashes", [])
+                session["_flashes"] = [f for f in flashes if f[1] != self.database_error_message]
+                refused = self._refuse_stale_save(pk)
+                if refused is not None:
+                    return refused
             return self.post_edit_redirect()
         return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
                                     related_views=self._allowed_related())
+
+    def _refuse_stale_save(self, pk):
+        """The record changed since this form was opened: show who changed what, keep what was typed.
+
+        The form comes back with the user's input and the current version, so saving again (after
+        checking) deliberately keeps this user's values. A form without a version saves as before."""
+        item = self.datamodel.get(pk, base_filters(self))
+        if item is None:
+            return None  # FAB answers 404
+        conflict = find_conflict(self.datamodel.session, self.entity_spec.name, item,
+                                 parse_version(request.form.get(VERSION_COLUMN)))
+        if conflict is None:
+            return None
+        changes = Markup("").join(Markup("<li>{}</li>").format(line) for line in conflict.lines())
+        flash(Markup("{} {}<ul>{}</ul>{}").format(
+            conflict.headline(), "Geändert wurde:" if conflict.changes else "", changes, ADVICE), "warning")
+        widgets = posted_edit_widgets(self, item, lambda form: setattr(form[VERSION_COLUMN], "data",
+                                                                       conflict.current_version))
+        page = self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
+                                    related_views=self._allowed_related())
+        return page, 409

@@ -27,7 +27,7 @@ from ..integrations import survey_form
 from ..services import access_standards as standards_service
 from ..services.indicators import case_rows, drill_down, indicator_report, monthly, report_units
 from ..services.success_measures import success_measures, write_xlsx as write_success_xlsx
-from . import BERLIN, menus
+from . import menus
 from .actor import current_actor
 
 REPORT_PERMISSION = "IndicatorReport"

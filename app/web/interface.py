@@ -1,11 +1,13 @@
 """The data interface of every generated view and API: FAB's SQLAInterface, made to stay fast at city size."""
 from __future__ import annotations
 
-from flask import has_request_context
+from flask import g, has_request_context
+from flask_appbuilder.exceptions import DatabaseException
 from flask_login import current_user
 from sqlalchemy import Enum, asc, desc, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..scoping import OrgUnitFilter, scope_query, visible_org_unit_ids
 from .fab_compat import InterfaceWall, filter_list, filter_pairs, is_dotted, is_parent_filter
@@ -66,6 +68,16 @@ class FachstelleInterface(InterfaceWall):
                 hasattr(attrs[column], "columns") and isinstance(attrs[column].columns[0].type, Enum))
                 for column in columns)
         return known[columns]
+
+    def edit(self, item, commit: bool = True) -> None:
+        # A save over a version saved meanwhile by someone else (optimistic locking): the view or API then
+        # answers with the changes instead of FAB's "Database Error" (see EntityModelView.edit).
+        try:
+            return super().edit(item, commit)
+        except DatabaseException as exc:
+            if isinstance(exc.__cause__, StaleDataError) and has_request_context():
+                g.fs_stale_save = True
+            raise
 
     def get(self, id, filters=None, select_columns=None, outer_default_load=False):
         # One record by key (show, edit, delete, REST get): FAB copies the filters, adds an "equal" filter

@@ -364,6 +364,8 @@ PUBLIC_IMPORTS = {
     "flask_appbuilder": {"Model", "AppBuilder", "BaseView", "ModelView", "IndexView", "expose", "has_access"},
     # permission_name: documented in FAB's security docs ("Permission customization").
     "flask_appbuilder.security.decorators": {"has_access", "permission_name"},
+    # DatabaseException: what SQLAInterface.edit/add/delete raise (FAB's documented exceptions module).
+    "flask_appbuilder.exceptions": {"DatabaseException"},
     "flask_appbuilder.security.sqla.models": {"User"},
     "flask_appbuilder.security.views": {"UserDBModelView"},
     "flask_appbuilder.models.sqla.interface": {"SQLAInterface"},

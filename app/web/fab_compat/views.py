@@ -1,14 +1,16 @@
 """ModelView internals: the private methods of FAB's ``BaseCRUDView`` the generated pages override or call.
 
 ``ModelViewWall`` overrides FAB's private widget and form builders once and hands each to a named hook
-(``prepare_search_form``, ``search_widget_options``, ``list_order``, ``fill_add_form``, ``fill_edit_form``,
+(``prepare_search_form``, ``forms_built``, ``search_widget_options``, ``list_order``, ``fill_add_form``, ``fill_edit_form``,
 ``form_filled_from_url``, ``record_shown``, ``related_views_shown``); the app's views override the hooks.
 Without an override a hook keeps FAB's behaviour. The functions below call FAB's private view methods
 and attributes by a name of ours. ``tests/unit/test_fab_contract.py`` pins every one.
 """
 from __future__ import annotations
 
+from flask import request
 from flask_appbuilder import ModelView
+from flask_appbuilder.urltools import get_filter_args
 
 
 class ModelViewWall(ModelView):
@@ -21,6 +23,9 @@ class ModelViewWall(ModelView):
     def search_widget_options(self, form) -> dict:
         """Extra keyword arguments for the search widget (FAB's ``_get_search_widget`` passes none)."""
         return {}
+
+    def forms_built(self) -> None:
+        """Called after FAB built the view's form classes (``_init_forms``): add fields FAB does not know."""
 
     def list_order(self, order_column: str, order_direction: str) -> tuple[str, str]:
         """The order a list is built with, from the URL's (``""`` falls back to ``base_order``)."""
@@ -46,6 +51,7 @@ class ModelViewWall(ModelView):
     def _init_forms(self):
         self.prepare_search_form()
         super()._init_forms()
+        self.forms_built()
 
     def _get_search_widget(self, form=None, exclude_cols=None, widgets=None):
         # FAB's own body, with the hook's extra arguments.
@@ -109,6 +115,19 @@ def show_widgets(view, pk) -> dict:
 def edit_widgets(view, pk) -> dict | None:
     """FAB's edit logic (``_edit``): the form's widgets, or None once a valid POST has been saved."""
     return view._edit(pk)
+
+
+def posted_edit_widgets(view, item, adjust) -> dict:
+    """The edit page for the posted form, without saving it: FAB's ``_edit`` POST path up to its widgets
+    (URL filters, relation columns filled, the form from ``request.form``); ``adjust(form)`` runs before the
+    widget is built. Used to show a refused stale save with what the user typed (optimistic locking)."""
+    get_filter_args(view._filters, disallow_if_not_in_search=False)
+    exclude_cols = view._filters.get_relation_cols()
+    form = view.edit_form.refresh(request.form)
+    view._fill_form_exclude_cols(exclude_cols, form)
+    adjust(form)
+    widgets = view._get_edit_widget(form=form, exclude_cols=exclude_cols)
+    return view._get_related_views_widgets(item, widgets=widgets)
 
 
 def base_filters(view):

@@ -1,5 +1,6 @@
 """Alembic environment of Fachstelle. Run through `fachstelle migrate`, which passes the connection
-and the metadata built from the YAML configuration (see app/metamodel/migrate.py)."""
+and the metadata built from the YAML configuration (see app/metamodel/migrate.py). The revisions
+themselves live with each deployment (instance/migrations/<database>/), never here."""
 from alembic import context
 
 from app.metamodel.kinds import render_item
