@@ -11,7 +11,7 @@ from .actor import current_actor
 from ..services import records
 from ..services.conflicts import expect_version, find_conflict, parse_version
 from .api_schemas import FachstelleSchemaConverter
-from .fab_compat import RestApiWall, install_rison_schema_cache
+from .fab_compat import RestApiWall, base_filters, install_rison_schema_cache
 from .fab_compat import RisonSchemaCheckedOnce as _SchemaCheckedOnce  # noqa: F401  (its old name)
 from .fab_compat import schema_on_first_use as _schema_on_first_use
 
@@ -80,7 +80,7 @@ class EntityRestApi(RestApiWall):
             if seen is None:
                 return self.response(400, message=f"„{VERSION_COLUMN}“ muss eine ganze Zahl ab 1 sein "
                                                   f"(erhalten: {sent!r}).")
-            item = self.datamodel.get(pk, self._base_filters)
+            item = self.datamodel.get(pk, base_filters(self))
             if item is not None:
                 conflict = find_conflict(self.datamodel.session, self.entity_spec.name, item, seen)
                 if conflict is not None:
@@ -88,12 +88,12 @@ class EntityRestApi(RestApiWall):
             g.fs_seen_version = seen  # the database checks it again as it saves (pre_update)
         response = super().put_headless(pk)
         if g.pop("fs_stale_save", False):  # saved by someone else between the check and the commit
-            item = self.datamodel.get(pk, self._base_filters)
+            item = self.datamodel.get(pk, base_filters(self))
             conflict = find_conflict(self.datamodel.session, self.entity_spec.name, item, seen) if item else None
             if conflict is not None:
                 return self.response(409, **conflict.as_json())
         if response.status_code == 200:  # the version to send with the next PUT
-            payload, item = response.get_json(), self.datamodel.get(pk, self._base_filters)
+            payload, item = response.get_json(), self.datamodel.get(pk, base_filters(self))
             if isinstance(payload, dict) and item is not None:
                 return self.response(200, **payload, **{VERSION_COLUMN: getattr(item, VERSION_COLUMN)})
         return response

@@ -189,6 +189,10 @@ def test_fab_show_and_edit_build_widgets_through_the_hooks():
         _broken("BaseCRUDView._show", "baut Detail- und verknüpfte Tabellen nicht mehr über diese Methoden")
     assert "self._get_related_views_widgets(" in edit and "self._fill_form_exclude_cols(" in edit, \
         _broken("BaseCRUDView._edit", "baut verknüpfte Tabellen/Formularwerte nicht mehr über diese Methoden")
+    # fab_compat.posted_edit_widgets repeats _edit's POST path up to the widget (a refused stale save).
+    for step in ("get_filter_args(self._filters, disallow_if_not_in_search=False)",
+                 "self._filters.get_relation_cols()", "self.edit_form.refresh(request.form)"):
+        assert step in edit, _broken("BaseCRUDView._edit", f"enthält nicht mehr {step!r} (posted_edit_widgets)")
     assert "related_view._get_view_widget(" in _source(BaseCRUDView._get_related_view_widget), \
         _broken("BaseCRUDView._get_related_view_widget", "geht nicht mehr über _get_list_widget")
 

@@ -131,7 +131,7 @@ def posted_edit_widgets(view, item, adjust) -> dict:
 
 
 def base_filters(view):
-    """The view's base filters as a FAB ``Filters`` object (``_base_filters``; org units for the app's views)."""
+    """A view's or REST API's base filters as a FAB ``Filters`` object (``_base_filters``; org units for ours)."""
     return view._base_filters
 
 
