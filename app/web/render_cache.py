@@ -147,7 +147,9 @@ def _after_flush(session, flush_context):
 def _after_transaction_end(session, transaction):
     # Only the outermost transaction's end counts, savepoints included in it.
     if transaction.parent is None:
-        _invalidate(session, session.info.pop(BULK_TABLES, set()))  # an import's COPY (PostgreSQL)
+        copied = session.info.pop(BULK_TABLES, set())  # an import's COPY (PostgreSQL)
+        if copied:  # an empty set would still empty the caches that depend on every table (counts)
+            _invalidate(session, copied)
         names = session.info.pop("fs_invalidated", set())
         for cache in _CACHES:
             if cache.name in names:
