@@ -101,8 +101,11 @@ def test_a_request_that_writes_nothing_keeps_the_counts(client, thirty):
     calls = []
     real = interface.count_cache.get
     interface.count_cache.get = lambda key, compute: real(key, lambda: calls.append(key) or compute())
+    from app.extensions import db
     try:
-        assert _count(client, url) == 30 and _count(client, url) == 30
+        for _ in range(2):
+            db.session.rollback()  # as at the end of a request under a WSGI server: the transaction ends
+            assert _count(client, url) == 30
     finally:
         interface.count_cache.get = real
     assert calls == []
