@@ -32,7 +32,7 @@ def _check_role_wiring(appbuilder, spec, config: dict) -> None:
     """Every page and admin function a profile of roles.yaml grants must be offered by a registered view;
     otherwise the start is refused with the place in roles.yaml (a renamed view would silently take a
     permission away). ``check-config`` builds the app and so reports it too."""
-    from .metamodel.build_roles import offered_permissions, wiring_problems
+    from .web.build_roles import offered_permissions, wiring_problems
     from .metamodel.issues import ConfigError
     from .metamodel.loader import locator
 
@@ -50,7 +50,7 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     from . import core_models  # noqa: F401  (tables and the user's org units)
     from .extensions import csrf, db
     from .metamodel.build_models import build_models
-    from .metamodel.build_views import register_views
+    from .web.build_views import register_views
     from .services import documentation, history
     from .web import register_web
     from .web.entity_api import install_schema_cache

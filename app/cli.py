@@ -167,7 +167,7 @@ def _seed(app):
 
 
 def _sync_roles(app):
-    from .metamodel.build_roles import sync_roles
+    from .web.build_roles import sync_roles
     from .web.fab_compat import create_builtin_roles
     with app.app_context():
         create_builtin_roles(app.appbuilder.sm)  # the Admin and Public roles
@@ -212,7 +212,7 @@ def roles():
 @roles.command("export", help="Rollen aus der Datenbank als roles.yaml ausgeben.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None)
 def roles_export(output):
-    from .metamodel.build_roles import export_roles
+    from .web.build_roles import export_roles
     app = _app()
     with app.app_context():
         text = export_roles(app.appbuilder.sm, app.config["FACHSTELLE_SPEC"])

@@ -18,6 +18,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from sqlalchemy import or_
 
 from .actor import Actor, request_actor
+from .core_models import OrgUnit
 
 ALL_UNITS = None  # marker: no restriction
 
@@ -93,7 +94,6 @@ class UserOfMyUnitsFilter(BaseFilter):
     arg_name = "myunits"
 
     def apply(self, query, value):
-        from .core_models import OrgUnit
         query = query.filter(self.model.active.is_(True))
         ids = visible_org_unit_ids()
         if ids is None:

@@ -90,7 +90,7 @@ def _init(app, workdir: Path) -> bool:
     from flask_appbuilder.security.manager import BaseSecurityManager
 
     from app.extensions import db
-    from app.metamodel.build_roles import sync_roles
+    from app.web.build_roles import sync_roles
     from app.metamodel.migrate import migrate
     from app.services.seed import seed_catalogues, seed_org_units
     from app.services.users import ensure_user

@@ -91,7 +91,7 @@ def load(app, workdir: Path, n_entries: int, log) -> float:
 
     from app.core_models import CatalogueValue, OrgUnit
     from app.extensions import db
-    from app.metamodel.build_roles import sync_roles
+    from app.web.build_roles import sync_roles
     from app.metamodel.migrate import migrate
     from app.services.seed import seed_all
     from app.services.sequences import reset_sequences

@@ -200,7 +200,7 @@ def api_get(entity_name: str, pk: int):
 
 @reference.get("/duplicates")
 def duplicates():
-    from app.web.fields import parse_german_date
+    from app.metamodel.kinds.form_fields import parse_german_date
     ids = _visible_ids()
     entity, model = _entity("partner")
     surname, first = request.args.get("surname", ""), request.args.get("first_name", "")

@@ -63,7 +63,7 @@ def app(db_url, tmp_path_factory):
 
     from app import create_app
     from app.extensions import db
-    from app.metamodel.build_roles import sync_roles
+    from app.web.build_roles import sync_roles
     from app.metamodel.migrate import migrate
     from app.services.seed import seed_all
     from app.services.users import ensure_user

@@ -22,6 +22,8 @@ import re
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
+from ..clock import today as berlin_today
+
 BERLIN = ZoneInfo("Europe/Berlin")
 PIVOT_YEARS_AHEAD = 10
 
@@ -69,7 +71,6 @@ def parse_date(text: str | None, *, today: date | None = None, two_digit_years: 
             if not two_digit_years:
                 raise DateInputError(date_message(value), value)
             if today is None:
-                from ..clock import today as berlin_today
                 today = berlin_today()
             year = century_of(int(year_text), today)
         else:

@@ -33,7 +33,9 @@ from typing import Any, BinaryIO
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from ..problems import Level, Problem, ProblemType, Source, register
+from ..core_models import ChangeLog
+from ..problems import Level, Problem, Source
+from ..services.history import audit_values, change_row, derive_columns
 
 # The ids are registered with their German titles in app/problem_catalogue.py, like every other check.
 UNREADABLE, MISSING_COLUMN, INVALID_VALUE, UNKNOWN_REFERENCE, DUPLICATE, ALREADY_IMPORTED = (
@@ -457,7 +459,6 @@ def copy_rows(session: Session, table: Table, rows: list[dict]) -> None:
 def record_values(entity, values: dict, actor: str, now) -> dict:
     """A new record's row as the ORM flush would write it: the audit columns and the derived search
     columns (lower-cased twins, phonetic codes) of ``app/services/history.py``."""
-    from ..services.history import audit_values, derive_columns
     view = SimpleNamespace(**values)
     derive_columns(view, entity)
     row = vars(view)
@@ -467,8 +468,6 @@ def record_values(entity, values: dict, actor: str, now) -> dict:
 
 def created_log(session: Session, entity_name: str, ids: Iterable[int], actor: str, now) -> None:
     """The change log's "create" line for each new record, as the history listener writes it."""
-    from ..core_models import ChangeLog
-    from ..services.history import change_row
     rows = [change_row(entity_name, record_id, "create", actor, now) for record_id in ids]
     for batch in batches(rows):
         insert_rows(session, ChangeLog.__table__, batch, returning=False)

@@ -23,11 +23,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..metamodel.build_models import built_registry
 from ..actor import Actor
+from ..metamodel.build_models import built_registry
 from ..scoping import scope_query
-from ..services.documentation import entry_for_letter
 from .archive import SeriesItem, make_letter, series_problems
+from .entries import entry_for_letter
 from .models import Letter, LetterSeriesJob
 from .render import TemplateProblem
 from .sources import acting, case_letter_context, visible_case

@@ -28,6 +28,9 @@ from sqlalchemy import (Connection, Engine, MetaData, String, and_, cast, column
 from sqlalchemy.pool import NullPool
 
 from .. import clock, settings
+from ..domain.text import normalise
+from .build_models import built_registry, column_name
+from .kinds import kind_of
 from .revision_ops import backfill_sql, rewrite_directives, type_change_is_safe
 
 KIND_TEXT = {
@@ -110,8 +113,6 @@ class MigrationFailed(Exception):
 
 
 def _field_specs(spec) -> dict[tuple[str, str], object]:
-    from .build_models import column_name
-    from .kinds import kind_of
     if spec is None:
         return {}
     return {(e.name, column_name(f)): f for e in spec.entities for f in e.fields if kind_of(f).storage != "multiple"}
@@ -120,7 +121,6 @@ def _field_specs(spec) -> dict[tuple[str, str], object]:
 def _configured_spec(spec):
     if spec is not None:
         return spec
-    from .build_models import built_registry
     registry = built_registry()
     return registry.spec if registry else None
 
@@ -361,7 +361,6 @@ def _run(cfg: Config, conn: Connection, metadata: MetaData, fn, *args, **kw):
 
 def _fill_search_twins(conn: Connection, pending: Plan) -> None:
     """A new lower-cased twin of an existing column gets its values, so search finds old rows too."""
-    from ..web.filters import normalise
     added = {(c.table, c.column) for c in pending.changes if c.kind == "add_column"}
     for tname, cname in added:
         base = cname[:-3] if cname.endswith("_lc") else None

@@ -18,6 +18,8 @@ from alembic.operations import ops
 from sqlalchemy import Column, Connection, Integer, Numeric, String
 from sqlalchemy.types import TypeDecorator
 
+from .kinds import kind_of
+
 MAX_NAME = 60  # PostgreSQL cuts identifiers at 63 characters
 
 
@@ -56,7 +58,6 @@ def backfill_sql(spec_field, conn: Connection) -> tuple[str | None, str | None]:
     """The SQL expression of a field's YAML default for existing rows, or (None, why not); the kind knows it."""
     if spec_field is None:
         return None, None
-    from .kinds import kind_of
     try:
         return kind_of(spec_field).backfill_sql(spec_field, conn)
     except (ValueError, InvalidOperation):

@@ -17,7 +17,9 @@ from .. import clock
 from ..core_models import CatalogueValue, OrgUnit, Street
 from ..domain.phonetics import phonetic
 from ..extensions import db
+from ..letters.models import OfficeDetails, StaffDetails
 from ..metamodel.build_models import PHONETIC_FIELDS, lc_name, searchable_lc_fields
+from .history import acting_as
 from .seed import seed_all
 from .sequences import reset_sequences
 from .users import ensure_user
@@ -200,7 +202,6 @@ def demo_letterheads(session, spec) -> None:
     """Letterhead data for the demo offices and clerks, so the demo letters come out complete."""
     from flask_appbuilder.security.sqla.models import User
 
-    from ..letters.models import OfficeDetails, StaffDetails
     have_office = set(session.scalars(select(OfficeDetails.org_unit_id)))
     for n, unit in enumerate(session.scalars(select(OrgUnit).order_by(OrgUnit.id)), start=1):
         if unit.id not in have_office:
@@ -224,7 +225,6 @@ def document_recent_cases(session, registry, seed: int, per_unit: int = 12) -> i
     so the demo worklist has overdue, due and upcoming tasks (entries written one by one, not in bulk)."""
     from flask_appbuilder.security.sqla.models import User
 
-    from .history import acting_as
     rnd = random.Random(seed + 1)
     case, entry, service = (registry.model(n) for n in ("case", "doc_entry", "service"))
     services = {s.code: s for s in session.scalars(select(service))}

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..core_models import CatalogueValue, ChangeLog, utcnow
+from ..domain.calendar import working_calendar as calendar_for
 from ..domain.entry_rules import follow_up_due, snapshot, task_outcome
 from ..metamodel.build_models import built_registry
+from .history import acting_actor, change_row, current_actor
 from .seed import catalogue_value
-
 
 # session.info key: follow-ups due before this date are not created (app/integrations/events_import.py).
 FOLLOW_UPS_NOT_BEFORE = "fachstelle.follow_ups_not_before"
@@ -33,12 +34,10 @@ FOLLOW_UPS_NOT_BEFORE = "fachstelle.follow_ups_not_before"
 
 def working_calendar(spec):
     """The configured Land's working days, minus office closure days (settings.yaml)."""
-    from ..domain.calendar import working_calendar as make
-    return make(spec.settings.holiday_subdivision, tuple(spec.settings.closure_days))
+    return calendar_for(spec.settings.holiday_subdivision, tuple(spec.settings.closure_days))
 
 
 def _acting_user_id() -> int | None:
-    from .history import acting_actor
     return acting_actor().user_id
 
 
@@ -114,7 +113,6 @@ LATE_EDIT_AFTER = timedelta(hours=24)
 
 
 def _late_edits(session: Session) -> None:
-    from .history import current_actor
     now = utcnow()
     for obj in session.dirty:
         if getattr(type(obj), "__entity__", None) != "doc_entry" or not session.is_modified(obj):
@@ -128,29 +126,6 @@ def _late_edits(session: Session) -> None:
                                   old_value=created.isoformat(timespec="minutes"),
                                   new_value="Eintrag mehr als 24 Stunden nach dem Anlegen geändert",
                                   changed_by=current_actor(), changed_at=now))
-
-
-def entry_for_letter(session: Session, case, template_code: str, user, on: date):
-    """The documentation entry a letter stands for: the active service whose letter template it is.
-
-    A letter sent is documentation (and for the standard letters a measurement point of the indicators),
-    so letters made outside an entry (series, the case's letter page) record one. None if no service
-    uses the template.
-    """
-    service_model = built_registry().model("service")
-    query = (select(service_model).where(service_model.letter_template == template_code)
-             .order_by(service_model.id))
-    service = next((s for s in session.scalars(query)
-                    if (s.active_to is None or s.active_to >= on) and (s.active_from is None or s.active_from <= on)),
-                   None)
-    if service is None:
-        return None
-    entry = built_registry().model("doc_entry")(case=case, service=service, entry_date=on, info="Brief",
-                                                provider=user)
-    entry.org_unit_id = case.org_unit_id
-    session.add(entry)
-    session.flush()
-    return entry
 
 
 def _before_flush(session: Session, flush_context, instances) -> None:
@@ -172,7 +147,6 @@ def _after_flush(session: Session, flush_context) -> None:
     (a deleted entry's own history has no page any more)."""
     from sqlalchemy import insert
 
-    from .history import change_row, current_actor
     rows = []
     now, actor = utcnow(), None
     for action, objects in (("entry_added", session.new), ("entry_deleted", session.deleted)):

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from ..actor import Actor, request_actor
 from ..core_models import ChangeLog, utcnow
 from ..domain.phonetics import phonetic
+from ..domain.text import normalise
 from ..metamodel.build_models import (PHONETIC_FIELDS, VERSION_COLUMN, built_registry, column_name, lc_name,
                                       searchable_lc_fields)
 from ..metamodel.kinds import kind_of, plain_text
-from ..web.filters import normalise
 
 # Who acts outside a web request (CLI, import, demo, tests): set with ``acting_as`` at that edge. The flush
 # listeners cannot take arguments, so they read it here; a web request's actor always wins.

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..core_models import ChangeLog
 from ..actor import Actor
+from ..core_models import ChangeLog
 from ..errors import DomainError, NoHomeUnitError
 from ..extensions import db
+from ..letters.models import Letter
 from ..metamodel.build_models import built_registry, column_name
 from ..metamodel.kinds import kind_of, points_to
 from ..scoping import can_see_record, home_org_unit_id, scope_query
@@ -72,7 +73,6 @@ def check_deletable(entity, item) -> None:
     refs = referrers(entity.name, item.id)
     if entity.name in ("case", "doc_entry"):
         # Archived letters are immutable and keep their case and entry.
-        from ..letters.models import Letter
         column = Letter.case_id if entity.name == "case" else Letter.doc_entry_id
         letters = db.session.scalar(select(func.count()).select_from(Letter).where(column == item.id))
         if letters:

@@ -8,7 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core_models import CatalogueValue, OrgUnit
+from ..letters.versions import seed_letter_templates
+from ..metamodel.build_models import built_registry
 from ..metamodel.spec import AppSpec
+from .history import acting_as
 
 
 def seed_catalogues(session: Session, spec: AppSpec) -> int:
@@ -38,7 +41,6 @@ def seed_org_units(session: Session, spec: AppSpec) -> int:
 
 def seed_services(session: Session, spec: AppSpec) -> int:
     """The Leistungskatalog from services.yaml: missing codes are added, existing ones never overwritten."""
-    from ..metamodel.build_models import built_registry
     registry = built_registry()
     if registry is None or "service" not in registry.entities or not spec.services:
         return 0
@@ -58,7 +60,6 @@ def seed_services(session: Session, spec: AppSpec) -> int:
                        follow_up_closed_by=values.get(("measurement_point", follow.closed_by)) if follow else None,
                        follow_up_cancel_on_contact=follow.cancel_on_contact if follow else False,
                        active_from=item.active_from, active_to=item.active_to)
-        from .history import acting_as
         with acting_as("system"):
             session.add(record)
             session.flush()
@@ -68,7 +69,6 @@ def seed_services(session: Session, spec: AppSpec) -> int:
 
 def seed_all(session: Session, spec: AppSpec) -> dict[str, int]:
     """Everything an installation gets from YAML: catalogues, org units, services (then the caller commits)."""
-    from ..letters.versions import seed_letter_templates
     return {"catalogues": seed_catalogues(session, spec), "org_units": seed_org_units(session, spec),
             "services": seed_services(session, spec), "letter_templates": seed_letter_templates(session)}
 

@@ -58,7 +58,7 @@ def register_web(app: Flask, appbuilder) -> None:
     appbuilder.add_view_no_menu(EntryLetterView)
     app.jinja_env.globals["fs_entry_letters"] = letters_of_entry
     register_admin_views(appbuilder)
-    from ..letters import register_letters
+    from .letter_views import register_letters
     register_letters(app, appbuilder)
     from .indicators import register_indicator_views
     register_indicator_views(appbuilder)

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from ..core_models import CatalogueValue, OrgUnit
 from ..extensions import db
 from ..metamodel.build_models import built_registry
+from ..metamodel.kinds.form_fields import parse_german_date
 from ..scoping import can_see_record
 from ..services.doc_listing import DocFilter, entries
-from .fields import parse_german_date
 from .actor import current_actor
 
 

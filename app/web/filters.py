@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from flask_appbuilder.models.sqla import filters as fab
 
+from ..domain.text import normalise
+from ..metamodel.kinds.form_fields import parse_german_date
 from .fab_compat import field_for_filter, filter_conversion_table
-from .fields import parse_german_date
 
 PREFIX_END = "\uffff"
-
-
-def normalise(text: str) -> str:
-    return (text or "").strip().lower()
 
 
 class FilterPrefix(fab.BaseFilter):

@@ -15,15 +15,16 @@ from sqlalchemy import or_, select
 
 from .. import clock
 from ..core_models import Street
+from ..domain.text import normalise
 from ..extensions import db
 from ..metamodel.build_models import lc_name, searchable_lc_fields
-from ..metamodel.build_views import permission_name
+from ..metamodel.kinds.form_fields import parse_german_date
 from ..scoping import scope_query
 from ..services.partners import find_duplicates
 from ..services.save_hooks import on_saved
-from .fields import parse_german_date
-from .filters import PREFIX_END, normalise
 from .actor import current_actor
+from .build_views import permission_name
+from .filters import PREFIX_END
 
 lookups = Blueprint("lookups", __name__)
 LIMIT = 20

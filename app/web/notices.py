@@ -19,9 +19,9 @@ from ..core_models import CatalogueValue
 from ..errors import DomainError
 from ..extensions import db
 from ..metamodel.build_models import built_registry
+from ..metamodel.kinds.form_fields import GermanDateField, GermanTimeField, RefField
 from ..services import notices
 from .actor import current_actor
-from .fields import GermanDateField, GermanTimeField, RefField
 
 # "9.30", "9:30 Uhr" and "10 Uhr" are read too (app.domain.dates) and kept as "09:30".
 TIME = (v.Optional(),)

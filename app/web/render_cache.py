@@ -28,6 +28,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..core_models import CatalogueValue
+from ..integrations.pipeline import BULK_TABLES
 from .fab_compat import install_view_index, link_filters
 
 CATALOGUE_CACHE_SECONDS = 30.0
@@ -146,8 +147,9 @@ def _after_flush(session, flush_context):
 def _after_transaction_end(session, transaction):
     # Only the outermost transaction's end counts, savepoints included in it.
     if transaction.parent is None:
-        from ..integrations.pipeline import BULK_TABLES
-        _invalidate(session, session.info.pop(BULK_TABLES, set()))  # an import's COPY (PostgreSQL)
+        copied = session.info.pop(BULK_TABLES, set())  # an import's COPY (PostgreSQL)
+        if copied:  # an empty set would still empty the caches that depend on every table (counts)
+            _invalidate(session, copied)
         names = session.info.pop("fs_invalidated", set())
         for cache in _CACHES:
             if cache.name in names:

@@ -19,7 +19,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import delete, func, select
 
-from app.metamodel.build_roles import LEVEL_ACTIONS
+from app.web.build_roles import LEVEL_ACTIONS
 from app.metamodel.loader import load_spec
 from app.metamodel.spec import AppSpec, EntitySpec, FieldSpec
 from tests.conftest import ROOT, purge_entity_rows, username

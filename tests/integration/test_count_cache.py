@@ -89,3 +89,23 @@ def test_counts_are_per_user_and_unit(ctx, client, thirty, factory):
 ])
 def test_settled(cached, page, shown, expected):
     assert _settled(cached, page, 25, shown) == expected
+
+
+def test_a_request_that_writes_nothing_keeps_the_counts(client, thirty):
+    # The end of every request's transaction once emptied the counts (an import's COPY marker, empty, was
+    # read as "any table"): every list counted again and the cache never answered.
+    partners, kind = thirty
+    login(client, "sachbearbeitung_nord")
+    url = "/partner/list/?_flt_0_surname=Zählung"
+    _count(client, url)
+    calls = []
+    real = interface.count_cache.get
+    interface.count_cache.get = lambda key, compute: real(key, lambda: calls.append(key) or compute())
+    from app.extensions import db
+    try:
+        for _ in range(2):
+            db.session.rollback()  # as at the end of a request under a WSGI server: the transaction ends
+            assert _count(client, url) == 30
+    finally:
+        interface.count_cache.get = real
+    assert calls == []

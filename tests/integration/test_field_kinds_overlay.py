@@ -43,7 +43,7 @@ from sqlalchemy import inspect, select
 from app import create_app
 from app.core_models import CatalogueValue, ChangeLog
 from app.extensions import db
-from app.metamodel.build_roles import sync_roles
+from app.web.build_roles import sync_roles
 from app.metamodel.migrate import migrate, plan
 from app.metamodel.spec import RolesSpec
 from app.services.seed import seed_catalogues, seed_org_units

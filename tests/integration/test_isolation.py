@@ -15,7 +15,7 @@ import prison
 import pytest
 from sqlalchemy import func, select
 
-from app.metamodel.build_roles import LEVEL_ACTIONS
+from app.web.build_roles import LEVEL_ACTIONS
 from tests.conftest import purge_entity_rows
 
 NORD = "sachbearbeitung_nord"

@@ -31,7 +31,7 @@ from sqlalchemy import inspect, select
 from app import create_app
 from app.core_models import CatalogueValue, OrgUnit
 from app.extensions import db
-from app.metamodel.build_roles import sync_roles
+from app.web.build_roles import sync_roles
 from app.metamodel.migrate import migrate
 from app.metamodel.spec import RolesSpec
 from app.services.seed import seed_catalogues, seed_org_units
@@ -221,7 +221,7 @@ def test_overlay_holidays_are_those_of_its_land(city, holiday, not_holiday):
 
 
 def test_overlay_profiles_in_domain_terms():
-    from app.metamodel.build_roles import profile_permissions
+    from app.web.build_roles import profile_permissions
     from app.metamodel.loader import load_spec
 
     berlin = load_spec(ROOT / "config", "berlin")

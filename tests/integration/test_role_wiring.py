@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-from app.metamodel.build_roles import offered_permissions, profile_permissions, wiring_problems
+from app.web.build_roles import offered_permissions, profile_permissions, wiring_problems
 from app.metamodel.loader import locator
 from app.web import menus
 from tests.conftest import ROOT
@@ -20,7 +20,7 @@ import json
 from app.web import menus
 {patch}
 from app import create_app
-from app.metamodel.build_roles import profile_permissions
+from app.web.build_roles import profile_permissions
 app = create_app({{"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"}})
 spec = app.config["FACHSTELLE_SPEC"]
 item = app.appbuilder.menu.find(menus.CATALOGUES)

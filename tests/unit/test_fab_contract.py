@@ -356,7 +356,7 @@ def test_only_the_named_third_party_deprecations_are_ignored(message, module):
     import warnings
     warnings.warn_explicit(message, DeprecationWarning, "lib.py", 1, module=module)  # ignored: no error
     with pytest.raises(DeprecationWarning):  # the same text from the app's own code is an error
-        warnings.warn_explicit(message, DeprecationWarning, "fields.py", 1, module="app.web.fields")
+        warnings.warn_explicit(message, DeprecationWarning, "fields.py", 1, module="app.metamodel.kinds.form_fields")
 
 
 # --- the wall holds: no FAB internals outside app/web/fab_compat ------------------------------------------

@@ -3,7 +3,7 @@ offers is a Problem at its line in roles.yaml (base file or city overlay), not a
 permission. The offered permissions are what the shipped profiles need, minus the one a test breaks."""
 from __future__ import annotations
 
-from app.metamodel.build_roles import ADMIN_FUNCTIONS, profile_permissions, wiring_problems
+from app.web.build_roles import ADMIN_FUNCTIONS, profile_permissions, wiring_problems
 from app.metamodel.issues import SpecIssue
 from app.metamodel.loader import load_spec, locator
 from app.web import menus

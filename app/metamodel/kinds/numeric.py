@@ -7,6 +7,7 @@ from sqlalchemy import Column, Integer, Numeric
 
 from ...domain import money
 from .base import FieldKind, register
+from .form_fields import GermanDecimalField
 from .types import Money
 
 
@@ -76,7 +77,6 @@ class DecimalKind(_NumberKind):
 
     def form_field(self, f, registry, kwargs):
         # Clerks type 1.234,56; FAB's DecimalField only knows 1234.56.
-        from ...web.fields import GermanDecimalField
         return GermanDecimalField(f.label, places=self.places, **kwargs)
 
     def form_default(self, f):

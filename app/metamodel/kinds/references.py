@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, Integer, Table
 
+from ...actor import request_actor
+from ...scoping import UserOfMyUnitsFilter
 from .base import FieldKind, register, sql_literal
+from .form_fields import RefField
 
 
 class _ReferenceKind(FieldKind):
@@ -137,6 +140,7 @@ class RefKind(_ReferenceKind):
 
     def validators(self, f):
         from wtforms import validators as v
+
         # DataRequired, not InputRequired: the parent of a case-file page may come from the URL, not the form.
         out = [] if not f.required else [v.DataRequired(message="Pflichtfeld: bitte auswählen.")]
         if f.regex:
@@ -145,7 +149,6 @@ class RefKind(_ReferenceKind):
         return out
 
     def form_field(self, f, registry, kwargs):
-        from ...web.fields import RefField
         return RefField(f.label, model=registry.model(f.ref), endpoint=f"/typeahead/{f.ref}", **kwargs)
 
     def import_default(self, f, session, today):
@@ -167,7 +170,6 @@ class UserKind(_ReferenceKind):
 
     def form_query(self, f, editing):
         # Colleagues of the clerk's own units only (admins: everyone), active accounts.
-        from ...scoping import UserOfMyUnitsFilter
         return [["id", UserOfMyUnitsFilter, None]]
 
     def form_default(self, f):
@@ -175,11 +177,10 @@ class UserKind(_ReferenceKind):
             return None
 
         def me():
-            from flask_login import current_user
-
+            # The signed-in clerk, through the request's actor (no flask_login below the web layer).
             from ...extensions import db
-            user_id = getattr(current_user, "id", None)
-            return db.session.get(type(current_user._get_current_object()), user_id) if user_id else None
+            actor = request_actor()
+            return db.session.get(self.target_class(f), actor.user_id) if actor and actor.user_id else None
         return me
 
     def import_default(self, f, session, today):

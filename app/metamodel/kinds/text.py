@@ -6,6 +6,7 @@ import re
 from sqlalchemy import Column, String, Text
 
 from .base import FieldKind, register, sql_literal
+from .form_fields import ParsedTextField
 
 
 @register
@@ -79,7 +80,6 @@ class _CheckedText(StringKind):
             return value  # the form or REST validator reports it; a flush never loses what was typed
 
     def form_field(self, f, registry, kwargs):
-        from ...web.fields import ParsedTextField
         return ParsedTextField(f.label, parse=self.parse, **kwargs)
 
 

@@ -5,8 +5,10 @@ from datetime import date
 
 from sqlalchemy import Boolean, Column, Date, DateTime
 
+from ...clock import today
 from ...domain import dates
 from .base import FieldKind, register, sql_literal
+from .form_fields import GermanDateField
 
 
 @register
@@ -24,12 +26,10 @@ class DateKind(FieldKind):
         return None  # marshmallow's Date field reads and checks the ISO date itself
 
     def form_field(self, f, registry, kwargs):
-        from ...web.fields import GermanDateField
         return GermanDateField(f.label, **kwargs)
 
     def form_default(self, f):
         if f.default == "today":
-            from ...clock import today
             return today
         return f.default
 

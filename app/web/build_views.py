@@ -6,13 +6,13 @@ exactly five permissions per entity, for HTML and REST alike.
 """
 from __future__ import annotations
 
+from ..metamodel.build_models import VERSION_COLUMN, ModelRegistry, column_name
+from ..metamodel.kinds import kind_of
+from ..metamodel.spec import EntitySpec, FieldSpec
 from ..scoping import OrgUnitFilter
-from ..web.entity_api import EntityRestApi
-from ..web.entity_view import EntityModelView
-from ..web.interface import FachstelleInterface
-from .build_models import VERSION_COLUMN, ModelRegistry, column_name
-from .kinds import kind_of
-from .spec import EntitySpec, FieldSpec
+from .entity_api import EntityRestApi
+from .entity_view import EntityModelView
+from .interface import FachstelleInterface
 
 PERMISSION_ACTIONS = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
 _API_METHODS = {"get_list": "list", "get": "show", "post": "add", "put": "edit", "delete": "delete",

@@ -10,6 +10,7 @@ import functools
 import io
 import logging
 from datetime import date
+from pathlib import Path
 
 from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
@@ -17,22 +18,23 @@ from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import clock
+from .. import clock, letters
 from ..extensions import db
+from ..letters.archive import LetterNotFound, generate_letter, letter_file, letters_of_case
+from ..letters.entries import entry_for_letter
+from ..letters.forms import fields_for, parse_inputs, prefill
+from ..letters.models import LetterTemplate
+from ..letters.pdf import pdf_note
+from ..letters.render import TemplateProblem, used_placeholders
+from ..letters.series import STATUS_LABELS, create_job, find_cases, job_for, job_status, job_zip, run_job
+from ..letters.sources import case_letter_context, visible_case
+from ..letters.storage import FileIntegrityError
+from ..letters.versions import LetterError, newest_version, version_bytes
 from ..metamodel.build_models import built_registry
-from ..metamodel.build_views import permission_name
 from ..scoping import scope_query
-from ..services.documentation import entry_for_letter
-from ..web.fab_compat import login_url
-from .archive import LetterNotFound, generate_letter, letter_file, letters_of_case
-from .forms import fields_for, parse_inputs, prefill
-from .models import LetterTemplate
-from .pdf import pdf_note
-from .render import TemplateProblem, used_placeholders
-from .series import STATUS_LABELS, create_job, find_cases, job_for, job_status, job_zip, run_job
-from .sources import case_letter_context, visible_case
-from .storage import FileIntegrityError
-from .versions import LetterError, newest_version, version_bytes
+from . import menus
+from .build_views import permission_name
+from .fab_compat import login_url
 
 log = logging.getLogger(__name__)
 
@@ -285,3 +287,29 @@ class LetterView(BaseView):
         except FileIntegrityError as exc:
             return _integrity_failure(exc, self.appbuilder)
         return _download(data, f"Serienbrief_{job.template_code}_{job.id}.zip", "application/zip")
+
+
+# The pages' Jinja templates stay beside the letters package they show.
+LETTER_TEMPLATES = Path(letters.__file__).parent / "templates"
+# Letters come from documentation entries: their pages sit in its menu (a menu bar of its own would wrap).
+LETTERS_MENU = menus.DOCUMENTATION_CATEGORY
+ADMIN_MENU = menus.ADMIN
+
+
+def register_letters(app, appbuilder) -> None:
+    """Tables, pages, menus and permissions of the letters subsystem (called once from create_app)."""
+    from flask import Blueprint
+
+    from ..letters import models  # noqa: F401  (tables on FAB's metadata: migrate() creates them)
+    from ..letters.storage import install
+    from .letter_admin_views import LetterTemplateAdminView, MyLetterheadView, OfficeDetailsView, StaffDetailsView
+
+    install()
+    app.register_blueprint(Blueprint("letters_pages", __name__, template_folder=str(LETTER_TEMPLATES)))
+    appbuilder.add_view(LetterView, icon="fa-envelope", category_icon="fa-envelope",
+                        **menus.item(menus.LETTER_SERIES, LETTERS_MENU))
+    appbuilder.add_view(MyLetterheadView, icon="fa-id-card", **menus.item(menus.MY_LETTERHEAD, LETTERS_MENU))
+    appbuilder.add_view(LetterTemplateAdminView, icon="fa-file-word-o", category_icon="fa-cogs",
+                        **menus.item(menus.LETTER_TEMPLATES, ADMIN_MENU))
+    appbuilder.add_view(StaffDetailsView, icon="fa-id-card-o", **menus.item(menus.STAFF_DETAILS, ADMIN_MENU))
+    appbuilder.add_view(OfficeDetailsView, icon="fa-building-o", **menus.item(menus.OFFICE_DETAILS, ADMIN_MENU))

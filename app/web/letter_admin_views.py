@@ -14,16 +14,17 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
-from .check import MAX_TEMPLATE_BYTES
-from .context import sample_context
-from .models import LetterTemplate, LetterTemplateVersion, OfficeDetails, StaffDetails
-from .pdf import pdf_note
-from .placeholders import LIST_PLACEHOLDERS, PLACEHOLDERS
-from .render import TemplateProblem, used_placeholders
-from .sources import staff_details
-from .storage import FileIntegrityError
-from .versions import LetterError, add_version, create_template, restore_version, template_by_code, version_bytes
-from .views import _download, _integrity_failure
+from ..letters.check import MAX_TEMPLATE_BYTES
+from ..letters.context import sample_context
+from ..letters.models import LetterTemplate, LetterTemplateVersion, OfficeDetails, StaffDetails
+from ..letters.pdf import pdf_note
+from ..letters.placeholders import LIST_PLACEHOLDERS, PLACEHOLDERS
+from ..letters.render import TemplateProblem, used_placeholders
+from ..letters.sources import staff_details
+from ..letters.storage import FileIntegrityError
+from ..letters.versions import (LetterError, add_version, create_template, restore_version, template_by_code,
+                                version_bytes)
+from .letter_views import _download, _integrity_failure
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

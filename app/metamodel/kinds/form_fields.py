@@ -10,8 +10,8 @@ from wtforms.fields import DateField, DecimalField, StringField
 from wtforms.validators import StopValidation
 from wtforms.widgets import html_params
 
-from ..domain import dates, money
-from ..scoping import can_see_record
+from ...domain import dates, money
+from ...scoping import can_see_record
 
 
 def parse_german_date(text: str) -> date:
@@ -155,7 +155,7 @@ class RefField(Field):
         self.data = value
 
     def process_formdata(self, valuelist):
-        from ..extensions import db
+        from ...extensions import db
 
         raw = (valuelist[0] if valuelist else "").strip()
         if not raw:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import yaml
 
+from ..metamodel.issues import Found
+from ..metamodel.spec import AppSpec, ProfileSpec
 from ..problems import Problem
-from ..web import menus
-from ..web.fab_compat import registered_views
-from .issues import Found
+from . import menus
 from .build_views import PERMISSION_ACTIONS, permission_name
-from .spec import AppSpec, ProfileSpec
+from .fab_compat import registered_views
 
 LEVEL_ACTIONS = {
     "none": (),
