@@ -42,7 +42,7 @@ LETTER_WRITING = [("can_create", "LetterView"), ("can_series", "LetterView"), ("
 ADMIN_FUNCTIONS = {
     "catalogues": [("can_list", "CatalogueValueView"), ("can_show", "CatalogueValueView"),
                    ("can_add", "CatalogueValueView"), ("can_edit", "CatalogueValueView"),
-                   ("menu_access", menus.CATALOGUES)],
+                   ("can_usage", "CatalogueValueView"), ("menu_access", menus.CATALOGUES)],
     "org_units": [("can_list", "OrgUnitView"), ("can_show", "OrgUnitView"), ("can_add", "OrgUnitView"),
                   ("can_edit", "OrgUnitView"), ("menu_access", menus.ORG_UNITS)],
     "streets": [("can_list", "StreetView"), ("can_show", "StreetView"), ("can_add", "StreetView"),
