@@ -219,3 +219,5 @@ def register_admin_views(appbuilder) -> None:
     appbuilder.add_view(PartnerMergeView, icon="fa-compress", **menus.item(menus.PARTNER_MERGE, ADMIN_MENU))
     from .imports import ImportView
     appbuilder.add_view(ImportView, icon="fa-upload", **menus.item(menus.IMPORTS, ADMIN_MENU))
+    from .profiles import AccessProfileView
+    appbuilder.add_view(AccessProfileView, icon="fa-id-badge", **menus.item(menus.PROFILES, ADMIN_MENU))

@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect, select
 from sqlalchemy.orm import joinedload
 
+from ..domain.dates import format_datetime
 from ..errors import DomainError
 from .fab_compat import SecurityManagerWall, is_api_key_request, login_user_of_request
 
@@ -27,7 +28,7 @@ def _names(items) -> str:
 
 
 def _date_time(value) -> str:
-    return value.strftime("%d.%m.%Y %H:%M") if value else ""
+    return format_datetime(value) if value else ""
 
 
 class FachstelleUserDBView(UserDBModelView):
