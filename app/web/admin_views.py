@@ -8,7 +8,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import func, select
 from wtforms import SelectField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from ..core_models import CatalogueValue, OrgUnit, Street
 from ..errors import DomainError
@@ -62,6 +62,8 @@ class CatalogueField(SelectField):
     """The catalogue as a choice of German names; a name outside the list is refused in German."""
 
     def pre_validate(self, form):
+        if not self.data:
+            raise StopValidation("Bitte einen Katalog wählen.")
         if self.data not in {value for value, _label in self.iter_choices_values()}:
             raise ValidationError(unknown_catalogue(self.data))
 
@@ -83,6 +85,8 @@ class CatalogueValueView(ModelView):
     edit_title = "Katalogwert bearbeiten"
     show_title = "Katalogwert"
     list_template = "fachstelle/catalogue_list.html"
+    default_view = "usage"  # the menu opens the overview: every catalogue by name, where it is used
+    extra_args = {"catalogue_label": catalogue_label}
     label_columns = {"catalogue": "Katalog", "code": "Schlüssel", "label": "Bezeichnung", "group": "Gruppe",
                      "sort": "Reihenfolge", "active": "aktiv"}
     list_columns = ["catalogue", "label", "code", "group", "sort", "active"]
@@ -92,10 +96,10 @@ class CatalogueValueView(ModelView):
     search_columns = ["catalogue", "label", "code", "active"]
     base_order = ("catalogue", "asc")
     add_form_extra_fields = {
-        "catalogue": CatalogueField("Katalog", choices=catalogue_choices, widget=Select2Widget(),
-                                    validators=[InputRequired("Bitte einen Katalog wählen.")],
+        "catalogue": CatalogueField("Katalog", choices=lambda: [("", "– bitte wählen –"), *catalogue_choices()],
+                                    default=lambda: request.args.get("catalogue", ""), widget=Select2Widget(),
                                     description="Die Kataloge der Konfiguration; wo sie verwendet werden, "
-                                                "zeigt „Verwendung der Kataloge“ über der Liste."),
+                                                "zeigt die Übersicht unter Administration › Kataloge."),
     }
     description_columns = {"active": "Nicht mehr aktive Werte bleiben an alten Datensätzen erhalten, "
                                      "werden aber nicht mehr zur Auswahl angeboten.",

@@ -67,6 +67,13 @@ def test_catalogue_is_picked_from_german_names_and_saved(client, app):
     form = body(client.get("/catalogues/add"))
     label = app.config["FACHSTELLE_SPEC"].catalogue("partner_role").label
     assert re.search(r'<option[^>]*value="partner_role"[^>]*>\s*' + re.escape(label), form)
+    # "Wert anlegen" on the overview opens the form with its catalogue chosen
+    chosen = body(client.get("/catalogues/add?catalogue=partner_role"))
+    assert re.search(r'<option[^>]*selected[^>]*value="partner_role"|<option[^>]*value="partner_role"[^>]*selected',
+                     chosen)
+    empty = body(client.post("/catalogues/add", data={"catalogue": "", "code": "x2", "label": "Ohne",
+                                                      "sort": "0"}, follow_redirects=True))
+    assert "Bitte einen Katalog wählen." in empty
     response = client.post("/catalogues/add", data={"catalogue": "partner_role", "code": "nachbar_x",
                                                     "label": "Nachbar (Test)", "sort": "90", "active": "y"},
                            follow_redirects=True)
@@ -91,6 +98,7 @@ def test_catalogue_list_is_readable(client, app):
 def test_catalogue_usage_is_shown(client):
     login(client, "fachadmin_nord")
     page = body(client.get("/catalogues/usage"))
+    assert 'href="/catalogues/usage"' in page  # the menu's item "Kataloge" opens this overview
     # partner_kind is used by the partner's field "Partnerart": entity › field label
     assert "Partner › Partnerart" in page
     assert "Fallakte › Status" in page or "› Status" in page
