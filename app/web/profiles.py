@@ -159,7 +159,7 @@ class AccessProfileView(BaseView):
         entries = db.session.scalars(query.order_by(ChangeLog.changed_at.desc(), ChangeLog.id.desc()).limit(limit))
         names = {r.id: r.name for r in editable_roles(self.appbuilder.sm)}
         labels = self._field_labels(self._spec())
-        return [{"at": format_datetime(e.changed_at), "by": e.changed_by, "profile": names.get(e.record_id, f"Nr. {e.record_id}"),
-                 "field": labels.get(e.field, e.field),
+        return [{"at": format_datetime(e.changed_at), "by": e.changed_by,
+                 "profile": names.get(e.record_id, f"Nr. {e.record_id}"), "field": labels.get(e.field, e.field),
                  "old": LEVEL_LABELS.get(e.old_value, e.old_value), "new": LEVEL_LABELS.get(e.new_value, e.new_value)}
                 for e in entries]
