@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..core_models import ChangeLog, OrgUnit, user_org_unit
@@ -112,6 +113,11 @@ class AccessProfileView(BaseView):
                          "admin": request.form.getlist("admin")}
             else:
                 changed = changes(spec, before, after)
+                if self._locks_out(role, after):
+                    flash("Die eigene Funktion „Berechtigungsprofile bearbeiten“ kann man sich nicht selbst nehmen: "
+                          "sonst könnte niemand die Änderung zurücknehmen. Das kann ein anderes Konto mit dieser "
+                          "Funktion oder die technische Administration (Rolle „Admin“).", "danger")
+                    return redirect(url_for("AccessProfileView.edit", name=role.name))
                 if changed:
                     apply_profile(sm, spec, after)
                     actor = current_actor().name
@@ -129,6 +135,18 @@ class AccessProfileView(BaseView):
             "fachstelle/profiles/edit.html", profile=shown, entities=spec.entities, level_labels=LEVEL_LABELS,
             functions=editable_functions(), units=unit_names, recent=self._recent(role.id),
             field_labels=self._field_labels(spec))
+
+    @staticmethod
+    def _locks_out(role, after: ProfileSpec) -> bool:
+        """Would the signed-in user lose the profile editor by this save (no other role of theirs has it)?"""
+        if "profiles" in after.admin:
+            return False
+        mine = list(getattr(current_user, "roles", None) or [])
+        if role not in mine or any(r.name == "Admin" for r in mine):
+            return False
+        needed = set(ADMIN_FUNCTIONS["profiles"])
+        return not any(needed <= {(pv.permission.name, pv.view_menu.name) for pv in r.permissions}
+                       for r in mine if r is not role)
 
     @expose("/export")
     @has_access

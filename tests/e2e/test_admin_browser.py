@@ -13,6 +13,10 @@ def test_fachadmin_walks_the_admin_screens(page_for, live_server, shoot):
     assert "object at 0x" not in text and "Dienststellen" in text and "Benutzername" in text
     assert not re.search(r"\b(True|False)\b", text)
     shoot(admin, "admin-01-benutzerkonten")
+    admin.goto(f"{live_server.url}/users/add")
+    text = admin.inner_text("body")
+    assert "Dienststellen" in text and "Profile" in text and "object at 0x" not in text
+    shoot(admin, "admin-01b-benutzerkonto-anlegen")
 
     # Administration › Kataloge opens the overview: each catalogue by its German name and where it is used.
     admin.click("text=Administration")

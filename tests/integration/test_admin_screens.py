@@ -162,6 +162,17 @@ def test_profile_editor_refuses_unknown_level_and_function(app, restore_roles):
     assert admin.get("/profiles/Gibtsnicht").status_code == 404
 
 
+def test_fachadmin_cannot_take_the_profile_editor_from_themselves(app, restore_roles):
+    spec = app.config["FACHSTELLE_SPEC"]
+    profile = next(p for p in spec.roles.profiles if p.name == "Fachadmin")
+    admin = login(app.test_client(), "fachadmin_nord")
+    data = form_of(spec, profile)
+    data["admin"] = [a for a in data["admin"] if a != "profiles"]
+    page = body(admin.post("/profiles/Fachadmin", data=data, follow_redirects=True))
+    assert "nicht selbst nehmen" in page
+    assert admin.get("/profiles/").status_code == 200
+
+
 def test_profile_export_round_trips_with_roles_export(app, restore_roles):
     spec = app.config["FACHSTELLE_SPEC"]
     admin = login(app.test_client(), "fachadmin_nord")
