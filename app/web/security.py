@@ -27,6 +27,14 @@ def _names(items) -> str:
     return ", ".join(sorted(str(getattr(item, "name", item)) for item in items or ()))
 
 
+def _count(value) -> int:
+    return value or 0
+
+
+def _account(user) -> str:
+    return user.username if user is not None else ""
+
+
 def _date_time(value) -> str:
     return format_datetime(value) if value else ""
 
@@ -81,7 +89,9 @@ class FachstelleUserDBView(UserDBModelView):
         "password": "", "conf_password": "Bitte das Passwort zur Bestätigung noch einmal eingeben.",
     }
     formatters_columns = {"active": _yes_no, "org_units": _names, "roles": _names, "groups": _names,
-                          "last_login": _date_time, "created_on": _date_time, "changed_on": _date_time}
+                          "last_login": _date_time, "created_on": _date_time, "changed_on": _date_time,
+                          "login_count": _count, "fail_login_count": _count,
+                          "created_by": _account, "changed_by": _account}
 
     def pre_add(self, item):
         self._check_units(item)

@@ -9,6 +9,8 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from flask_appbuilder.security.sqla.models import User
+
 from app.core_models import CatalogueValue, ChangeLog
 from app.extensions import db
 from app.metamodel.build_roles import ADMIN_FUNCTIONS, export_roles, profile_permissions, sync_roles
@@ -36,6 +38,15 @@ def test_users_list_names_units_and_profiles_in_german(client):
     assert "[Sachbearbeitung]" not in page
     for label in ("Benutzername", "Vorname", "Nachname", "Aktiv", "Dienststellen", "Profile"):
         assert label in page, label
+
+
+def test_user_page_has_no_python_values(client):
+    login(client, "fachadmin_nord")
+    uid = db.session.scalar(select(User.id).where(User.username == "sachbearbeitung_nord"))
+    page = body(client.get(f"/users/show/{uid}"))
+    assert "Fachstelle Nord" in page or "Nord" in page
+    assert not re.search(r">\s*(True|False|None|\[\])\s*<", page)
+    assert "Dienststellen" in page and "Anmeldungen" in page
 
 
 def test_user_form_speaks_german(client):
