@@ -132,7 +132,8 @@ class ProfileSpec(Strict):
     label: str | None = None
     entities: dict[Identifier, AccessLevel] = {}
     default: AccessLevel = "none"  # for entities not named
-    admin: list[Literal["catalogues", "users", "roles", "org_units", "streets", "merge", "history",
+    # "roles" is the name "profiles" had before #11 (the profile editor; see build_roles.ADMIN_FUNCTION_ALIASES).
+    admin: list[Literal["catalogues", "users", "profiles", "roles", "org_units", "streets", "merge", "history",
                         "letters", "indicators", "access_standards", "imports"]] = []
 
 

@@ -1,10 +1,14 @@
 """Admin pages: catalogues (value lists), org units, the street directory, merging partners."""
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
+from sqlalchemy import func, select
+from wtforms import SelectField
+from wtforms.validators import StopValidation, ValidationError
 
 from ..core_models import CatalogueValue, OrgUnit, Street
 from ..errors import DomainError
@@ -19,6 +23,58 @@ from .actor import current_actor
 ADMIN_MENU = menus.ADMIN
 
 
+def _spec():
+    return current_app.config["FACHSTELLE_SPEC"]
+
+
+def catalogue_choices() -> list[tuple[str, str]]:
+    """The catalogues the configuration defines, by their German names (entities.yaml ``catalogues``)."""
+    return sorted(((c.name, c.label) for c in _spec().catalogues), key=lambda choice: choice[1].lower())
+
+
+def catalogue_label(name: str | None) -> str:
+    catalogue = _spec().catalogue(name) if name else None
+    return catalogue.label if catalogue else f"{name} (unbekannter Katalog)"
+
+
+def catalogue_usage(spec) -> dict[str, list[str]]:
+    """Where each catalogue is used: "Entity › Field" labels, in the order of entities.yaml."""
+    used: dict[str, list[str]] = {c.name: [] for c in spec.catalogues}
+    for entity in spec.entities:
+        for field in entity.fields:
+            if field.catalogue:
+                used.setdefault(field.catalogue, []).append(f"{entity.label} › {field.label}")
+    return used
+
+
+def unknown_catalogue(name: str | None) -> str:
+    return (f"Unbekannter Katalog „{name or ''}“: bitte einen Katalog aus der Liste wählen. Neue Kataloge werden "
+            "in der Konfiguration (entities.yaml, Abschnitt „catalogues“) angelegt.")
+
+
+def check_catalogue_name(name: str | None) -> None:
+    """The one check for every write path of a catalogue value (form, any later API)."""
+    if not name or _spec().catalogue(name) is None:
+        raise DomainError(unknown_catalogue(name))
+
+
+class CatalogueField(SelectField):
+    """The catalogue as a choice of German names; a name outside the list is refused in German."""
+
+    def pre_validate(self, form):
+        if not self.data:
+            raise StopValidation("Bitte einen Katalog wählen.")
+        if self.data not in {value for value, _label in self.iter_choices_values()}:
+            raise ValidationError(unknown_catalogue(self.data))
+
+    def iter_choices_values(self):
+        return catalogue_choices()
+
+
+def _yes_no(value) -> str:
+    return "Ja" if value else "Nein"
+
+
 class CatalogueValueView(ModelView):
     """Value lists change in daily work, without a restart ("auch noch im laufenden Betrieb")."""
 
@@ -28,16 +84,47 @@ class CatalogueValueView(ModelView):
     add_title = "Katalogwert anlegen"
     edit_title = "Katalogwert bearbeiten"
     show_title = "Katalogwert"
+    list_template = "fachstelle/catalogue_list.html"
+    default_view = "usage"  # the menu opens the overview: every catalogue by name, where it is used
+    extra_args = {"catalogue_label": catalogue_label}
     label_columns = {"catalogue": "Katalog", "code": "Schlüssel", "label": "Bezeichnung", "group": "Gruppe",
                      "sort": "Reihenfolge", "active": "aktiv"}
     list_columns = ["catalogue", "label", "code", "group", "sort", "active"]
+    show_columns = ["catalogue", "label", "code", "group", "sort", "active"]
     add_columns = ["catalogue", "code", "label", "group", "sort", "active"]
     edit_columns = ["label", "group", "sort", "active"]  # the code stays: old records keep their meaning
     search_columns = ["catalogue", "label", "code", "active"]
     base_order = ("catalogue", "asc")
+    add_form_extra_fields = {
+        "catalogue": CatalogueField("Katalog", choices=lambda: [("", "– bitte wählen –"), *catalogue_choices()],
+                                    default=lambda: request.args.get("catalogue", ""), widget=Select2Widget(),
+                                    description="Die Kataloge der Konfiguration; wo sie verwendet werden, "
+                                                "zeigt die Übersicht unter Administration › Kataloge."),
+    }
     description_columns = {"active": "Nicht mehr aktive Werte bleiben an alten Datensätzen erhalten, "
-                                     "werden aber nicht mehr zur Auswahl angeboten."}
+                                     "werden aber nicht mehr zur Auswahl angeboten.",
+                           "code": "Technischer Schlüssel, eindeutig im Katalog; bleibt nach dem Anlegen fest."}
+    formatters_columns = {"catalogue": catalogue_label, "active": _yes_no, "group": lambda v: v or ""}
     page_size = 50
+
+    @expose("/usage")
+    @has_access
+    def usage(self):
+        """Every catalogue by its German name: its values and where it is used (entity › field)."""
+        spec = _spec()
+        used = catalogue_usage(spec)
+        counts = {name: (active, total) for name, active, total in db.session.execute(
+            select(CatalogueValue.catalogue, func.count().filter(CatalogueValue.active.is_not(False)), func.count())
+            .group_by(CatalogueValue.catalogue))}
+        rows = [{"name": c.name, "label": c.label, "used": used.get(c.name, []), "counts": counts.get(c.name, (0, 0))}
+                for c in sorted(spec.catalogues, key=lambda c: c.label.lower())]
+        return self.render_template("fachstelle/catalogue_usage.html", rows=rows)
+
+    def pre_add(self, item):
+        check_catalogue_name(item.catalogue)
+
+    def pre_update(self, item):
+        check_catalogue_name(item.catalogue)
 
     def pre_delete(self, item):
         raise DomainError("Katalogwerte werden nicht gelöscht, sondern auf „nicht aktiv“ gesetzt – "
@@ -136,3 +223,5 @@ def register_admin_views(appbuilder) -> None:
     appbuilder.add_view(PartnerMergeView, icon="fa-compress", **menus.item(menus.PARTNER_MERGE, ADMIN_MENU))
     from .imports import ImportView
     appbuilder.add_view(ImportView, icon="fa-upload", **menus.item(menus.IMPORTS, ADMIN_MENU))
+    from .profiles import AccessProfileView
+    appbuilder.add_view(AccessProfileView, icon="fa-id-badge", **menus.item(menus.PROFILES, ADMIN_MENU))

@@ -42,7 +42,7 @@ LETTER_WRITING = [("can_create", "LetterView"), ("can_series", "LetterView"), ("
 ADMIN_FUNCTIONS = {
     "catalogues": [("can_list", "CatalogueValueView"), ("can_show", "CatalogueValueView"),
                    ("can_add", "CatalogueValueView"), ("can_edit", "CatalogueValueView"),
-                   ("menu_access", menus.CATALOGUES)],
+                   ("can_usage", "CatalogueValueView"), ("menu_access", menus.CATALOGUES)],
     "org_units": [("can_list", "OrgUnitView"), ("can_show", "OrgUnitView"), ("can_add", "OrgUnitView"),
                   ("can_edit", "OrgUnitView"), ("menu_access", menus.ORG_UNITS)],
     "streets": [("can_list", "StreetView"), ("can_show", "StreetView"), ("can_add", "StreetView"),
@@ -52,8 +52,10 @@ ADMIN_FUNCTIONS = {
     "imports": [("can_form", "ImportView"), ("menu_access", menus.IMPORTS)],
     "users": [(a, "UserDBModelView") for a in ("can_list", "can_show", "can_add", "can_edit", "can_delete")]
              + [("menu_access", "List Users"), ("menu_access", "Security")],
-    "roles": [(a, "RoleModelView") for a in ("can_list", "can_show", "can_add", "can_edit", "can_delete")]
-             + [("menu_access", "List Roles"), ("menu_access", "Security")],
+    # The profile editor (Administration › Berechtigungsprofile): these profiles, edited in the browser.
+    # FAB's raw role and permission screens stay with the technical "Admin" role (#11).
+    "profiles": [(a, "AccessProfileView") for a in ("can_list", "can_edit", "can_export")]
+                + [("menu_access", menus.PROFILES)],
     "history": [],
     "letters": [("can_read", "LetterTemplateAdminView"), ("can_write", "LetterTemplateAdminView"),
                 ("menu_access", menus.LETTER_TEMPLATES),
@@ -66,7 +68,25 @@ ADMIN_FUNCTIONS = {
     "access_standards": [("can_list", "AccessStandard"), ("can_edit", "AccessStandard"),
                          ("menu_access", menus.ACCESS_STANDARDS)],
 }
+# Before #11 "roles" granted FAB's role screens; it now means the profile editor, as "profiles" does.
+ADMIN_FUNCTION_ALIASES = {"roles": "profiles"}
+ADMIN_FUNCTIONS.update({alias: ADMIN_FUNCTIONS[name] for alias, name in ADMIN_FUNCTION_ALIASES.items()})
 OWN_MENU_FUNCTIONS = {"indicators"}  # not under "Administration"
+# What the profile editor calls the levels and the admin functions.
+LEVEL_LABELS = {"none": "kein Zugriff", "read": "lesen", "write": "schreiben", "delete": "löschen"}
+ADMIN_FUNCTION_LABELS = {
+    "catalogues": "Kataloge (Wertelisten) pflegen",
+    "users": "Benutzerkonten verwalten",
+    "profiles": "Berechtigungsprofile bearbeiten",
+    "org_units": "Dienststellen pflegen",
+    "streets": "Straßenverzeichnis pflegen",
+    "merge": "Partner zusammenführen",
+    "imports": "Dateien importieren",
+    "history": "Änderungsverlauf",
+    "letters": "Briefvorlagen und Briefkopf-Angaben",
+    "indicators": "Kennzahlen Prävention (Berichte)",
+    "access_standards": "Einheitlicher Zugang (QS 1.5)",
+}
 
 
 def profile_permissions(spec: AppSpec, profile: ProfileSpec) -> set[tuple[str, str]]:
@@ -89,32 +109,48 @@ def profile_permissions(spec: AppSpec, profile: ProfileSpec) -> set[tuple[str, s
     return perms
 
 
+def apply_profile(sm, spec: AppSpec, profile: ProfileSpec):
+    """Create or update the FAB role of one profile: exactly the permissions the profile grants.
+    The caller commits (``sync_roles`` after all profiles, the profile editor after its history)."""
+    role = sm.find_role(profile.name) or sm.add_role(profile.name)
+    role.permissions = [sm.add_permission_view_menu(action, view)
+                        for action, view in sorted(profile_permissions(spec, profile))]
+    return role
+
+
 def sync_roles(sm, spec: AppSpec) -> list[str]:
     """Create or update one FAB role per profile; returns the role names."""
     names = []
     for profile in spec.roles.profiles:
-        role = sm.find_role(profile.name) or sm.add_role(profile.name)
-        role.permissions = [sm.add_permission_view_menu(action, view)
-                            for action, view in sorted(profile_permissions(spec, profile))]
+        apply_profile(sm, spec, profile)
         names.append(profile.name)
     sm.session.commit()
     return names
 
 
+def role_profile(spec: AppSpec, role) -> dict:
+    """A role as it is in the database, read back as a roles.yaml profile (name, label, levels, admin)."""
+    levels_by_actions = {frozenset(actions): level for level, actions in LEVEL_ACTIONS.items()}
+    perms = {(pv.permission.name, pv.view_menu.name) for pv in role.permissions}
+    entities = {}
+    for entity in spec.entities:
+        actions = frozenset(a for a in PERMISSION_ACTIONS if (a, permission_name(entity.name)) in perms)
+        entities[entity.name] = levels_by_actions.get(actions, "read" if actions else "none")
+    admin = [name for name, needed in ADMIN_FUNCTIONS.items()
+             if needed and name not in ADMIN_FUNCTION_ALIASES and set(needed) <= perms]
+    known = next((p for p in spec.roles.profiles if p.name == role.name), None)
+    label = {"label": known.label} if known is not None and known.label else {}
+    return {"name": role.name, **label, "entities": entities, **({"admin": admin} if admin else {})}
+
+
+def editable_roles(sm) -> list:
+    """The roles that are profiles: all but FAB's technical "Admin" and "Public"."""
+    return sorted((r for r in sm.get_all_roles() if r.name not in ("Admin", "Public")), key=lambda r: r.name)
+
+
 def export_roles(sm, spec: AppSpec) -> str:
     """The roles as they are in the database, written back as roles.yaml profiles."""
-    levels_by_actions = {frozenset(actions): level for level, actions in LEVEL_ACTIONS.items()}
-    profiles = []
-    for role in sorted(sm.get_all_roles(), key=lambda r: r.name):
-        if role.name in ("Admin", "Public"):
-            continue
-        perms = {(pv.permission.name, pv.view_menu.name) for pv in role.permissions}
-        entities = {}
-        for entity in spec.entities:
-            actions = frozenset(a for a in PERMISSION_ACTIONS if (a, permission_name(entity.name)) in perms)
-            entities[entity.name] = levels_by_actions.get(actions, "read" if actions else "none")
-        admin = [name for name, needed in ADMIN_FUNCTIONS.items() if needed and set(needed) <= perms]
-        profiles.append({"name": role.name, "entities": entities, **({"admin": admin} if admin else {})})
+    profiles = [role_profile(spec, role) for role in editable_roles(sm)]
     return yaml.safe_dump({"profiles": profiles}, allow_unicode=True, sort_keys=False)
 
 

@@ -21,6 +21,7 @@ ORG_UNITS = "org_units"
 STREETS = "streets"
 PARTNER_MERGE = "partner_merge"
 IMPORTS = "imports"
+PROFILES = "profiles"
 INDICATOR_REPORT = "indicator_report"
 ACCESS_STANDARDS = "access_standards"
 # The YAML menu of doc_entry: the documentation overview and the letters sit in it.
@@ -44,6 +45,7 @@ LABELS = {
     STREETS: "Straßenverzeichnis",
     PARTNER_MERGE: "Partner zusammenführen",
     IMPORTS: "Import",
+    PROFILES: "Berechtigungsprofile",
     INDICATOR_REPORT: "Kennzahlen Prävention",
     ACCESS_STANDARDS: "Einheitlicher Zugang (QS 1.5)",
     ADMIN: "Administration",

@@ -13,22 +13,85 @@ from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect, select
 from sqlalchemy.orm import joinedload
 
+from ..domain.dates import format_datetime
 from ..errors import DomainError
 from .fab_compat import SecurityManagerWall, is_api_key_request, login_user_of_request
 
 
+def _yes_no(value) -> str:
+    return "Ja" if value else "Nein"
+
+
+def _names(items) -> str:
+    """Units or roles by name, comma-separated (FAB would print the Python list)."""
+    return ", ".join(sorted(str(getattr(item, "name", item)) for item in items or ()))
+
+
+def _count(value) -> int:
+    return value or 0
+
+
+def _account(user) -> str:
+    return user.username if user is not None else ""
+
+
+def _date_time(value) -> str:
+    return format_datetime(value) if value else ""
+
+
 class FachstelleUserDBView(UserDBModelView):
+    """The accounts in the city's language: units and profiles by name, Ja/Nein, German labels.
+
+    A role is an access profile of config/roles.yaml (or FAB's technical "Admin"); FAB's groups are not
+    used by Fachstelle and left out of the list and form.
+    """
+
     # Keep FAB's permission name: roles.yaml's base permissions and the "users" admin function name
     # UserDBModelView; under the subclass name they granted nothing (own account page: 403).
     class_permission_name = "UserDBModelView"
-    add_columns = [*UserDBModelView.add_columns, "org_units"]
-    edit_columns = [*UserDBModelView.edit_columns, "org_units"]
+    list_title = "Benutzerkonten"
+    show_title = "Benutzerkonto"
+    add_title = "Benutzerkonto anlegen"
+    edit_title = "Benutzerkonto bearbeiten"
+    list_columns = ["username", "first_name", "last_name", "email", "org_units", "roles", "active", "last_login"]
+    add_columns = ["username", "first_name", "last_name", "email", "org_units", "roles", "active",
+                   "password", "conf_password"]
+    edit_columns = ["username", "first_name", "last_name", "email", "org_units", "roles", "active"]
+    search_columns = ["username", "first_name", "last_name", "email", "org_units", "roles", "active"]
     show_fieldsets = [
-        *UserDBModelView.show_fieldsets,
+        ("Konto", {"fields": ["username", "active", "roles", "login_count"]}),
+        ("Person", {"fields": ["first_name", "last_name", "email"], "expanded": True}),
+        ("Dienststellen", {"fields": ["org_units"], "expanded": True}),
+        ("Protokoll", {"fields": ["last_login", "fail_login_count", "created_on", "created_by", "changed_on",
+                                  "changed_by"], "expanded": False}),
+    ]
+    user_show_fieldsets = [
+        ("Konto", {"fields": ["username", "active", "roles", "login_count"]}),
+        ("Person", {"fields": ["first_name", "last_name", "email"], "expanded": True}),
         ("Dienststellen", {"fields": ["org_units"], "expanded": True}),
     ]
-    label_columns = {**UserDBModelView.label_columns, "org_units": "Dienststellen"}
-    list_columns = [*UserDBModelView.list_columns, "org_units"]
+    label_columns = {
+        **UserDBModelView.label_columns,
+        "get_full_name": "Name", "first_name": "Vorname", "last_name": "Nachname", "username": "Benutzername",
+        "password": "Passwort", "conf_password": "Passwort wiederholen", "active": "Aktiv", "email": "E-Mail",
+        "roles": "Profile", "groups": "Gruppen", "org_units": "Dienststellen", "last_login": "Letzte Anmeldung",
+        "login_count": "Anmeldungen", "fail_login_count": "Fehlgeschlagene Anmeldungen",
+        "created_on": "Angelegt am", "created_by": "Angelegt von", "changed_on": "Geändert am",
+        "changed_by": "Geändert von",
+    }
+    description_columns = {
+        "active": "Deaktivierte Konten können sich nicht mehr anmelden; ihre Einträge bleiben erhalten.",
+        "roles": "Berechtigungsprofile (Administration › Berechtigungsprofile); „Admin“ ist die technische "
+                 "Administration mit allen Rechten.",
+        "org_units": "Die Dienststellen, deren Datensätze das Konto sieht und anlegt.",
+        "email": "",
+        "first_name": "", "last_name": "", "username": "",
+        "password": "", "conf_password": "Bitte das Passwort zur Bestätigung noch einmal eingeben.",
+    }
+    formatters_columns = {"active": _yes_no, "org_units": _names, "roles": _names, "groups": _names,
+                          "last_login": _date_time, "created_on": _date_time, "changed_on": _date_time,
+                          "login_count": _count, "fail_login_count": _count,
+                          "created_by": _account, "changed_by": _account}
 
     def pre_add(self, item):
         self._check_units(item)

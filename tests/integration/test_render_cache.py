@@ -67,7 +67,8 @@ def test_rolled_back_catalogue_edit_leaves_no_trace(app, user_client):
 
 
 def _menu_has_catalogues(html: str) -> bool:
-    return re.search(r'href="/catalogues/list/">\s*(<i[^>]*></i>&nbsp;)?\s*Kataloge</a>', html) is not None
+    # The item opens the overview of the catalogues (#11), formerly the list of their values.
+    return re.search(r'href="/catalogues/usage">\s*(<i[^>]*></i>&nbsp;)?\s*Kataloge</a>', html) is not None
 
 
 def test_role_change_changes_the_menu(app, user_client):

@@ -378,6 +378,8 @@ PUBLIC_IMPORTS = {
     "flask_appbuilder.models.sqla": {"filters"},  # the filter classes and the converter (filter_converter_class)
     "flask_appbuilder.models.sqla.base": {"SQLA"},
     "flask_appbuilder.widgets": {"ListWidget", "SearchWidget"},
+    # Select2Widget: the widget of FAB's documented "add_form_extra_fields" example (the catalogue choice).
+    "flask_appbuilder.fieldwidgets": {"Select2Widget"},
 }
 #: Private FAB names (methods, attributes, request state) that only the wall may touch.
 PRIVATE_NAMES = {
