@@ -13,7 +13,7 @@ from flask_appbuilder.security.sqla.models import User
 
 from app.core_models import CatalogueValue, ChangeLog, OrgUnit
 from app.extensions import db
-from app.metamodel.build_roles import ADMIN_FUNCTIONS, export_roles, profile_permissions, sync_roles
+from app.web.build_roles import ADMIN_FUNCTIONS, export_roles, profile_permissions, sync_roles
 from app.metamodel.spec import ProfileSpec
 from tests.conftest import login
 

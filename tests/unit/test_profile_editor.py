@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from app.metamodel.build_roles import (ADMIN_FUNCTION_ALIASES, ADMIN_FUNCTION_LABELS, ADMIN_FUNCTIONS, LEVEL_ACTIONS,
+from app.web.build_roles import (ADMIN_FUNCTION_ALIASES, ADMIN_FUNCTION_LABELS, ADMIN_FUNCTIONS, LEVEL_ACTIONS,
                                        LEVEL_LABELS, profile_permissions, role_profile)
 from app.metamodel.loader import load_spec
 from app.web.profiles import ProfileFormError, changes, editable_functions, profile_from_form
