@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from ..core_models import ChangeLog, OrgUnit, user_org_unit
 from ..domain.dates import format_datetime
 from ..extensions import db
-from .build_roles import (ADMIN_FUNCTION_ALIASES, ADMIN_FUNCTION_LABELS, ADMIN_FUNCTIONS, LEVEL_ACTIONS,
-                                     LEVEL_LABELS, apply_profile, editable_roles, export_roles, role_profile)
 from ..metamodel.spec import ProfileSpec
 from .actor import current_actor
+from .build_roles import (ADMIN_FUNCTION_ALIASES, ADMIN_FUNCTION_LABELS, ADMIN_FUNCTIONS, LEVEL_ACTIONS, LEVEL_LABELS,
+                          apply_profile, editable_roles, export_roles, role_profile)
 
 HISTORY_ENTITY = "profile"  # ChangeLog.entity of the profile editor's entries; record_id is the role's id
 ADMIN_FIELD = "admin:"  # ChangeLog.field of an admin function: "admin:catalogues"
