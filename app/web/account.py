@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, EqualTo
 from ..domain.passwords import MIN_LENGTH, password_rejection
 from ..errors import DomainError
 from ..extensions import db
-from ..services.users import change_own_password, must_change_password, set_password
+from ..services.users import WRONG_OLD_PASSWORD, change_own_password, must_change_password, set_password
 
 POLICY_HINT = (f"Mindestens {MIN_LENGTH} Zeichen und nicht leicht zu erraten – am besten mehrere ungewöhnliche "
                "Wörter, z. B. ein kurzer Satz.")
@@ -70,18 +70,20 @@ class AccountView(BaseView):
     def password(self):
         sm = self.appbuilder.sm
         form = ChangePasswordForm()
-        error = None
         if form.validate_on_submit():
             user = sm.get_user_by_id(current_user.id)
             try:
                 change_own_password(sm, user, form.old_password.data, form.new_password.data)
             except DomainError as exc:
                 db.session.rollback()
-                error = str(exc)
+                # The message goes to the field it is about; the page puts the focus there.
+                faulty = form.old_password if str(exc) == WRONG_OLD_PASSWORD else form.new_password
+                faulty.errors = [*faulty.errors, str(exc)]
             else:
                 flash("Ihr Passwort wurde geändert.", "success")
                 return redirect(self.appbuilder.get_url_for_index)
-        return self.render_template("fachstelle/account/password.html", form=form, error=error,
+        faulty = next((f.name for f in (form.old_password, form.new_password, form.confirm) if f.errors), None)
+        return self.render_template("fachstelle/account/password.html", form=form, faulty=faulty,
                                     forced=must_change_password(current_user))
 
 
