@@ -156,9 +156,10 @@ def fab_password_check(password: str) -> None:
         raise PasswordComplexityValidationError(reason)
 
 
-#: Where a user with a temporary password may still go: the change page, sign-out and static files.
-OPEN_ENDPOINTS = {"AccountView.password", "FachstelleAuthDBView.logout", "FachstelleAuthDBView.login",
-                  "static", "appbuilder.static"}
+#: Where a user with a temporary password may still go: the change page, sign-in/out (whichever class of the
+#: security manager's auth view serves them) and static files.
+OPEN_ENDPOINTS = {"AccountView.password", "static", "appbuilder.static"}
+OPEN_ACTIONS = (".login", ".logout")
 
 
 def install_account(app) -> None:
@@ -167,7 +168,9 @@ def install_account(app) -> None:
 
     @app.before_request
     def _password_change_first():
-        if request.endpoint in OPEN_ENDPOINTS or not getattr(current_user, "is_authenticated", False):
+        endpoint = request.endpoint or ""
+        if (endpoint in OPEN_ENDPOINTS or endpoint.endswith(OPEN_ACTIONS)
+                or not getattr(current_user, "is_authenticated", False)):
             return None
         if not must_change_password(current_user):
             return None

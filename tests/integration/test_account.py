@@ -211,6 +211,7 @@ def test_a_password_the_admin_chose_must_be_changed_at_first_sign_in(client, pro
         assert response.status_code == 302 and response.headers["Location"].endswith("/account/password"), path
     api = client.get("/api/v1/partner/")
     assert api.status_code == 403 and "muss zuerst unter „Passwort ändern“ geändert werden" in api.get_json()["message"]
+    assert client.get("/logout/").status_code == 200  # signing out stays possible
     page = client.get("/account/password").get_data(as_text=True)
     assert "Ihr Passwort wurde von der Administration vergeben." in page
     assert _change(client, STRONG, STRONGER).status_code == 302
