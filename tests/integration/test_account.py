@@ -76,6 +76,13 @@ def test_my_profile_shows_name_username_units_and_profile(client, probe):
         assert row in html, row
 
 
+def test_the_menu_names_an_account_without_last_name_by_its_first_name(client):
+    login(client, "admin")  # made by ensure_user without names: first name "admin", last name "-"
+    html = client.get("/").get_data(as_text=True)
+    menu = html[html.index('id="fs-user-menu"'):]
+    assert re.match(r'id="fs-user-menu">\s*<i class="fa fa-user"></i> admin <b class="caret">', menu), menu[:200]
+
+
 def test_account_pages_need_a_sign_in(client):
     for path in ("/account/profile", "/account/password"):
         response = client.get(path)
