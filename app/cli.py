@@ -179,6 +179,8 @@ def _sync_roles(app):
 @click.option("--admin-user", envvar="FACHSTELLE_ADMIN_USER", default=None)
 @click.option("--admin-password", envvar="FACHSTELLE_ADMIN_PASSWORD", default=None)
 def init(admin_user, admin_password):
+    if admin_user and admin_password:
+        _check_password_or_fail(admin_password, admin_user, "--admin-password")  # before anything is written
     app = _app()
     result = _migrate(app)
     for note in result.notes:
@@ -191,9 +193,13 @@ def init(admin_user, admin_password):
     if admin_user:
         if not admin_password:
             _fail("Für --admin-user fehlt --admin-password (oder FACHSTELLE_ADMIN_PASSWORD).")
+        from .errors import DomainError
         from .services.users import ensure_user
         with app.app_context():
-            created = ensure_user(app.appbuilder.sm, admin_user, admin_password, "Admin", org_units=None)
+            try:
+                created = ensure_user(app.appbuilder.sm, admin_user, admin_password, "Admin", org_units=None)
+            except DomainError as exc:
+                _fail(str(exc))
         click.echo(f"Admin-Konto '{admin_user}' {'angelegt' if created else 'aktualisiert'}.")
     click.echo("Fertig.")
 
@@ -223,6 +229,15 @@ def roles_export(output):
         click.echo(text)
 
 
+def _check_password_or_fail(password: str, username: str, option: str, **names) -> None:
+    from .errors import DomainError
+    from .services.users import check_password
+    try:
+        check_password(password, username, **names)
+    except DomainError as exc:
+        _fail(f"{option}: {exc}")
+
+
 @main.group(help="Benutzerkonten verwalten.")
 def users():
     pass
@@ -236,17 +251,23 @@ def users():
 @click.option("--first-name", default=None)
 @click.option("--last-name", default=None)
 @click.option("--email", default=None)
-def users_add(username, password, role, org_units, first_name, last_name, email):
+@click.option("--temporary-password", is_flag=True,
+              help="Das Passwort ist vorläufig: der Benutzer muss es bei der ersten Anmeldung ändern.")
+def users_add(username, password, role, org_units, first_name, last_name, email, temporary_password):
     from .errors import DomainError
     from .services.users import ensure_user
+    _check_password_or_fail(password, username, "--password", first_name=first_name, last_name=last_name,
+                            email=email)
     app = _app()
     with app.app_context():
         try:
             created = ensure_user(app.appbuilder.sm, username, password, role, list(org_units),
-                                  first_name=first_name, last_name=last_name, email=email)
+                                  first_name=first_name, last_name=last_name, email=email,
+                                  temporary=temporary_password)
         except DomainError as exc:
             _fail(str(exc))
-    click.echo(f"Benutzer '{username}' {'angelegt' if created else 'aktualisiert'}.")
+    click.echo(f"Benutzer '{username}' {'angelegt' if created else 'aktualisiert'}."
+               + (" Das Passwort muss bei der ersten Anmeldung geändert werden." if temporary_password else ""))
 
 
 @main.command(help="Deterministische Demodaten anlegen (Faker de_DE) mit Demo-Benutzern je Rolle und Dienststelle.")

@@ -192,6 +192,9 @@ class FormParser(HTMLParser):
 
     def post_form(self) -> dict | None:
         for form in self.forms:
+            # The user menu's sign-out button (#11) is a POST form with a token on every page: not the page's form.
+            if form["action"].rstrip("/").endswith("/logout"):
+                continue
             if form["method"] == "post" and any(f["name"] == "csrf_token" for f in form["fields"]):
                 return form
         return None

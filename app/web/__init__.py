@@ -37,6 +37,9 @@ def register_web(app: Flask, appbuilder) -> None:
                                menu_html)
     from .worklist import WorklistView, due_count
 
+    from .account import AccountView, install_account
+    install_account(app)
+    appbuilder.add_view_no_menu(AccountView)
     install_request_source(request_actor_or_none)  # scope_query and the history find the request's actor
     app.register_blueprint(lookups)
     app.jinja_env.filters["berlin"] = to_berlin

@@ -21,10 +21,10 @@ LEVEL_ACTIONS = {
     "write": ("can_list", "can_show", "can_add", "can_edit"),
     "delete": PERMISSION_ACTIONS,
 }
-# Every signed-in user may see their own account and change their password.
+# Every signed-in user may see their own account and change their password. "Mein Profil" and "Passwort
+# ändern" (app/web/account.py) need no permission; FAB's own-password page only leads there (#11).
 BASE_PERMISSIONS = [
     ("can_userinfo", "UserDBModelView"), ("resetmypassword", "UserDBModelView"),
-    ("can_this_form_get", "ResetMyPasswordView"), ("can_this_form_post", "ResetMyPasswordView"),
     ("can_get", "OpenApi"), ("can_get", "MenuApi"),
 ]
 # Hand-written pages that come with reading an entity: the worklist with the tasks.

@@ -15,6 +15,8 @@ from sqlalchemy.orm import joinedload
 
 from ..domain.dates import format_datetime
 from ..errors import DomainError
+from ..services.users import check_password, require_password_change
+from .account import AdminPasswordView, FachstelleAuthDBView, OwnPasswordRedirect
 from .fab_compat import SecurityManagerWall, is_api_key_request, login_user_of_request
 
 
@@ -95,7 +97,18 @@ class FachstelleUserDBView(UserDBModelView):
 
     def pre_add(self, item):
         self._check_units(item)
+        try:  # the form checked the password alone; here also against the account's own names (#11)
+            check_password(item.password, item.username, item.first_name, item.last_name, item.email)
+        except DomainError:
+            self.datamodel.session.rollback()
+            raise
         super().pre_add(item)
+
+    def post_add(self, item):
+        # A password an admin chose must be changed at the first sign-in (#11).
+        require_password_change(self.datamodel.session, item.id)
+        self.datamodel.session.commit()
+        super().post_add(item)
 
     def pre_update(self, item):
         self._check_units(item)
@@ -116,6 +129,10 @@ NO_UNIT = ("Ein aktives Konto ohne die Rolle „Admin“ braucht mindestens eine
 
 class FachstelleSecurityManager(SecurityManagerWall):
     userdbmodelview = FachstelleUserDBView
+    # #11: sign-out by POST; one's own password only with the current one; an admin's one is temporary.
+    authdbview = FachstelleAuthDBView
+    resetmypasswordview = OwnPasswordRedirect
+    resetpasswordview = AdminPasswordView
 
     def get_user_by_id(self, pk):
         # Flask-Login loads the user on every request; FAB then reads its roles, groups and (for the

@@ -28,6 +28,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 FACHSTELLE = Path(sys.executable).with_name("fachstelle")
 START_TIMEOUT = 60.0
+# init refuses a weak admin password (#11); the demo accounts keep "demo" (exempt, not production accounts).
+ADMIN_PASSWORD = "Fachstelle-Start-2026"
 TIMEOUT_MS = 15_000  # generous: CI machines run other suites at the same time
 
 
@@ -119,7 +121,7 @@ def live_server(tmp_path_factory):
     shutil.copytree(ROOT / "config", root / "config")
     (root / "migrations").mkdir()
     server = LiveServer(root)
-    server.cli("init", "--admin-user", "admin", "--admin-password", "admin")
+    server.cli("init", "--admin-user", "admin", "--admin-password", ADMIN_PASSWORD)
     server.cli("demo")
     server.start()
     try:
@@ -169,7 +171,9 @@ def page_for(request, browser, live_server, shoot):
     """Log a user in on a fresh browser session (own cookies); closed after the test."""
     contexts = []
 
-    def open_as(username: str, password: str = "demo", screenshot=None):
+    def open_as(username: str, password: str | None = None, screenshot=None):
+        if password is None:
+            password = ADMIN_PASSWORD if username == "admin" else "demo"
         context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_upload_template_and_series_with_progress(page_for, live_server, shoot, tmp_path):
-    page = page_for("admin", "admin")
+    page = page_for("admin")
     page.goto(f"{live_server.url}/letter-templates/")
     broken = tmp_path / "kaputt.docx"
     from tests.unit.letter_docs import docx_with

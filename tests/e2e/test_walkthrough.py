@@ -192,7 +192,7 @@ def test_walkthrough(live_server, page_for, shoot):
     migrated = live_server.cli("migrate")
     assert "court_file_number" in migrated.stdout
     live_server.restart()
-    admin = page_for("admin", "admin")
+    admin = page_for("admin")
     admin.goto(f"{base}/housing-emergency/edit/{emergency_id}")
     court = field(admin, "Aktenzeichen Amtsgericht")
     court.wait_for()

@@ -117,7 +117,7 @@ def test_admin_cannot_activate_a_clerk_without_unit(client):
     role = sm.find_role("Sachbearbeitung")
     response = client.post("/users/add", data={
         "first_name": "Neu", "last_name": "Ohne", "username": "neu_ohne", "email": "neu_ohne@fachstelle.invalid",
-        "active": "y", "roles": [role.id], "password": "Geheim123!", "conf_password": "Geheim123!"},
+        "active": "y", "roles": [role.id], "password": "Kaffeetasse Nordbahnhof blau", "conf_password": "Kaffeetasse Nordbahnhof blau"},
         follow_redirects=True)
     assert "braucht mindestens eine Dienststelle" in response.get_data(as_text=True)
     db.session.expire_all()

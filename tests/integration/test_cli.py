@@ -30,25 +30,36 @@ def fachstelle(env, *args, check=True):
     return result
 
 
+STRONG = "Kaffeetasse Nordbahnhof blau"  # passes the password policy (#11)
+
+
 def test_init_from_environment_then_users_and_demo(env, tmp_path):
-    env = {**env, "FACHSTELLE_ADMIN_USER": "chef", "FACHSTELLE_ADMIN_PASSWORD": "geheim"}
+    env = {**env, "FACHSTELLE_ADMIN_USER": "chef", "FACHSTELLE_ADMIN_PASSWORD": STRONG}
     out = fachstelle(env, "init").stdout
     assert "Admin-Konto 'chef' angelegt." in out
     assert "Rollen synchronisiert: Sachbearbeitung" in out
     assert "aktualisiert" in fachstelle(env, "init").stdout  # idempotent: the second run only updates
 
-    added = fachstelle(env, "users", "add", "--username", "meier", "--password", "pw", "--role", "Sachbearbeitung",
+    added = fachstelle(env, "users", "add", "--username", "meier", "--password", STRONG, "--role", "Sachbearbeitung",
                        "--org-unit", "nord")
     assert "Benutzer 'meier' angelegt." in added.stdout
-    bad_role = fachstelle(env, "users", "add", "--username", "x", "--password", "pw", "--role", "Sachbearbeiter",
+    bad_role = fachstelle(env, "users", "add", "--username", "x", "--password", STRONG, "--role", "Sachbearbeiter",
                           "--org-unit", "nord", check=False)
     assert bad_role.returncode != 0 and "Rolle 'Sachbearbeiter' gibt es nicht" in bad_role.stderr
-    bad_unit = fachstelle(env, "users", "add", "--username", "x", "--password", "pw", "--role", "Sachbearbeitung",
+    bad_unit = fachstelle(env, "users", "add", "--username", "x", "--password", STRONG, "--role", "Sachbearbeitung",
                           "--org-unit", "west", check=False)
     assert bad_unit.returncode != 0 and "Dienststelle 'west' gibt es nicht. Vorhanden: nord, sued" in bad_unit.stderr
-    no_unit = fachstelle(env, "users", "add", "--username", "ohne", "--password", "pw", "--role", "Sachbearbeitung",
+    no_unit = fachstelle(env, "users", "add", "--username", "ohne", "--password", STRONG, "--role", "Sachbearbeitung",
                          check=False)  # #10: it used to file its records into the first unit
     assert no_unit.returncode != 0 and "bitte mindestens eine Dienststelle angeben (--org-unit)" in no_unit.stderr
+
+    weak = fachstelle(env, "users", "add", "--username", "schwach", "--password", "1", "--role", "Sachbearbeitung",
+                      "--org-unit", "nord", check=False)  # #11: any password was accepted
+    assert weak.returncode == 1 and "--password: Das Passwort ist zu kurz: mindestens 12 Zeichen." in weak.stderr
+    guessable = fachstelle(env, "users", "add", "--username", "schwach", "--password", "passwort1234", "--role",
+                           "Sachbearbeitung", "--org-unit", "nord", check=False)
+    assert guessable.returncode == 1 and "Das Passwort ist zu leicht zu erraten." in guessable.stderr
+    assert _user_count(tmp_path / "cli.db", "schwach") == 0
 
     demo = fachstelle(env, "demo").stdout
     assert "Demodaten angelegt: 240 Partner, 160 Fallakten, 47 Doku-Einträge." in demo and "sb_nord" in demo
@@ -74,6 +85,38 @@ def test_unknown_city_and_unreachable_database_are_german_messages(env):
     result = fachstelle({**env, "FACHSTELLE_DATABASE_URL": "postgresql+psycopg://nobody:x@127.0.0.1:1/none"},
                         "init", check=False)
     assert result.returncode == 4 and "Datenbank nicht erreichbar" in result.stderr
+
+
+def test_init_refuses_a_weak_admin_password_before_writing_anything(env, tmp_path):
+    # #11: README's `--admin-password admin` used to be accepted for the admin account.
+    result = fachstelle(env, "init", "--admin-user", "admin", "--admin-password", "admin", check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "--admin-password: Das Passwort ist zu kurz: mindestens 12 Zeichen."
+    assert not (tmp_path / "cli.db").exists() or _user_count(tmp_path / "cli.db", "admin") == 0
+    named = fachstelle(env, "init", "--admin-user", "stadtadmin", "--admin-password", "stadtadmin2026", check=False)
+    assert named.returncode == 1 and "Namen oder Benutzernamen" in named.stderr
+
+
+def test_users_add_temporary_password_must_be_changed(env, tmp_path):
+    fachstelle(env, "init")
+    out = fachstelle(env, "users", "add", "--username", "neu", "--password", STRONG, "--role", "Sachbearbeitung",
+                     "--org-unit", "nord", "--temporary-password").stdout
+    assert "Benutzer 'neu' angelegt. Das Passwort muss bei der ersten Anmeldung geändert werden." in out
+    assert _must_change(tmp_path / "cli.db", "neu") == 1
+    fachstelle(env, "users", "add", "--username", "neu", "--password", STRONG + "!", "--role", "Sachbearbeitung",
+               "--org-unit", "nord")  # without the flag the operator's password is final
+    assert _must_change(tmp_path / "cli.db", "neu") == 0
+
+
+def _user_count(db: Path, username: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT COUNT(*) FROM ab_user WHERE username = ?", (username,)).fetchone()[0]
+
+
+def _must_change(db: Path, username: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT s.must_change FROM user_password_state s JOIN ab_user u ON u.id = s.user_id "
+                            "WHERE u.username = ?", (username,)).fetchone()[0]
 
 
 def _names(db: Path) -> list[str]:

@@ -23,7 +23,7 @@ def person(factory, unit, surname, first_name=None, birth_date=None, **values):
 def switch_user(client, user: str):
     """Log in as another user in the same test: the test's app context shares ``g`` (cached user, units)."""
     from flask import g
-    client.get("/logout/")
+    client.post("/logout/")  # sign-out is a POST (#11)
     g.__dict__.clear()
     return login(client, user)
 

@@ -74,7 +74,7 @@ def world(ctx, factory):
 def login(client, user):
     """Switch user: requests share the test's app context, and with it ``g`` and its cached org units."""
     from flask import g
-    client.get("/logout/")  # FAB keeps a signed-in session on /login/
+    client.post("/logout/")  # FAB keeps a signed-in session on /login/; sign-out is a POST (#11)
     for name in ("_fs_org_units", "_fs_due_count"):
         g.pop(name, None)
     return first_login(client, user)

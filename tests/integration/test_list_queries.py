@@ -158,7 +158,7 @@ def test_rest_operator_means_the_columns_own_filter(client, cases, opr, col, val
     # FAB's stock user list registers its own "sw"/"eq" classes in FAB's shared table first.
     login(client, "admin")
     assert client.get("/users/list/").status_code == 200
-    client.get("/logout/")
+    client.post("/logout/")  # sign-out is a POST (#11)
     login(client, NORD)
     q = {"filters": [{"col": col, "opr": opr, "value": value}], "page_size": 100, "columns": ["file_number"]}
     got = client.get(f"/api/v1/case/?q={prison.dumps(q)}").get_json()

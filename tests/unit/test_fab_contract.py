@@ -21,6 +21,7 @@ from flask_appbuilder.baseviews import BaseCRUDView
 from flask_appbuilder.models import filters as fab_filters
 from flask_appbuilder.models.sqla import filters as sqla_filters
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security import views as fab_security_views
 from flask_appbuilder.security.manager import BaseSecurityManager
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.utils import base as fab_utils
@@ -132,6 +133,16 @@ SIGNATURES = [
      "self, pk"),
     ("BaseSecurityManager.create_db", "fab_compat.create_builtin_roles (fachstelle init/sync-roles)",
      BaseSecurityManager.create_db, "self"),
+    # own account (app/web/account.py, app/services/users.py: #11)
+    ("BaseSecurityManager.reset_password", "services.users.set_password", BaseSecurityManager.reset_password,
+     "self, userid, password"),
+    ("AuthView.logout", "FachstelleAuthDBView.logout (POST only)", fab_security_views.AuthView.logout, "self"),
+    ("SimpleFormView.this_form_get", "OwnPasswordRedirect.this_form_get",
+     fab_security_views.ResetMyPasswordView.this_form_get, "self"),
+    ("SimpleFormView.this_form_post", "OwnPasswordRedirect.this_form_post",
+     fab_security_views.ResetMyPasswordView.this_form_post, "self"),
+    ("ResetPasswordView.form_post", "AdminPasswordView.form_post", fab_security_views.ResetPasswordView.form_post,
+     "self, form"),
     # templates and widgets (fab_compat/templates.py, widgets.py -> render_cache.py, widgets.py)
     ("TemplateFilters.link_order_filter", "fab_compat.link_filters", fab_template_filters.TemplateFilters.link_order_filter,
      "self, column, modelview_name"),
@@ -163,6 +174,17 @@ def _source(obj) -> str:
 
 
 # --- behaviour the wall relies on, readable without an app ---------------------------------------------
+def test_account_views_rely_on_fab_logout_and_password_slots():
+    # FachstelleAuthDBView.logout (POST) lets FAB's logout end the session (and call on_user_logout);
+    # FachstelleSecurityManager fills the three view slots that FAB's add_views reads (#11).
+    logout = _source(fab_security_views.AuthView.logout)
+    assert "logout_user()" in logout and "on_user_logout" in logout, \
+        _broken("AuthView.logout", "meldet nicht mehr mit logout_user() ab")
+    manager = _source(BaseSecurityManager)
+    for slot in ("self.authdbview()", "self.resetpasswordview()", "self.resetmypasswordview()"):
+        assert slot in manager, _broken(f"BaseSecurityManager.{slot[5:-2]}", "Ansicht wird nicht mehr so angelegt")
+
+
 def test_private_view_attributes_exist():
     # ModelViewWall and base_filters/search_filters/related_view_instances read these attributes.
     for name in ("_base_filters", "_related_views"):
@@ -369,9 +391,14 @@ PUBLIC_IMPORTS = {
     # permission_name: documented in FAB's security docs ("Permission customization").
     "flask_appbuilder.security.decorators": {"has_access", "permission_name"},
     # DatabaseException: what SQLAInterface.edit/add/delete raise (FAB's documented exceptions module).
-    "flask_appbuilder.exceptions": {"DatabaseException"},
+    # PasswordComplexityValidationError: what FAB_PASSWORD_COMPLEXITY_VALIDATOR raises (FAB's config docs).
+    "flask_appbuilder.exceptions": {"DatabaseException", "PasswordComplexityValidationError"},
     "flask_appbuilder.security.sqla.models": {"User"},
-    "flask_appbuilder.security.views": {"UserDBModelView"},
+    # The auth and password views: documented slots of the security manager ("Your Custom Security":
+    # authdbview, resetmypasswordview, resetpasswordview) that app/web/account.py fills (#11).
+    "flask_appbuilder.security.views": {"UserDBModelView", "AuthDBView", "ResetMyPasswordView", "ResetPasswordView"},
+    # The BS3 widgets: FAB's documented way to write a form field ("Forms"/"Customizing").
+    "flask_appbuilder.fieldwidgets": {"BS3PasswordFieldWidget"},
     "flask_appbuilder.models.sqla.interface": {"SQLAInterface"},
     "flask_appbuilder.models.filters": {"BaseFilter"},
     "flask_appbuilder.models.sqla.filters": {"FilterEqual", "FilterRelationOneToManyEqual"},
