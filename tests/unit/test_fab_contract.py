@@ -397,16 +397,15 @@ PUBLIC_IMPORTS = {
     # The auth and password views: documented slots of the security manager ("Your Custom Security":
     # authdbview, resetmypasswordview, resetpasswordview) that app/web/account.py fills (#11).
     "flask_appbuilder.security.views": {"UserDBModelView", "AuthDBView", "ResetMyPasswordView", "ResetPasswordView"},
-    # The BS3 widgets: FAB's documented way to write a form field ("Forms"/"Customizing").
-    "flask_appbuilder.fieldwidgets": {"BS3PasswordFieldWidget"},
+    # The BS3 widgets: FAB's documented way to write a form field ("Forms"/"Customizing"); Select2Widget is
+    # the widget of FAB's documented "add_form_extra_fields" example (the catalogue choice).
+    "flask_appbuilder.fieldwidgets": {"BS3PasswordFieldWidget", "Select2Widget"},
     "flask_appbuilder.models.sqla.interface": {"SQLAInterface"},
     "flask_appbuilder.models.filters": {"BaseFilter"},
     "flask_appbuilder.models.sqla.filters": {"FilterEqual", "FilterRelationOneToManyEqual"},
     "flask_appbuilder.models.sqla": {"filters"},  # the filter classes and the converter (filter_converter_class)
     "flask_appbuilder.models.sqla.base": {"SQLA"},
     "flask_appbuilder.widgets": {"ListWidget", "SearchWidget"},
-    # Select2Widget: the widget of FAB's documented "add_form_extra_fields" example (the catalogue choice).
-    "flask_appbuilder.fieldwidgets": {"Select2Widget"},
 }
 #: Private FAB names (methods, attributes, request state) that only the wall may touch.
 PRIVATE_NAMES = {
