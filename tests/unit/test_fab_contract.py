@@ -232,6 +232,9 @@ def test_security_manager_internals():
     import flask_login.utils
     assert "g._login_user" in _source(flask_login.utils._get_user), \
         _broken("flask_login g._login_user", "Flask-Login hält den Benutzer der Anfrage nicht mehr dort")
+    # set_request_user (JWT requests): a user put there first is used, the session cookie is not read.
+    assert '"_login_user" not in g' in _source(flask_login.utils._get_user), \
+        _broken("flask_login g._login_user", "lädt den Benutzer auch, wenn g._login_user schon gesetzt ist")
     assert "self._get_user_permission_view_menus(" in _source(SecurityManager.get_user_menu_access), \
         _broken("SecurityManager.get_user_menu_access", "nutzt _get_user_permission_view_menus nicht mehr")
     base = _source(BaseSecurityManager.create_db)
