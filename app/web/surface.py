@@ -225,6 +225,15 @@ def check_rison_argument():
     return None
 
 
+def check_record_key():
+    """before_request: every record number is an integer; ``/case/show/abc`` is a 404 (PostgreSQL would
+    otherwise fail on the cast with a 500)."""
+    pk = (request.view_args or {}).get("pk")
+    if pk is not None and not str(pk).isdigit():
+        from flask import abort
+        abort(404)
+
+
 def api_http_error(error: HTTPException):
     """Flask's own errors (unknown path, wrong method) under /api/ as German JSON, not an HTML page."""
     return api_error(error.code or 500)
@@ -240,6 +249,7 @@ def install(app: Flask, csrf) -> None:
     def _authenticate():
         return authenticate_request(csrf)
 
+    app.before_request(check_record_key)
     app.before_request(check_rison_argument)
     app.after_request(germanise_api_response)
     app.after_request(set_security_headers)
