@@ -20,7 +20,6 @@ import logging
 import secrets
 
 from flask import Flask, g, jsonify, request
-from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +186,8 @@ def german_message(status: int, message):
         log.warning("REST: %s", message)
         return "Der Datensatz konnte nicht gespeichert werden (die Datenbank hat ihn abgelehnt)."
     if message.startswith("Not a valid rison schema"):
-        return "Der Parameter „q“ passt nicht zum erwarteten Aufbau."
+        detail = message[len("Not a valid rison schema"):].strip()  # jsonschema's words: for developers
+        return "Der Parameter „q“ passt nicht zum erwarteten Aufbau" + (f" ({detail})." if detail else ".")
     if message.startswith("Must be one of"):
         return "Kein zulässiger Wert."
     return message
@@ -232,11 +232,6 @@ def check_record_key():
     if pk is not None and not str(pk).isdigit():
         from flask import abort
         abort(404)
-
-
-def api_http_error(error: HTTPException):
-    """Flask's own errors (unknown path, wrong method) under /api/ as German JSON, not an HTML page."""
-    return api_error(error.code or 500)
 
 
 # --- wiring ------------------------------------------------------------------------------------------------

@@ -224,3 +224,23 @@ def test_secret_key_file_is_private(monkeypatch, tmp_path):
     path.chmod(0o644)  # written by an older version
     assert settings.secret_key() == key
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_every_get_route_answers_with_the_headers_and_never_500(client, factory):
+    # Every GET rule of the url_map, its arguments filled with a real record number (or "1"): whatever the
+    # answer (200, 302, 403, 404), it carries the security headers and is not a server error.
+    import re
+    partner = factory("partner", "nord", kind=factory.value("partner_kind", "person"), surname="Alle")
+    login(client, "sachbearbeitung_nord")
+    checked, failures = 0, []
+    for rule in client.application.url_map.iter_rules():
+        if "GET" not in rule.methods or "logout" in rule.rule or rule.endpoint in ("static", "appbuilder.static"):
+            continue
+        url = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(partner.id) if "id" in m.group(1) or m.group(1) == "pk"
+                     else "x", rule.rule)
+        response = client.get(url)
+        checked += 1
+        if response.status_code >= 500 or response.headers.get("X-Content-Type-Options") != "nosniff" \
+                or "frame-ancestors 'none'" not in response.headers.get("Content-Security-Policy", ""):
+            failures.append((url, response.status_code))
+    assert checked > 100 and not failures, failures
