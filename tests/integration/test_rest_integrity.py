@@ -112,9 +112,13 @@ def test_provider_must_be_a_colleague(client, factory):
 def test_info_offers_own_catalogue_and_colleagues_with_german_descriptions(client):
     login(client, "sachbearbeitung_nord")
     info = client.get("/api/v1/doc_entry/_info").get_json()
-    providers = {v["value"] for f in info["add_columns"] if f["name"] == "provider" for v in f["values"]}
-    assert providers and not any("_sued" in name for name in providers), providers
-    assert any("sachbearbeitung_nord" in name for name in providers)
+    provider_ids = {v["id"] for f in info["add_columns"] if f["name"] == "provider" for v in f["values"]}
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.extensions import db as _db
+    offered = _db.session.query(User).filter(User.id.in_(provider_ids)).all()
+    assert offered and all(u.active and "nord" in {unit.code for unit in u.org_units} for u in offered
+                           if u.username != "admin"), [(u.username, [x.code for x in u.org_units]) for u in offered]
     case_info = client.get("/api/v1/case/_info").get_json()
     status = next(f for f in case_info["add_columns"] if f["name"] == "status")
     ids = {v["id"] for v in status["values"]}

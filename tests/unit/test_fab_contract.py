@@ -220,6 +220,15 @@ def test_model_rest_api_schema_attributes():
         _broken("ModelRestApi._init_model_schemas", "baut die Schemas anders als schema_on_first_use")
 
 
+def test_relation_fields_get_no_validators_from_fab():
+    # SchemaConverterWall._column2relation adds validators_columns to reference fields itself (#11: catalogue
+    # values, colleagues); if FAB starts doing it too, each check would run twice.
+    assert "validators_columns" not in _source(Model2SchemaConverter._column2relation), \
+        _broken("Model2SchemaConverter._column2relation", "wendet validators_columns jetzt selbst an")
+    assert "validators_columns" in _source(Model2SchemaConverter._column2field), \
+        _broken("Model2SchemaConverter._column2field", "wendet validators_columns nicht mehr an")
+
+
 def test_tree_node_children():
     node = TreeNode("client")
     assert node.name == "client" and node.children == [], _broken("api.convert.TreeNode", "name/children")
