@@ -92,6 +92,19 @@ def test_a_valid_jwt_ignores_the_session_cookie(client, ctx, factory):
     assert got["created_by"] == "sachbearbeitung_sued"
 
 
+def test_expired_and_refresh_tokens_are_refused_in_german(client, ctx):
+    from datetime import timedelta
+
+    from flask_jwt_extended import create_access_token
+    user = ctx.appbuilder.sm.find_user(username="sachbearbeitung_nord")
+    expired = create_access_token(identity=str(user.id), expires_delta=timedelta(seconds=-5))
+    response = client.get("/api/v1/partner/", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401 and "abgelaufen" in response.get_json()["message"]
+    refresh = _token(ctx.test_client(), "sachbearbeitung_nord", refresh=True)["refresh_token"]
+    misused = client.get("/api/v1/partner/", headers={"Authorization": f"Bearer {refresh}"})
+    assert misused.status_code == 401 and "Refresh-Token" in misused.get_json()["message"]
+
+
 @pytest.mark.parametrize(("method", "url", "status", "message"), [
     ("get", "/api/v1/case/99999999", 404, "Nicht gefunden."),
     ("get", "/api/v1/nichtda/", 404, "Nicht gefunden."),
