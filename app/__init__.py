@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -51,7 +51,7 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     from .extensions import csrf, db
     from .metamodel.build_models import build_models
     from .web.build_views import register_views
-    from .services import documentation, history
+    from .services import attachments, documentation, history
     from .web import register_web
     from .web.entity_api import install_schema_cache
     from .web.index import FachstelleIndexView
@@ -74,20 +74,19 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
 
-    @app.before_request
-    def _check_csrf():
-        if not app.config.get("WTF_CSRF_ENABLED", True) or request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
-            return
-        if request.headers.get("Authorization", "").startswith("Bearer "):
-            return
-        csrf.protect()
+    # CSRF for every form and browser-session call; only a request a VALID JWT authenticates is exempt
+    # (and then runs as the token's user, cookie ignored). Security headers on every response.
+    from .web import surface
+    surface.install(app, csrf)
     documentation.install()  # before history: the tasks it creates get their history too
+    attachments.install()  # a deleted entry's files go after the commit
     history.install()
     install_schema_cache()
     with app.app_context():
         appbuilder = AppBuilder(security_manager_class=FachstelleSecurityManager, indexview=FachstelleIndexView,
                                 update_perms=app.config["FAB_UPDATE_PERMS"])
         appbuilder.init_app(app, db.session)
+        surface.install_jwt_messages(appbuilder.sm.jwt_manager)
         app.config["FACHSTELLE_VIEWS"] = register_views(appbuilder, registry)
         register_web(app, appbuilder)
         _check_role_wiring(appbuilder, spec, config)

@@ -70,11 +70,27 @@ def secret_key() -> str:
     if key:
         return key
     # A stable key per installation, so sessions survive restarts without configuration.
+    # It signs the session cookies: readable by the app's own account only (0600), also a file an older
+    # version wrote world-readable.
     path = instance_dir() / "secret_key"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
     return path.read_text().strip()
+
+
+def secure_cookies() -> bool:
+    """Cookies only over HTTPS: ``FACHSTELLE_SECURE_COOKIES=1`` or a base URL ``https://…``."""
+    flag = os.environ.get("FACHSTELLE_SECURE_COOKIES", "").strip().lower()
+    if flag in ("1", "true", "ja", "yes", "on"):
+        return True
+    if flag in ("0", "false", "nein", "no", "off"):
+        return False
+    return os.environ.get("FACHSTELLE_BASE_URL", "").strip().lower().startswith("https://")
 
 
 def flask_config(overrides: dict | None = None) -> dict:
@@ -102,6 +118,13 @@ def flask_config(overrides: dict | None = None) -> dict:
         "FACHSTELLE_CITY": city(),
         "FACHSTELLE_CONFIG_DIR": str(config_dir()),
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        # Not sent along by other sites' forms and frames; over HTTPS only when configured so.
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": secure_cookies(),
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": secure_cookies(),
     }
     config.update(overrides or {})
     if "SQLALCHEMY_ENGINE_OPTIONS" not in config:

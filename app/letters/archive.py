@@ -95,8 +95,19 @@ def make_letter(session: Session, template_code: str, context: dict, *, case, do
                     pdf_sha256=pdf_stored.sha256 if pdf_stored else None, created_by=_user_name(user))
     session.add(letter)
     session.flush()
+    _log_archived(session, letter)
     letter.pdf_problem = problem  # not stored: shown once to the clerk who made the letter
     return letter, data
+
+
+def _log_archived(session: Session, letter: Letter) -> None:
+    """The archived letter in the history of its case (and of its entry): who made which letter when."""
+    from ..core_models import ChangeLog, utcnow
+    now = utcnow()
+    targets = [("case", letter.case_id)] + ([("doc_entry", letter.doc_entry_id)] if letter.doc_entry_id else [])
+    for entity, record_id in targets:
+        session.add(ChangeLog(entity=entity, record_id=record_id, action="letter_archived", field="Brief",
+                              new_value=letter.file_name, changed_by=letter.created_by, changed_at=now))
 
 
 def generate_letter(session: Session, template_code: str, context: dict, *, case, doc_entry_id: int | None = None,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from .. import settings
 
 _PENDING = "fs_letters_new_files"
+_DOOMED = "fs_files_to_remove"
 
 
 class FileIntegrityError(Exception):
@@ -98,8 +99,19 @@ def _make_dirs(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
+def remove_after_commit(session: Session, relative: str) -> None:
+    """Delete the stored file ``relative`` once the transaction that deletes its row commits (a rollback
+    keeps it: the row is still there and points to it)."""
+    session.info.setdefault(_DOOMED, []).append(relative)
+
+
 def _committed(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    for relative in session.info.pop(_DOOMED, []):
+        try:
+            absolute(relative).unlink(missing_ok=True)
+        except (OSError, FileIntegrityError):  # the row is gone either way; an odd path is left alone
+            pass
 
 
 def _ended(session: Session, transaction) -> None:
@@ -108,6 +120,7 @@ def _ended(session: Session, transaction) -> None:
         return
     for path in session.info.pop(_PENDING, []):
         Path(path).unlink(missing_ok=True)
+    session.info.pop(_DOOMED, None)
 
 
 def install(session_class=Session) -> None:

@@ -66,14 +66,20 @@ def register_web(app: Flask, appbuilder) -> None:
     from .indicators import register_indicator_views
     register_indicator_views(appbuilder)
 
+    from .surface import api_error, is_api_request
+
     @app.errorhandler(404)
     def not_found(error):
+        if is_api_request():
+            return api_error(404)
         return render_template("fachstelle/error.html", code=404, appbuilder=appbuilder,
                                message="Diese Seite oder dieser Datensatz wurde nicht gefunden "
                                        "(oder Sie haben keinen Zugriff darauf)."), 404
 
     @app.errorhandler(403)
     def forbidden(error):
+        if is_api_request():
+            return api_error(403)
         return render_template("fachstelle/error.html", code=403, appbuilder=appbuilder,
                                message="Dafür fehlt Ihnen die Berechtigung."), 403
 
@@ -82,18 +88,34 @@ def register_web(app: Flask, appbuilder) -> None:
         text = getattr(error, "description", "") or ""
         if "CSRF" in text:
             text = "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und speichern Sie erneut."
+            if is_api_request():
+                text = ("CSRF-Token fehlt oder ist abgelaufen: Browser-Sitzungen senden „X-CSRFToken“, "
+                        "API-Clients ein gültiges Token („Authorization: Bearer …“).")
+        if is_api_request():
+            return api_error(400, text if "CSRF" in text or not text.isascii() else None)
         return render_template("fachstelle/error.html", code=400, appbuilder=appbuilder,
                                message=text or "Die Anfrage war fehlerhaft."), 400
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        if is_api_request():
+            return api_error(405)
+        return render_template("fachstelle/error.html", code=405, appbuilder=appbuilder,
+                               message="Diese Aktion ist auf dieser Seite nicht möglich."), 405
 
     @app.errorhandler(413)
     def too_large(error):
         limit = app.config.get("MAX_CONTENT_LENGTH", 0) // 1024 // 1024
+        if is_api_request():
+            return api_error(413, f"Die Anfrage ist zu groß: höchstens {limit} MB.")
         return render_template("fachstelle/error.html", code=413, appbuilder=appbuilder,
                                message=f"Die Datei ist zu groß: höchstens {limit} MB je Hochladen. "
                                        "Nichts wurde gespeichert."), 413
 
     @app.errorhandler(500)
     def server_error(error):
+        if is_api_request():
+            return api_error(500)
         return render_template("fachstelle/error.html", code=500, appbuilder=appbuilder,
                                message="Ein interner Fehler ist aufgetreten. Ihre Eingaben wurden nicht "
                                        "gespeichert; bitte versuchen Sie es erneut."), 500

@@ -16,7 +16,7 @@ from .actor import current_actor
 class AttachmentView(BaseView):
     route_base = "/attachments"
     class_permission_name = "entity_doc_entry"
-    method_permission_name = {"upload": "edit", "download": "show"}
+    method_permission_name = {"upload": "edit", "download": "show", "remove": "delete"}
 
     @expose("/entry/<int:entry_id>", methods=["POST"])
     @has_access
@@ -47,7 +47,22 @@ class AttachmentView(BaseView):
         except service.AttachmentNotFound:
             abort(404)
         except DomainError as exc:  # the stored file is missing or changed
+            db.session.rollback()
             flash(str(exc), "danger")
             return redirect(request.referrer or url_for("WorklistView.index"))
+        db.session.commit()  # the download is in the entry's history
         return send_file(io.BytesIO(data), mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.file_name)
+
+    @expose("/<int:attachment_id>/delete", methods=["POST"])
+    @has_access
+    def remove(self, attachment_id: int):
+        try:
+            attachment = service.remove(db.session, attachment_id, current_actor())
+            entry_id, name = attachment.doc_entry_id, attachment.file_name
+            db.session.commit()
+        except service.AttachmentNotFound:
+            db.session.rollback()
+            abort(404)
+        flash(f"Dokument „{name}“ gelöscht.", "success")
+        return redirect(url_for("DocEntryView.show", pk=entry_id))

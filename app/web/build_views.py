@@ -158,6 +158,17 @@ def _camel(name: str) -> str:
     return "".join(p.capitalize() for p in name.split("_"))
 
 
+def _api_description(f: FieldSpec) -> str:
+    kind = kind_of(f)
+    if f.catalogue:
+        return f"{kind.label}: nur aktive Werte des Katalogs „{f.catalogue}“ (Nr. aus _info)."
+    if kind.name == "user":
+        return f"{kind.label}: aktive Kolleginnen und Kollegen der eigenen Dienststellen (Nr. aus _info)."
+    if kind.refers_to_record:
+        return f"{kind.label} (Nr.)."
+    return f"{kind.label}."
+
+
 def build_api_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
     visible = [f.name for f in entity.fields if _visible(f)]
     editable = [f.name for f in _edit_fields(entity)]
@@ -171,6 +182,9 @@ def build_api_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
         # The YAML's German labels, titles and help texts, as on the HTML pages (FAB would derive
         # English ones from the column names: "Birth Date").
         **_texts(entity),
+        # Every field described for API clients (``_info``): the YAML's help text, else what the field takes.
+        # (FAB translates a missing description "" with gettext, which answers the catalogue's header.)
+        "description_columns": {f.name: f.help or _api_description(f) for f in entity.fields},
         "list_columns": ["id", *visible],
         # The version goes back with PUT (optimistic locking, see EntityRestApi.put_headless).
         "show_columns": ["id", *visible, "created_at", "created_by", "updated_at", "updated_by", VERSION_COLUMN],

@@ -6,6 +6,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..errors import DomainError, NoHomeUnitError
 from ..metamodel.build_models import VERSION_COLUMN
+from ..metamodel.kinds import kind_of
 from ..scoping import OrgUnitFilter
 from .actor import current_actor
 from ..services import records
@@ -55,10 +56,30 @@ class EntityRestApi(RestApiWall):
     def related_field_filters(self, field_name, filter_rel_field):
         # ``_info`` lists the choices of every reference field; without the org-unit filter it would
         # name the partners and cases of every other unit.
+        # Catalogue values and colleagues: the choices the form offers (the field's own catalogue, active
+        # values; active staff of the user's units), from the field kind.
         related = self.datamodel.get_related_interface(field_name)
         if hasattr(related.obj, "org_unit_id"):
             filter_rel_field = [*(filter_rel_field or []), ["id", OrgUnitFilter, None]]
+        f = self.entity_spec.field(field_name) if self.entity_spec else None
+        if f is not None and (query := kind_of(f).form_query(f, editing=False)):
+            filter_rel_field = [*(filter_rel_field or []), *query]
         return filter_rel_field
+
+    def current_references(self, pk) -> dict:
+        """The ids each reference field of record ``pk`` holds now (see ``kinds.current_reference_ids``)."""
+        item = self.datamodel.get(pk, base_filters(self))
+        if item is None or self.entity_spec is None:
+            return {}
+        out = {}
+        for f in self.entity_spec.fields:
+            kind = kind_of(f)
+            if kind.storage == "reference":
+                value = getattr(item, kind.column_name(f), None)
+                out[f.name] = frozenset([value] if value is not None else [])
+            elif kind.storage == "multiple":
+                out[f.name] = frozenset(v.id for v in getattr(item, f.name, None) or [])
+        return out
 
     def post_headless(self):
         try:
@@ -72,6 +93,13 @@ class EntityRestApi(RestApiWall):
         """PUT with optimistic locking: a body with ``version`` (as GET returned it) older than the record's
         is answered 409 with the German message and the fields changed since. Without ``version`` the
         save goes through as before (clients written before #10; last write wins)."""
+        g.fs_current_refs = self.current_references(pk)  # only for this PUT's body
+        try:
+            return self._put_checked(pk)
+        finally:
+            g.pop("fs_current_refs", None)
+
+    def _put_checked(self, pk):
         body, seen = request.get_json(silent=True), None
         if isinstance(body, dict) and VERSION_COLUMN in body:
             # Taken out of the (cached) body: the edit schema does not know it, the ORM counts it up itself.

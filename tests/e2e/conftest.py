@@ -170,6 +170,7 @@ def shoot():
 def page_for(request, browser, live_server, shoot):
     """Log a user in on a fresh browser session (own cookies); closed after the test."""
     contexts = []
+    csp_violations: list[str] = []  # #11: every walk-through also proves the pages run under the CSP
 
     def open_as(username: str, password: str | None = None, screenshot=None):
         if password is None:
@@ -180,7 +181,10 @@ def page_for(request, browser, live_server, shoot):
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: csp_violations.append(f"{page.url}: {msg.text}")
+                if "Content Security Policy" in msg.text else None)
         page.js_errors = errors
+        page.csp_violations = csp_violations
         page.goto(f"{live_server.url}/login/")
         assert labelled(page, "Benutzername").evaluate("el => el === document.activeElement")
         labelled(page, "Benutzername").fill(username)
@@ -188,7 +192,8 @@ def page_for(request, browser, live_server, shoot):
         if screenshot:
             screenshot(page)
         labelled(page, "Passwort").press("Enter")  # Enter submits, as everywhere
-        page.wait_for_url(re.compile(r"/$"))
+        # The start page, not the login page again (whose URL ends in "/" too: a wrong password passed).
+        page.wait_for_url(lambda url: "/login" not in url)
         return page
 
     yield open_as
@@ -198,3 +203,4 @@ def page_for(request, browser, live_server, shoot):
             for page in context.pages:
                 shoot(page, f"99-fehler-{number}")
         context.close()
+    assert not csp_violations, "Verstöße gegen die Content-Security-Policy:\n" + "\n".join(csp_violations)

@@ -120,3 +120,19 @@ def test_series_of_todays_lawsuit_notices(client, ctx, entry, factory):
     assert f"#{entry.case_id}" in page and f"#{sued_case.id}" not in page
     assert 'value="einladung_raeumungsklage" selected' in page
     db.session.rollback()
+
+
+def test_archived_letter_is_in_the_case_and_entry_history(client, entry):
+    # #11: a letter made and archived shows up in the history of its case and of its entry.
+    from app.core_models import ChangeLog
+    from app.extensions import db
+    from app.letters.models import Letter
+    login(client, "sachbearbeitung_nord")
+    client.post(f"/entry-letter/{entry.id}")
+    letter = db.session.scalars(select(Letter)).one()
+    for entity, record_id in (("case", entry.case_id), ("doc_entry", entry.id)):
+        logged = db.session.scalars(select(ChangeLog).where(ChangeLog.entity == entity,
+                                                            ChangeLog.record_id == record_id,
+                                                            ChangeLog.action == "letter_archived")).one()
+        assert logged.new_value == letter.file_name and logged.changed_by == "sachbearbeitung_nord"
+    assert "Brief archiviert" in client.get(f"/case/show/{entry.case_id}").get_data(as_text=True)

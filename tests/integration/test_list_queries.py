@@ -132,7 +132,8 @@ def test_rest_still_rejects_bad_rison_every_time(client, q):
     login(client, NORD)
     answers = [client.get(f"/api/v1/case/?q={q}") for _ in range(2)]
     assert [a.status_code for a in answers] == [400, 400]
-    assert all("Not a valid rison schema" in a.get_json()["message"] for a in answers)
+    # #11: in German (FAB's English text translated), jsonschema's detail kept for developers.
+    assert all("passt nicht zum erwarteten Aufbau (" in a.get_json()["message"] for a in answers)
 
 
 def test_search_filters_do_not_pile_up(client):

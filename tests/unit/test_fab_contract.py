@@ -242,6 +242,15 @@ def test_model_rest_api_schema_attributes():
         _broken("ModelRestApi._init_model_schemas", "baut die Schemas anders als schema_on_first_use")
 
 
+def test_relation_fields_get_no_validators_from_fab():
+    # SchemaConverterWall._column2relation adds validators_columns to reference fields itself (#11: catalogue
+    # values, colleagues); if FAB starts doing it too, each check would run twice.
+    assert "validators_columns" not in _source(Model2SchemaConverter._column2relation), \
+        _broken("Model2SchemaConverter._column2relation", "wendet validators_columns jetzt selbst an")
+    assert "validators_columns" in _source(Model2SchemaConverter._column2field), \
+        _broken("Model2SchemaConverter._column2field", "wendet validators_columns nicht mehr an")
+
+
 def test_tree_node_children():
     node = TreeNode("client")
     assert node.name == "client" and node.children == [], _broken("api.convert.TreeNode", "name/children")
@@ -254,6 +263,9 @@ def test_security_manager_internals():
     import flask_login.utils
     assert "g._login_user" in _source(flask_login.utils._get_user), \
         _broken("flask_login g._login_user", "Flask-Login hält den Benutzer der Anfrage nicht mehr dort")
+    # set_request_user (JWT requests): a user put there first is used, the session cookie is not read.
+    assert '"_login_user" not in g' in _source(flask_login.utils._get_user), \
+        _broken("flask_login g._login_user", "lädt den Benutzer auch, wenn g._login_user schon gesetzt ist")
     assert "self._get_user_permission_view_menus(" in _source(SecurityManager.get_user_menu_access), \
         _broken("SecurityManager.get_user_menu_access", "nutzt _get_user_permission_view_menus nicht mehr")
     base = _source(BaseSecurityManager.create_db)

@@ -9,6 +9,79 @@ from .base import FieldKind, register, sql_literal
 from .form_fields import RefField
 
 
+def _as_list(value) -> list:
+    if value is None or value == "":
+        return []
+    return list(value) if isinstance(value, (list, tuple, set)) else [value]
+
+
+def _ids(value) -> frozenset:
+    return frozenset(getattr(v, "id", v) for v in _as_list(value))
+
+
+def current_reference_ids(field_name: str) -> frozenset:
+    """The ids a field of the record being changed by REST holds now (set by the API before it loads the
+    body): a value deactivated since, or a colleague moved to another unit, stays valid on that record."""
+    from flask import g, has_app_context
+    if not has_app_context():
+        return frozenset()
+    return g.get("fs_current_refs", {}).get(field_name, frozenset())
+
+
+class _AllowedValues:
+    """WTForms validator: the kind's ``value_problem`` for every chosen value (the record's own allowed)."""
+
+    def __init__(self, kind, f):
+        self.kind, self.f = kind, f
+
+    def __call__(self, form, field):
+        from wtforms.validators import StopValidation
+        current = _ids(getattr(field, "object_data", None))
+        for value in _as_list(field.data):
+            problem = self.kind.value_problem(self.f, value, current)
+            if problem:
+                raise StopValidation(problem)
+
+
+class _CheckedValues:
+    """The one check of a reference kind, for forms (``validators``) and REST (``api_validator``)."""
+
+    def value_problem(self, f, value, current_ids=frozenset()) -> str | None:
+        raise NotImplementedError
+
+    def validators(self, f):
+        return [*super().validators(f), _AllowedValues(self, f)]
+
+    def api_validator(self, f):
+        from marshmallow import ValidationError
+
+        def check(value):
+            current = current_reference_ids(f.name)
+            for item in _as_list(value):
+                problem = self.value_problem(f, item, current)
+                if problem:
+                    raise ValidationError(problem)
+        return check
+
+
+def _persistent(value) -> bool:
+    from sqlalchemy import inspect
+    state = inspect(value, raiseerr=False)
+    return state is not None and state.persistent
+
+
+def catalogue_value_problem(f, value, current_ids=frozenset()) -> str | None:
+    """Why ``value`` is not a valid value of ``f``'s catalogue (German), or None.
+
+    Only the field's own catalogue; only active values, except the one the record already holds."""
+    if not _persistent(value) or getattr(value, "catalogue", None) != f.catalogue:
+        shown = getattr(value, "id", value)
+        return f"„{f.label}“: Der Wert Nr. {shown} gehört nicht zum Katalog dieses Feldes."
+    if not value.active and value.id not in current_ids:
+        return f"„{f.label}“: Der Wert „{value.label}“ ist deaktiviert und kann nicht mehr gewählt werden."
+    return None
+
+
 class _ReferenceKind(FieldKind):
     """A foreign key ``<name>_id`` and a relationship ``<name>``."""
 
@@ -40,13 +113,16 @@ class _ReferenceKind(FieldKind):
 
 
 @register
-class ChoiceKind(_ReferenceKind):
+class ChoiceKind(_CheckedValues, _ReferenceKind):
     name, label = "choice", "Auswahl aus einem Katalog"
     options = required_options = frozenset({"catalogue"})
     lazy = "joined"
 
     def target_table(self, f):
         return "catalogue_value"
+
+    def value_problem(self, f, value, current_ids=frozenset()):
+        return catalogue_value_problem(f, value, current_ids)
 
     def target_class(self, f):
         from ...core_models import CatalogueValue
@@ -91,7 +167,7 @@ class ChoiceKind(_ReferenceKind):
 
 
 @register
-class MultiChoiceKind(FieldKind):
+class MultiChoiceKind(_CheckedValues, FieldKind):
     name, label = "multichoice", "Mehrfachauswahl aus einem Katalog"
     options = required_options = frozenset({"catalogue"})
     storage = "multiple"
@@ -115,6 +191,9 @@ class MultiChoiceKind(FieldKind):
         return {f.name: relationship(CatalogueValue, secondary=table, lazy="selectin")}
 
     form_query = ChoiceKind.form_query
+
+    def value_problem(self, f, value, current_ids=frozenset()):
+        return catalogue_value_problem(f, value, current_ids)
 
     def display(self, value):
         return "" if value is None or value == "" else ", ".join(str(v) for v in value)
@@ -156,7 +235,7 @@ class RefKind(_ReferenceKind):
 
 
 @register
-class UserKind(_ReferenceKind):
+class UserKind(_CheckedValues, _ReferenceKind):
     """A staff login (FAB's ab_user): provider of a service, assignee of a task; default "me"."""
 
     name, label = "user", "Mitarbeiter/in (Benutzerkonto)"
@@ -167,6 +246,21 @@ class UserKind(_ReferenceKind):
     def target_class(self, f):
         from flask_appbuilder.security.sqla.models import User
         return User
+
+    def value_problem(self, f, value, current_ids=frozenset()):
+        """Active colleagues of the user's own units (admins: everyone); the record's own stays valid."""
+        from ...scoping import visible_org_unit_ids
+        if not _persistent(value):
+            return f"„{f.label}“: Dieses Benutzerkonto gibt es nicht."
+        if value.id in current_ids:
+            return None
+        if not value.active:
+            return f"„{f.label}“: Das Konto „{value.username}“ ist deaktiviert."
+        units = visible_org_unit_ids()
+        if units is not None and not {u.id for u in value.org_units} & set(units):
+            return (f"„{f.label}“: „{value.username}“ gehört zu keiner Ihrer Dienststellen; wählbar sind nur "
+                    "Kolleginnen und Kollegen der eigenen Dienststellen.")
+        return None
 
     def form_query(self, f, editing):
         # Colleagues of the clerk's own units only (admins: everyone), active accounts.

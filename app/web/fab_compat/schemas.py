@@ -30,4 +30,8 @@ class SchemaConverterWall(Model2SchemaConverter):
                 node.children = [TreeNode(name) for name in names]
                 column = node
         field = super()._column2relation(datamodel, column, nested=nested, parent_schema_name=parent_schema_name)
+        if not nested and column.name in self.validators_columns:
+            # FAB applies ``validators_columns`` to plain columns only; a reference (catalogue value,
+            # colleague) is checked the same way, on the object the Related field loaded.
+            field.validators.append(self.validators_columns[column.name])
         return self.relation_field(field)

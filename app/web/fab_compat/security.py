@@ -38,6 +38,12 @@ def login_user_of_request():
     return g.get("_login_user")
 
 
+def set_request_user(user) -> None:
+    """Make ``user`` Flask-Login's user of this request (``g._login_user``) without reading or writing the
+    session cookie: a request authenticated by a valid JWT runs as the token's user only."""
+    g._login_user = user
+
+
 def is_api_key_request() -> bool:
     """Whether FAB authenticated this request by an API key (``g._api_key_user``)."""
     return bool(g.get("_api_key_user", False))
