@@ -1,0 +1,116 @@
+"""Issue #11, item 9: faster clerk paths – the duplicate step, messages that name the record, page titles and
+breadcrumbs, the redirect after a save, the one search box, "Brief erzeugen" after saving an entry."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import select
+
+from app.extensions import db
+from tests.conftest import login
+
+BORN = date(1963, 10, 31)
+
+
+def person(factory, unit, surname, first_name=None, birth_date=None, **values):
+    return factory("partner", unit, kind=factory.value("partner_kind", "person"), surname=surname,
+                   first_name=first_name, birth_date=birth_date, **values)
+
+
+def partner_rows(ctx, surname):
+    model = ctx.config["FACHSTELLE_REGISTRY"].model("partner")
+    db.session.expire_all()
+    return db.session.scalars(select(model).where(model.surname == surname)).all()
+
+
+def flashes(body: str) -> list[str]:
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", m)).replace("&times;", "").strip()
+            for m in re.findall(r'<div class="alert alert-\w+">(.*?)</div>', body, re.S)]
+
+
+# --- the duplicate warning as a step ---------------------------------------------------------------------
+
+def test_a_title_leaves_out_empty_parts(factory):
+    assert str(person(factory, "nord", "Meier", "", BORN)) == "Meier, 31.10.1963"
+    assert str(person(factory, "nord", "Meier", "  ", None)) == "Meier"
+
+
+def test_a_likely_duplicate_is_not_saved_until_the_clerk_confirms(client, factory):
+    existing = person(factory, "nord", "Meier", "Sieglinde", BORN)
+    login(client, "sachbearbeitung_nord")
+    kind = factory.value("partner_kind", "person").id
+    typed = {"kind": kind, "surname": "Meier", "first_name": "", "birth_date": "31.10.1963"}
+    response = client.post("/partner/add", data=typed)
+    body = response.get_data(as_text=True)
+    # Surname and birth date only (no first name) is enough; nothing is saved yet.
+    assert response.status_code == 200
+    assert [p.id for p in partner_rows(client.application, "Meier")] == [existing.id]
+    assert "Möglicher Doppelsatz" in body and "Meier, 31.10.1963 ist vielleicht schon erfasst" in body
+    assert "Meier, , " not in body
+    assert f'href="/partner/show/{existing.id}"' in body and "Vorhandenen öffnen" in body
+    assert 'name="fs_confirm_new"' in body and 'form="model_form"' in body and "Trotzdem anlegen" in body
+    assert 'value="31.10.1963"' in body  # the form keeps what was typed
+
+    response = client.post("/partner/add", data={**typed, "fs_confirm_new": "1"})
+    rows = partner_rows(client.application, "Meier")
+    assert len(rows) == 2
+    new = next(p for p in rows if p.id != existing.id)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/partner/show/{new.id}")
+
+
+def test_no_step_without_look_alikes(client, factory):
+    person(factory, "nord", "Meier", "Sieglinde", BORN)
+    login(client, "sachbearbeitung_nord")
+    kind = factory.value("partner_kind", "person").id
+    response = client.post("/partner/add", data={"kind": kind, "surname": "Meier", "first_name": "Sieglinde",
+                                                 "birth_date": "01.01.1990"})
+    assert response.status_code == 302 and len(partner_rows(client.application, "Meier")) == 2
+
+
+# --- messages, redirects, titles, breadcrumbs ------------------------------------------------------------
+
+def test_a_save_names_the_record_and_shows_it(client, factory):
+    login(client, "sachbearbeitung_nord")
+    kind = factory.value("partner_kind", "person").id
+    response = client.post("/partner/add", data={"kind": kind, "surname": "Meier", "first_name": "Sieglinde"},
+                           headers={"Referer": "http://localhost/partner/list/"}, follow_redirects=True)
+    body = response.get_data(as_text=True)
+    assert "Partner Meier, Sieglinde angelegt." in flashes(body)
+    assert "Zeile hinzugefügt" not in body and "Added Row" not in body
+    partner = partner_rows(client.application, "Meier")[0]
+    assert response.request.path == f"/partner/show/{partner.id}"
+    assert "<title>Partner Meier, Sieglinde – Fachstelle</title>" in body
+
+    case = factory("case", "nord", client=partner, file_number="2026/0042", opened_on=date(2026, 11, 1),
+                   status=factory.value("case_status", "open"))
+    response = client.post(f"/case/edit/{case.id}", data={
+        "client": partner.id, "file_number": "2026/0042", "opened_on": "01.11.2026",
+        "status": factory.value("case_status", "open").id, "info": "geändert"},
+        headers={"Referer": "http://localhost/case/list/"}, follow_redirects=True)
+    body = response.get_data(as_text=True)
+    assert "Fallakte 2026/0042 gespeichert." in flashes(body)
+    assert response.request.path == f"/case/show/{case.id}"  # the record, not the browsing history
+    assert "<title>Fallakte 2026/0042 – Fachstelle</title>" in body
+
+
+def test_a_case_file_page_returns_to_its_case_with_breadcrumbs(client, factory):
+    partner = person(factory, "nord", "Meier", "Sieglinde", BORN)
+    case = factory("case", "nord", client=partner, file_number="2026/0042", opened_on=date(2026, 11, 1),
+                   status=factory.value("case_status", "open"))
+    service = client.application.config["FACHSTELLE_REGISTRY"].model("service")
+    advice = db.session.scalars(select(service).where(service.code == "beratung_persoenlich")).one()
+    login(client, "sachbearbeitung_nord")
+    response = client.post(f"/doc-entry/add?_flt_0_case={case.id}", data={
+        "entry_date": "01.12.2026", "service": advice.id, "info": "Gespräch"},
+        headers={"Referer": "http://localhost/doc-entry/list/"}, follow_redirects=True)
+    body = response.get_data(as_text=True)
+    assert response.request.path == f"/case/show/{case.id}"
+    assert any(m.startswith("Doku-Eintrag 01.12.2026, Beratung persönlich angelegt.") for m in flashes(body)), flashes(body)
+    model = client.application.config["FACHSTELLE_REGISTRY"].model("doc_entry")
+    entry = db.session.scalars(select(model).where(model.case_id == case.id)).one()
+    page = client.get(f"/doc-entry/show/{entry.id}").get_data(as_text=True)
+    crumbs = re.search(r'<ol class="breadcrumb fs-breadcrumb">(.*?)</ol>', page, re.S).group(1)
+    assert f'<a href="/case/show/{case.id}">Fallakte 2026/0042</a>' in crumbs
+    assert "Doku-Eintrag 01.12.2026, Beratung persönlich" in crumbs
+    assert "<title>Doku-Eintrag 01.12.2026, Beratung persönlich – Fachstelle</title>" in page
