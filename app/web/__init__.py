@@ -33,6 +33,7 @@ def register_web(app: Flask, appbuilder) -> None:
     from .entry_letters import EntryLetterView, letters_of_entry
     from .documentation import DocumentationView
     from .notices import NoticeView
+    from .search import SearchView
     from .render_cache import (install_cached_gettext, install_fast_template_filters, install_static_url_memo,
                                menu_html)
     from .worklist import WorklistView, due_count
@@ -56,6 +57,7 @@ def register_web(app: Flask, appbuilder) -> None:
     appbuilder.add_link(href="/notices/eviction", icon="fa-truck", **menus.item(menus.EVICTION_NOTICE, "Fallakten"))
     appbuilder.add_view_no_menu(AttachmentView)
     appbuilder.add_view_no_menu(EntryLetterView)
+    appbuilder.add_view_no_menu(SearchView)
     app.jinja_env.globals["fs_entry_letters"] = letters_of_entry
     register_admin_views(appbuilder)
     from ..letters import register_letters

@@ -114,3 +114,52 @@ def test_a_case_file_page_returns_to_its_case_with_breadcrumbs(client, factory):
     assert f'<a href="/case/show/{case.id}">Fallakte 2026/0042</a>' in crumbs
     assert "Doku-Eintrag 01.12.2026, Beratung persönlich" in crumbs
     assert "<title>Doku-Eintrag 01.12.2026, Beratung persönlich – Fachstelle</title>" in page
+
+
+# --- the one search box --------------------------------------------------------------------------------
+
+def _case(factory, client_partner, number, unit="nord"):
+    return factory("case", unit, client=client_partner, file_number=number, opened_on=date(2026, 11, 1),
+                   status=factory.value("case_status", "open"))
+
+
+def test_the_search_box_opens_a_single_match(client, factory):
+    sieglinde = person(factory, "nord", "Meier", "Sieglinde", BORN)
+    hans = person(factory, "nord", "Meier", "Hans", date(1970, 2, 1))
+    case = _case(factory, sieglinde, "2026/0042")
+    _case(factory, hans, "2026/0043")
+    _case(factory, hans, "2026/0044")
+    login(client, "sachbearbeitung_nord")
+    home = client.get("/").get_data(as_text=True)
+    assert 'action="/search/"' in home and 'name="q"' in home
+    assert 'id="fs-search-nav"' in client.get("/partner/list/").get_data(as_text=True)  # the navbar too
+
+    for typed, target in (("2026/0042", f"/case/show/{case.id}"),          # Aktenzeichen
+                          ("31.10.1963", f"/case/show/{case.id}"),         # birth date: one partner, one case
+                          ("Meier, Sieglinde", f"/case/show/{case.id}"),
+                          ("Sieglinde Meier", f"/case/show/{case.id}"),
+                          ("01.02.1970", None)):                             # one partner, two cases: a list
+        response = client.get("/search/", query_string={"q": typed})
+        if target:
+            assert response.status_code == 302 and response.headers["Location"].endswith(target), typed
+        else:
+            body = response.get_data(as_text=True)
+            assert response.status_code == 200 and "2026/0043" in body and "2026/0044" in body
+            assert f'href="/partner/show/{hans.id}"' in body
+
+    body = client.get("/search/", query_string={"q": "meier"}).get_data(as_text=True)
+    assert f'href="/partner/show/{sieglinde.id}"' in body and f'href="/partner/show/{hans.id}"' in body
+    assert f'href="/case/show/{case.id}"' in body
+    body = client.get("/search/", query_string={"q": "Mayer, Sieglinde"}).get_data(as_text=True)
+    assert "ähnlich klingende Namen" not in body or f"/partner/show/{sieglinde.id}" in body
+    assert client.get("/search/", query_string={"q": "Maier, Sieglinde"}).status_code == 302  # sounds alike
+
+
+def test_the_search_box_finds_only_the_users_units(client, factory):
+    sued = person(factory, "sued", "Südmann", "Karl", BORN)
+    _case(factory, sued, "2026/0900", unit="sued")
+    login(client, "sachbearbeitung_nord")
+    for typed in ("2026/0900", "31.10.1963", "Südmann"):
+        response = client.get("/search/", query_string={"q": typed})
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200 and "Nichts gefunden" in body and "Südmann" not in body.replace(typed, ""), typed
