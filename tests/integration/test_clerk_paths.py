@@ -163,3 +163,80 @@ def test_the_search_box_finds_only_the_users_units(client, factory):
         response = client.get("/search/", query_string={"q": typed})
         body = response.get_data(as_text=True)
         assert response.status_code == 200 and "Nichts gefunden" in body and "Südmann" not in body.replace(typed, ""), typed
+
+
+# --- "Brief erzeugen" right after saving -------------------------------------------------------------------
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def letters_ready(ctx):
+    from sqlalchemy import delete
+
+    from app.letters.models import Letter, StaffDetails
+    ctx.config["FACHSTELLE_LETTERS_PDF"] = "off"
+    clerk = ctx.appbuilder.sm.find_user(username="sachbearbeitung_nord")
+    db.session.add(StaffDetails(user_id=clerk.id, address_as="Frau", room="204", phone="0411/1", sign="27/92"))
+    db.session.commit()
+    yield clerk
+    db.session.rollback()
+    db.session.execute(delete(Letter))
+    db.session.execute(delete(StaffDetails))
+    db.session.commit()
+    ctx.config.pop("FACHSTELLE_LETTERS_PDF", None)
+
+
+def _post_button(client, body: str, label: str):
+    """Click the POST button labelled ``label`` of a page (a form with its CSRF token)."""
+    forms = re.findall(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', body, re.S)
+    action = next(url for url, inner in forms if label in inner)
+    return client.post(action, follow_redirects=True)
+
+
+def test_after_a_lawsuit_notice_the_letter_is_two_clicks_away(client, factory, letters_ready):
+    from app.letters.models import Letter
+    court = factory("partner", None, kind=factory.value("partner_kind", "institution"), surname="Amtsgericht Mitte")
+    login(client, "sachbearbeitung_nord")
+    saved = client.post("/notices/lawsuit", data={
+        "surname": "Neumann", "first_name": "Erika", "birth_date": "01.02.1970", "street": "Hauptstraße",
+        "house_number": "5", "postcode": "12345", "city": "Musterstadt", "court": court.id,
+        "court_file_number": "12 C 99/26", "received_on": date.today().strftime("%d.%m.%Y")},
+        follow_redirects=True).get_data(as_text=True)
+    assert "1. Einladung Räumungsklage: Brief erzeugen" in saved
+    # Click 1: the entry "1. Einladung Räumungsklage" and its letter.
+    made = _post_button(client, saved, "1. Einladung Räumungsklage: Brief erzeugen")
+    body = made.get_data(as_text=True)
+    assert made.status_code == 200 and "erstellt und beim Eintrag archiviert" in body, flashes(body)
+    letter = db.session.scalars(select(Letter)).one()
+    entry = db.session.get(client.application.config["FACHSTELLE_REGISTRY"].model("doc_entry"), letter.doc_entry_id)
+    assert entry.service.code == "einladung_raeumungsklage"
+    # The follow-up "Standardanschreiben Räumungsklage versenden" is done by the entry (as from the form).
+    task = client.application.config["FACHSTELLE_REGISTRY"].model("task")
+    titles = {t.title: t.state.code for t in db.session.scalars(select(task).where(task.case_id == entry.case_id))}
+    assert titles.get("Standardanschreiben Räumungsklage versenden") != "open", titles
+    # Click 2: the letter itself.
+    link = re.search(r'href="(/[^"]+)"[^>]*><i class="fa fa-file-word-o"></i> Brief öffnen', body).group(1)
+    download = client.get(link)
+    assert download.status_code == 200 and download.data[:2] == b"PK"
+
+
+def test_saving_an_entry_with_a_letter_template_offers_the_letter(client, factory, letters_ready):
+    partner = person(factory, "nord", "Neumann", "Erika", BORN)
+    factory("address", "nord", partner=partner, kind=factory.value("address_kind", "main"), street="Hauptstraße",
+            house_number="5", postcode="12345", city="Musterstadt", country="Deutschland")
+    case = _case(factory, partner, "2026/0042")
+    service = client.application.config["FACHSTELLE_REGISTRY"].model("service")
+    invitation = db.session.scalars(select(service).where(service.code == "einladung_raeumungsklage")).one()
+    advice = db.session.scalars(select(service).where(service.code == "beratung_persoenlich")).one()
+    login(client, "sachbearbeitung_nord")
+    body = client.post(f"/doc-entry/add?_flt_0_case={case.id}", data={
+        "entry_date": date.today().strftime("%d.%m.%Y"), "service": invitation.id},
+        follow_redirects=True).get_data(as_text=True)
+    assert "Brief erzeugen" in " ".join(flashes(body))
+    made = _post_button(client, body, "Brief erzeugen").get_data(as_text=True)
+    assert "erstellt und beim Eintrag archiviert" in made
+    body = client.post(f"/doc-entry/add?_flt_0_case={case.id}", data={
+        "entry_date": date.today().strftime("%d.%m.%Y"), "service": advice.id},
+        follow_redirects=True).get_data(as_text=True)
+    assert "Brief erzeugen" not in " ".join(flashes(body))  # no template, no button
