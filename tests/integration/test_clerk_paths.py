@@ -240,3 +240,16 @@ def test_saving_an_entry_with_a_letter_template_offers_the_letter(client, factor
         "entry_date": date.today().strftime("%d.%m.%Y"), "service": advice.id},
         follow_redirects=True).get_data(as_text=True)
     assert "Brief erzeugen" not in " ".join(flashes(body))  # no template, no button
+
+
+# --- each error message once -------------------------------------------------------------------------------
+
+def test_a_too_long_name_is_reported_once_in_german(client, factory):
+    login(client, "sachbearbeitung_nord")
+    kind = factory.value("partner_kind", "person").id
+    for url in ("/partner/add", "/partner/add"):  # the second request builds nothing anew: still once
+        body = client.post(url, data={"kind": kind, "surname": "M" * 121, "first_name": "Sieglinde"}).get_data(as_text=True)
+        errors = re.findall(r'<div class="alert alert-danger">(.*?)</div>', body, re.S)
+        assert [" ".join(e.split()) for e in errors] == ["Höchstens 120 Zeichen."], errors
+        assert "länger als" not in body
+    assert partner_rows(client.application, "M" * 121) == []
