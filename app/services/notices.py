@@ -89,6 +89,8 @@ def _case(session: Session, client, received_on: date, unit_id: int | None, thre
         if existing is not None:
             return existing, False
     case = case_model(client=client, opened_on=received_on, status=open_state)
+    if actor is not None and actor.user_id and hasattr(case_model, "clerk_user_id"):
+        case.clerk_user_id = actor.user_id  # "Sachbearbeitung": the clerk who registered the notice (#11)
     case.org_unit_id = getattr(client, "org_unit_id", None) or unit_id
     if case.org_unit_id is None:
         raise NoHomeUnitError()

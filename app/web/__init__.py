@@ -33,7 +33,7 @@ def register_web(app: Flask, appbuilder) -> None:
     from .entry_letters import EntryLetterView, letters_of_entry
     from .documentation import DocumentationView
     from .notices import NoticeView
-    from .search import SearchView
+    from .search import MyCasesView, SearchView
     from .render_cache import (install_cached_gettext, install_fast_template_filters, install_static_url_memo,
                                menu_html)
     from .worklist import WorklistView, due_count
@@ -52,6 +52,7 @@ def register_web(app: Flask, appbuilder) -> None:
     # A top-level link, not a menu of one entry: the start page and the bell lead there too.
     appbuilder.add_view(WorklistView, icon="fa-tasks", **menus.item(menus.WORKLIST))
     appbuilder.add_view(DocumentationView, icon="fa-book", **menus.item(menus.DOC_OVERVIEW, menus.DOCUMENTATION_CATEGORY))
+    appbuilder.add_view(MyCasesView, href="/my-cases/", icon="fa-user", **menus.item(menus.MY_CASES, "Fallakten"))
     appbuilder.add_view(NoticeView, href="/notices/lawsuit", icon="fa-gavel",
                         **menus.item(menus.LAWSUIT_NOTICE, "Fallakten"))
     appbuilder.add_link(href="/notices/eviction", icon="fa-truck", **menus.item(menus.EVICTION_NOTICE, "Fallakten"))

@@ -34,3 +34,17 @@ class SearchView(BaseView):
         return self.render_template("fachstelle/search.html", q=query.text, query=query, result=result,
                                     limit=LIMIT, may_see_cases=may_see_cases,
                                     fs_page_title=f"Suche: {query.text}" if query.text else "Suche")
+
+
+class MyCasesView(BaseView):
+    """ "Meine Fälle": the case list filtered to the cases whose "Sachbearbeitung" is the current user."""
+    route_base = "/my-cases"
+    default_view = "index"
+    class_permission_name = "entity_case"
+    method_permission_name = {"index": "list"}
+
+    @expose("/", methods=["GET"])
+    @has_access
+    def index(self):
+        # The list's own filter (index 0 of a reference: "gleich"), so paging, sorting and the search panel work.
+        return redirect(url_for("CaseView.list", _flt_0_clerk_user=current_actor().user_id))

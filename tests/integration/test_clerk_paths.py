@@ -253,3 +253,28 @@ def test_a_too_long_name_is_reported_once_in_german(client, factory):
         assert [" ".join(e.split()) for e in errors] == ["Höchstens 120 Zeichen."], errors
         assert "länger als" not in body
     assert partner_rows(client.application, "M" * 121) == []
+
+
+# --- "Sachbearbeitung" is a user, and "Meine Fälle" ------------------------------------------------------
+
+def test_sachbearbeitung_defaults_to_the_creating_clerk_and_my_cases_lists_them(client, factory):
+    partner = person(factory, "nord", "Meier", "Sieglinde", BORN)
+    other = _case(factory, partner, "2026/0001")  # nobody's
+    login(client, "sachbearbeitung_nord")
+    form = client.get(f"/case/add?_flt_0_client={partner.id}").get_data(as_text=True)
+    me = client.application.appbuilder.sm.find_user(username="sachbearbeitung_nord")
+    assert re.search(rf'<select[^>]*name="clerk_user"[^>]*>.*?<option selected value="{me.id}"', form, re.S) \
+        or re.search(rf'<option[^>]*value="{me.id}"[^>]*selected', form), "Sachbearbeitung is not preset"
+    assert 'name="clerk"' not in form  # the old free text is no longer edited
+    response = client.post(f"/case/add", data={
+        "client": partner.id, "file_number": "2026/0042", "opened_on": "01.11.2026",
+        "status": factory.value("case_status", "open").id, "clerk_user": me.id})
+    assert response.status_code == 302
+    model = client.application.config["FACHSTELLE_REGISTRY"].model("case")
+    mine = db.session.scalars(select(model).where(model.file_number == "2026/0042")).one()
+    assert mine.clerk_user_id == me.id
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/my-cases/"' in home and "Meine Fälle" in home
+    assert "Meine Fälle" in client.get("/partner/list/").get_data(as_text=True)  # in the menu
+    listing = client.get("/my-cases/", follow_redirects=True).get_data(as_text=True)
+    assert f"/case/show/{mine.id}" in listing and f"/case/show/{other.id}" not in listing
