@@ -278,3 +278,40 @@ def test_sachbearbeitung_defaults_to_the_creating_clerk_and_my_cases_lists_them(
     assert "Meine Fälle" in client.get("/partner/list/").get_data(as_text=True)  # in the menu
     listing = client.get("/my-cases/", follow_redirects=True).get_data(as_text=True)
     assert f"/case/show/{mine.id}" in listing and f"/case/show/{other.id}" not in listing
+
+
+def test_every_search_lookup_reads_an_index(ctx, factory):
+    """City size (200,000 partners): no look-up of the search box scans the partner or case table."""
+    from sqlalchemy import event, text
+
+    from app.actor import Actor
+    from app.domain.quick_search import read_query
+    from app.services.search import quick_search
+    sieglinde = person(factory, "nord", "Meier", "Sieglinde", BORN)
+    _case(factory, sieglinde, "2026/0042")
+    statements = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    engine = db.session.get_bind()
+    actor = Actor(name="test", units=(sieglinde.org_unit_id,))
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        for typed in ("Meier, Sieglinde", "Sieglinde Meier", "31.10.1963", "2026/0042", "Maier"):
+            quick_search(db.session, read_query(typed), actor)
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    conn = db.session.connection()
+    looked = [(s, p) for s, p in statements if 'FROM partner' in s or 'FROM "case"' in s]
+    assert len(looked) >= 8
+    for statement, parameters in looked:
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+            assert "INDEX" in plan, (statement, plan)
+            assert not re.search(r"SCAN (partner|case)\b(?! USING)", plan), (statement, plan)
+        else:
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
+            assert "Seq Scan on partner" not in plan and "Seq Scan on \"case\"" not in plan, plan
+    db.session.rollback()
