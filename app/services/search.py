@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..actor import Actor
 from ..domain.phonetics import phonetic
@@ -49,8 +49,10 @@ def quick_search(session: Session, query: Query, actor: Actor | None, *, cases: 
     result = SearchResult()
 
     def fetch(model, condition, order):
-        rows = list(session.scalars(scope_query(select(model).where(condition), model, actor=actor)
-                                    .order_by(*order).limit(LIMIT + 1)))
+        query = scope_query(select(model).where(condition), model, actor=actor)
+        if model is case:  # the result table shows client and status: loaded with the page, not per row
+            query = query.options(selectinload(case.client), selectinload(case.status))
+        rows = list(session.scalars(query.order_by(*order).limit(LIMIT + 1)))
         if len(rows) > LIMIT:
             result.more = True
         return rows[:LIMIT]
@@ -92,3 +94,21 @@ def quick_search(session: Session, query: Query, actor: Actor | None, *, cases: 
     elif result.partners:
         result.cases = fetch(case, case.client_id.in_([p.id for p in result.partners]), newest)
     return result
+
+
+MY_CASES_LIMIT = 200
+
+
+def my_cases(session: Session, actor: Actor | None, *, include_closed: bool = False) -> tuple[list, bool]:
+    """ "Meine Fälle": the actor's cases (``clerk_user``), newest first, from the index (clerk_user, opened_on);
+    open ones only unless ``include_closed``. Capped; the flag says whether there are more."""
+    if actor is None or not actor.user_id:
+        return [], False
+    case = built_registry().model("case")
+    query = select(case).where(case.clerk_user_id == actor.user_id)
+    if not include_closed:
+        query = query.where(case.closed_on.is_(None))
+    rows = list(session.scalars(scope_query(query, case, actor=actor)
+                                .options(selectinload(case.client), selectinload(case.status))
+                                .order_by(case.opened_on.desc(), case.id.desc()).limit(MY_CASES_LIMIT + 1)))
+    return rows[:MY_CASES_LIMIT], len(rows) > MY_CASES_LIMIT

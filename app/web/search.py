@@ -7,7 +7,7 @@ from flask_appbuilder.security.decorators import has_access
 
 from ..domain.quick_search import read_query
 from ..extensions import db
-from ..services.search import LIMIT, quick_search
+from ..services.search import LIMIT, MY_CASES_LIMIT, my_cases, quick_search
 from .actor import current_actor
 
 
@@ -37,7 +37,7 @@ class SearchView(BaseView):
 
 
 class MyCasesView(BaseView):
-    """ "Meine Fälle": the case list filtered to the cases whose "Sachbearbeitung" is the current user."""
+    """ "Meine Fälle": the cases whose "Sachbearbeitung" is the current user, newest first (open ones unless asked)."""
     route_base = "/my-cases"
     default_view = "index"
     class_permission_name = "entity_case"
@@ -46,5 +46,8 @@ class MyCasesView(BaseView):
     @expose("/", methods=["GET"])
     @has_access
     def index(self):
-        # The list's own filter (index 0 of a reference: "gleich"), so paging, sorting and the search panel work.
-        return redirect(url_for("CaseView.list", _flt_0_clerk_user=current_actor().user_id))
+        actor = current_actor()
+        show_closed = request.args.get("closed") == "1"
+        rows, more = my_cases(db.session, actor, include_closed=show_closed)
+        return self.render_template("fachstelle/my_cases.html", rows=rows, more=more, limit=MY_CASES_LIMIT,
+                                    show_closed=show_closed, fs_page_title="Meine Fälle")
