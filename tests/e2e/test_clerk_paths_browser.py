@@ -70,3 +70,40 @@ def test_raeumungsklage_to_letter_in_two_clicks_and_the_search_box(live_server, 
     page.goto(f"{base}/search/?q=Meier")
     shoot(page, "clerk-05-suche-liste")
     assert_german_page(page)
+
+
+def test_duplicate_step_and_the_faulty_field_in_the_browser(live_server, page_for, shoot):
+    base = live_server.url
+    surname, birth = live_server.query(
+        "SELECT surname, birth_date FROM partner p JOIN org_unit o ON o.id = p.org_unit_id "
+        "WHERE o.code = 'nord' AND birth_date IS NOT NULL ORDER BY p.id LIMIT 1")[0]
+    y, m, d = birth.split("-")
+    page = page_for("sb_nord")
+    page.goto(f"{base}/partner/add")
+    field(page, "Name").fill(surname)
+    type_date(page, "Geburtsdatum", f"{d}.{m}.{y}")
+    page.get_by_role("button", name="Speichern").click()
+    page.get_by_text("Möglicher Doppelsatz").wait_for()
+    assert page.get_by_role("link", name="Vorhandenen öffnen").first.is_visible()
+    assert f"{surname}, {d}.{m}.{y} ist vielleicht schon erfasst" in page.locator(".fs-look-alikes").inner_text()
+    shoot(page, "clerk-06-dublette-als-schritt")
+    assert_german_page(page)
+    before = live_server.query("SELECT count(*) FROM partner WHERE surname = ?", surname)[0][0]
+    page.get_by_role("button", name="Trotzdem anlegen").click()
+    page.wait_for_url(re.compile(r"/partner/show/\d+"))
+    assert live_server.query("SELECT count(*) FROM partner WHERE surname = ?", surname)[0][0] == before + 1
+    assert page.get_by_text(f"Partner {surname} angelegt.").is_visible()
+    shoot(page, "clerk-07-trotzdem-angelegt")
+
+    # A refused save: the message once, the cursor in the faulty field (not the first field of the form).
+    page.goto(f"{base}/partner/add")
+    field(page, "Name").fill("Fokusprobe")
+    field(page, "Vorname").fill("Sieglinde")
+    type_date(page, "Geburtsdatum", "31.02.1970")
+    page.get_by_role("button", name="Speichern").click()
+    errors = page.locator("#model_form .alert-danger")
+    errors.first.wait_for()
+    assert errors.count() == 1, errors.all_inner_texts()
+    assert field(page, "Geburtsdatum").evaluate("el => el === document.activeElement")
+    assert live_server.query("SELECT count(*) FROM partner WHERE surname = 'Fokusprobe'")[0][0] == 0
+    shoot(page, "clerk-08-fehler-fokus")
