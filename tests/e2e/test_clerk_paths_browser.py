@@ -71,6 +71,15 @@ def test_raeumungsklage_to_letter_in_two_clicks_and_the_search_box(live_server, 
     shoot(page, "clerk-05-suche-liste")
     assert_german_page(page)
 
+    # "Meine Fälle" from the start page: the demo clerk's cases, the new one first.
+    page.goto(f"{base}/")
+    page.locator(".fs-quicksearch").get_by_role("link", name="Meine Fälle").click()
+    page.wait_for_url("**/my-cases/")
+    rows = page.locator("table.fs-my-cases tbody tr")
+    assert rows.count() > 1 and number in rows.first.inner_text()
+    shoot(page, "clerk-09-meine-faelle")
+    assert_german_page(page)
+
 
 def test_duplicate_step_and_the_faulty_field_in_the_browser(live_server, page_for, shoot):
     base = live_server.url
