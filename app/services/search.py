@@ -31,7 +31,9 @@ class SearchResult:
 
     def single(self):
         """The one record to open directly, or None: one case (by Aktenzeichen, or the only case of the only
-        partner found), else the only partner."""
+        partner found), else the only partner. A name that only sounds alike is listed, never opened."""
+        if self.sounds_alike:
+            return None
         if len(self.cases) == 1 and len(self.partners) <= 1:
             return self.cases[0]
         if len(self.partners) == 1 and not self.cases:
