@@ -74,12 +74,21 @@ def _title(entity: EntitySpec):
         parts = []
         for name in names:
             value = getattr(self, name, None)
-            if value is None:
-                continue
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue  # an empty first name is left out ("Meier, 31.10.1963", not "Meier, , 31.10.1963")
             parts.append(value.strftime("%d.%m.%Y") if isinstance(value, (date, datetime)) else str(value))
         return ", ".join(parts) or f"{entity.label} {self.id}"
 
     return __str__
+
+
+def short_title(record) -> str:
+    """The record's name in a sentence or a page title: its text title fields only ("Meier, Sieglinde",
+    "2026/0042"), without dates or referenced records; the whole title when it has no text field."""
+    spec = built_registry().entity(record.__entity__)
+    parts = [value.strip() for name in (spec.title_fields or [spec.fields[0].name])
+             if isinstance(value := getattr(record, name, None), str) and value.strip()]
+    return ", ".join(parts) or str(record)
 
 
 def _build_entity(spec: AppSpec, entity: EntitySpec) -> EntityModel:

@@ -167,6 +167,10 @@ def generate(session, registry, units, n_partners: int, n_cases: int, seed: int)
     threats = cats["threat_type"]
     results = list(cats["case_result"].values())
     today = clock.today()
+    # "Sachbearbeitung": the unit's demo clerk (sb_<unit>), so "Meine Fälle" has cases in the demo.
+    from flask_appbuilder.security.sqla.models import User
+    staff = dict(session.execute(select(User.username, User.id).where(User.username.like("sb\\_%", escape="\\"))).all())
+    clerks = {unit.id: staff.get(f"sb_{unit.code}") for unit in session.scalars(select(OrgUnit))}
     for i in range(n_cases):
         client = first_client + rnd.randrange(n_partners)
         opened = today - timedelta(days=rnd.randrange(0, 3 * 365))
@@ -177,7 +181,7 @@ def generate(session, registry, units, n_partners: int, n_cases: int, seed: int)
         cases.append(_derived(ent("case"), {
             "id": case_id, "client_id": client, "file_number": f"{opened.year}/{case_id:06d}", "opened_on": opened,
             "closed_on": closed, "status_id": cats["case_status"]["closed" if closed else "open"],
-            "clerk": None, "org_unit_id": unit_id}, now))
+            "clerk": None, "clerk_user_id": clerks.get(unit_id), "org_unit_id": unit_id}, now))
         members.append({"id": hm_id, "case_id": case_id, "member_id": client, "org_unit_id": unit_id,
                         "relation_id": None, "moved_in_on": opened, **_stamp(now)})
         threat = rnd.choice(["raeumungsklage", "raeumungsklage", "kuendigung", "zwangsraeumung", "energiesperre"])

@@ -89,6 +89,8 @@ def _case(session: Session, client, received_on: date, unit_id: int | None, thre
         if existing is not None:
             return existing, False
     case = case_model(client=client, opened_on=received_on, status=open_state)
+    if actor is not None and actor.user_id and hasattr(case_model, "clerk_user_id"):
+        case.clerk_user_id = actor.user_id  # "Sachbearbeitung": the clerk who registered the notice (#11)
     case.org_unit_id = getattr(client, "org_unit_id", None) or unit_id
     if case.org_unit_id is None:
         raise NoHomeUnitError()
@@ -185,3 +187,27 @@ def register_forced_eviction(session: Session, *, received_on: date, eviction_on
 def _open_tasks_from(session: Session, entry) -> list:
     task = built_registry().model("task")
     return list(session.scalars(select(task).where(task.source_entry_id == entry.id).order_by(task.id)))
+
+
+def standard_letter_service(session: Session, entry):
+    """The service whose entry closes the entry's follow-up and has a letter (after "Eingang Mitteilung
+    Räumungsklage": "1. Einladung Räumungsklage"); None when the catalogue names none."""
+    service = entry.service
+    closed_by = getattr(service, "follow_up_closed_by", None) if service is not None else None
+    if closed_by is None:
+        return None
+    model = built_registry().model("service")
+    today = clock.today()
+    candidates = session.scalars(select(model).where(model.measurement_point_id == closed_by.id,
+                                                     model.letter_template.is_not(None))
+                                 .order_by(model.id))
+    return next((s for s in candidates if s.letter_template
+                 and (s.active_from is None or s.active_from <= today)
+                 and (s.active_to is None or s.active_to >= today)), None)
+
+
+def add_letter_entry(session: Session, case, service, *, provider_id: int | None, on: date):
+    """The entry of a standard letter (its before-flush rules close the follow-up task, as in the form)."""
+    entry = _entry(session, case, service.code, on, None, provider_id)
+    session.flush()
+    return entry

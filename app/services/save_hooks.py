@@ -20,3 +20,25 @@ def on_saved(entity_name: str):
 def after_save(entity_name: str, item, created: bool) -> None:
     for hook in _HOOKS.get(entity_name, ()):
         hook(item, created)
+
+
+# --- before a new record is saved from a form: look-alikes the clerk confirms first ----------------------
+_CHECKS: dict[str, list[Callable]] = {}
+
+
+def on_adding(entity_name: str):
+    """Register ``check(values) -> list[(text, url)]``: records the new one may duplicate (``values`` is the
+    posted form). A non-empty answer stops the save until the user confirms ("Trotzdem anlegen")."""
+    def register(check: Callable) -> Callable:
+        checks = _CHECKS.setdefault(entity_name, [])
+        if check not in checks:
+            checks.append(check)
+        return check
+    return register
+
+
+def before_add(entity_name: str, values) -> list:
+    found: list = []
+    for check in _CHECKS.get(entity_name, ()):
+        found.extend(check(values))
+    return found

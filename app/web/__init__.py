@@ -33,6 +33,7 @@ def register_web(app: Flask, appbuilder) -> None:
     from .entry_letters import EntryLetterView, letters_of_entry
     from .documentation import DocumentationView
     from .notices import NoticeView
+    from .search import MyCasesView, SearchView
     from .render_cache import (install_cached_gettext, install_fast_template_filters, install_static_url_memo,
                                menu_html)
     from .worklist import WorklistView, due_count
@@ -54,11 +55,13 @@ def register_web(app: Flask, appbuilder) -> None:
     # A top-level link, not a menu of one entry: the start page and the bell lead there too.
     appbuilder.add_view(WorklistView, icon="fa-tasks", **menus.item(menus.WORKLIST))
     appbuilder.add_view(DocumentationView, icon="fa-book", **menus.item(menus.DOC_OVERVIEW, menus.DOCUMENTATION_CATEGORY))
+    appbuilder.add_view(MyCasesView, href="/my-cases/", icon="fa-user", **menus.item(menus.MY_CASES, "Fallakten"))
     appbuilder.add_view(NoticeView, href="/notices/lawsuit", icon="fa-gavel",
                         **menus.item(menus.LAWSUIT_NOTICE, "Fallakten"))
     appbuilder.add_link(href="/notices/eviction", icon="fa-truck", **menus.item(menus.EVICTION_NOTICE, "Fallakten"))
     appbuilder.add_view_no_menu(AttachmentView)
     appbuilder.add_view_no_menu(EntryLetterView)
+    appbuilder.add_view_no_menu(SearchView)
     app.jinja_env.globals["fs_entry_letters"] = letters_of_entry
     register_admin_views(appbuilder)
     from .letter_views import register_letters

@@ -30,6 +30,7 @@ BASE_PERMISSIONS = [
 # Hand-written pages that come with reading an entity: the worklist with the tasks.
 PAGE_PERMISSIONS = {
     "task": [("menu_access", menus.WORKLIST)],
+    "case": [("menu_access", menus.MY_CASES)],
     "eviction_lawsuit": [("menu_access", menus.LAWSUIT_NOTICE)],
     # Whoever may read documentation may write letters from it and keep their letterhead.
     "doc_entry": [("menu_access", menus.DOC_OVERVIEW), ("menu_access", menus.DOCUMENTATION_CATEGORY),

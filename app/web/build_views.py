@@ -6,6 +6,8 @@ exactly five permissions per entity, for HTML and REST alike.
 """
 from __future__ import annotations
 
+from wtforms.validators import Length
+
 from ..metamodel.build_models import VERSION_COLUMN, ModelRegistry, column_name
 from ..metamodel.kinds import kind_of
 from ..metamodel.spec import EntitySpec, FieldSpec
@@ -151,6 +153,9 @@ def _interface(entity: EntitySpec, model, listed: list[str]) -> FachstelleInterf
     # References shown in the list are loaded in one query each, not once per row (N+1).
     interface = FachstelleInterface(model)
     interface.eager_refs = tuple(f.name for f in entity.fields if kind_of(f).refers_to_record and f.name in listed)
+    interface.length_checked = frozenset(f.name for f in entity.fields
+                                         if f.length and any(isinstance(check, Length)
+                                                             for check in kind_of(f).validators(f)))
     return interface
 
 

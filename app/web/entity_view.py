@@ -8,21 +8,41 @@ from markupsafe import Markup
 from wtforms import HiddenField
 
 from ..core_models import CatalogueValue
-from ..metamodel.build_models import VERSION_COLUMN
+from ..metamodel.build_models import VERSION_COLUMN, short_title
 from ..scoping import OrgUnitFilter
 from ..services import records, save_hooks
 from ..services.conflicts import ADVICE, expect_version, find_conflict, parse_version
 from ..services.history import record_history
 from .actor import current_actor
-from .fab_compat import (ModelViewWall, base_filters, deserialize_pk, edit_widgets, posted_edit_widgets,
-                         related_view_instances, show_widgets)
+from .fab_compat import (ModelViewWall, base_filters, deserialize_pk, edit_widgets, posted_add_widgets,
+                         posted_edit_widgets, related_view_instances, show_widgets)
 from .widgets import CappedCountListWidget, CataloguesCachedSearchWidget
+
+
+CONFIRM_FIELD = "fs_confirm_new"  # "Trotzdem anlegen" of the duplicate step
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _title_of_posted(view, form) -> str:
+    """What the new record would be called ("Meier, 31.10.1963"): its title fields as typed, empty ones left out."""
+    names = view.entity_spec.title_fields or [view.entity_spec.fields[0].name]
+    return ", ".join(text for name in names if (text := (form.get(name) or "").strip()))
+
+
+def _parent_of(spec, record):
+    """The parent record of a case-file page (the case of a documentation entry); None for other pages."""
+    return getattr(record, spec.parent_field or spec.parent, None) if spec.parent else None
 
 
 class EntityModelView(ModelViewWall):
     entity_spec = None  # set by build_views
     field_defaults: dict = {}
     show_template = "fachstelle/show.html"
+    add_template = "fachstelle/add.html"
+    edit_template = "fachstelle/edit.html"
     list_template = "fachstelle/list.html"
     list_widget = CappedCountListWidget
     search_widget = CataloguesCachedSearchWidget
@@ -91,23 +111,69 @@ class EntityModelView(ModelViewWall):
         # A DomainError (e.g. an account without an org unit) is flashed by FAB's _add; nothing is saved.
         records.assign_org_unit(self.entity_spec, item, current_actor())
 
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        # The duplicate step (#11): a new record that may already exist is shown again with its look-alikes
+        # ("Vorhandenen öffnen" / "Trotzdem anlegen"); it is saved only once the user confirms.
+        if request.method == "POST" and not request.form.get(CONFIRM_FIELD):
+            found = save_hooks.before_add(self.entity_spec.name, request.form)
+            if found:
+                widgets = posted_add_widgets(self)
+                if widgets is not None:
+                    return self.render_template(self.add_template, title=self.add_title, widgets=widgets,
+                                                look_alikes=found, confirm_field=CONFIRM_FIELD,
+                                                new_title=_title_of_posted(self, request.form))
+        return super().add()
+
+    # --- after a save: a message that names the record, and the record's page ------------------------
+    @property
+    def add_row_message(self):
+        item = g.get("fs_added")
+        return self._saved_message(item, "angelegt") if item is not None else "Datensatz angelegt"
+
+    @property
+    def edit_row_message(self):
+        item = g.get("fs_updated")
+        return self._saved_message(item, "gespeichert") if item is not None else "Änderungen gespeichert"
+
+    def _saved_message(self, item, done: str):
+        message = Markup("{} {} {}.").format(self.entity_spec.label, short_title(item), done)
+        actions = g.pop("fs_save_actions", None)
+        return message + Markup(" ") + Markup(" ").join(actions) if actions else message
+
     def post_add(self, item):
         g.fs_added = item
         save_hooks.after_save(self.entity_spec.name, item, created=True)
 
     def post_add_redirect(self):
-        # A new partner or case is where the clerk goes on working (FAB would return to the page before,
-        # e.g. the look-alike partner of the duplicate warning); a case-file page returns to its case.
+        # A new record is where the clerk goes on working; a case-file page returns to its case (FAB would
+        # follow the browsing history, e.g. back to the look-alike partner of the duplicate warning).
         item = g.pop("fs_added", None)
-        if item is not None and self.entity_spec.parent is None:
-            return redirect(url_for(f"{self.__class__.__name__}.show", pk=item.id))
+        if item is not None:
+            return redirect(self.record_home(item))
         return super().post_add_redirect()
+
+    def post_edit_redirect(self):
+        item = g.pop("fs_updated", None)
+        if item is not None:
+            return redirect(self.record_home(item))
+        return super().post_edit_redirect()
+
+    def record_home(self, item) -> str:
+        """The page to show after a save: the record, or for a case-file page its parent record."""
+        spec = self.entity_spec
+        parent = _parent_of(spec, item)
+        if parent is not None:
+            return url_for(f"{_camel(spec.parent)}View.show", pk=parent.id)
+        return url_for(f"{self.__class__.__name__}.show", pk=item.id)
 
     def pre_update(self, item):
         records.check_refs_visible(self.entity_spec, item, current_actor())
         expect_version(item, g.pop("fs_seen_version", None))
 
     def post_update(self, item):
+        g.fs_updated = item
         save_hooks.after_save(self.entity_spec.name, item, created=False)
 
     def pre_delete(self, item):
@@ -158,7 +224,22 @@ class EntityModelView(ModelViewWall):
         related = self._allowed_related()
         return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
                                     related_views=related, history=history,
-                                    entity=self.entity_spec, record=record)
+                                    entity=self.entity_spec, record=record, **self.page_context(record))
+
+    def page_context(self, record) -> dict:
+        """The browser title ("Fallakte 2026/0042 – Fachstelle") and the breadcrumbs (Fallakte › Doku-Eintrag)."""
+        if record is None:
+            return {}
+        crumbs = []
+        spec = self.entity_spec
+        parent = _parent_of(spec, record)
+        if parent is not None:
+            parent_spec = self.appbuilder.app.config["FACHSTELLE_SPEC"].entity(spec.parent)
+            crumbs.append((f"{parent_spec.label} {short_title(parent)}",
+                           url_for(f"{_camel(spec.parent)}View.show", pk=parent.id)))
+        name = f"{spec.label} {short_title(record)}"
+        crumbs.append((name, None))
+        return {"fs_page_title": name, "fs_breadcrumbs": crumbs if parent is not None else []}
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
@@ -180,8 +261,9 @@ class EntityModelView(ModelViewWall):
                 if refused is not None:
                     return refused
             return self.post_edit_redirect()
+        record = self.datamodel.get(pk, base_filters(self))
         return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
-                                    related_views=self._allowed_related())
+                                    related_views=self._allowed_related(), **self.page_context(record))
 
     def _refuse_stale_save(self, pk):
         """The record changed since this form was opened: show who changed what, keep what was typed.

@@ -21,7 +21,7 @@ from ..metamodel.build_models import lc_name, searchable_lc_fields
 from ..metamodel.kinds.form_fields import parse_german_date
 from ..scoping import scope_query
 from ..services.partners import find_duplicates
-from ..services.save_hooks import on_saved
+from ..services.save_hooks import on_adding, on_saved
 from .actor import current_actor
 from .build_views import permission_name
 from .filters import PREFIX_END
@@ -105,6 +105,20 @@ def partner_duplicates():
                             birth, exclude_id=exclude, actor=current_actor())
     return jsonify(results=[{"id": d.partner.id, "text": str(d.partner), "score": d.score,
                              "url": url_for("PartnerView.show", pk=d.partner.id)} for d in found])
+
+
+@on_adding("partner")
+def look_alikes_of_new_partner(values) -> list[tuple[str, str]]:
+    """Before a new partner is saved: the partners it may duplicate (surname with first name or birth date)."""
+    birth: date | None = None
+    if (values.get("birth_date") or "").strip():
+        try:
+            birth = parse_german_date(values["birth_date"])
+        except ValueError:
+            birth = None
+    found = find_duplicates(db.session, values.get("surname", ""), values.get("first_name", ""), birth,
+                            actor=current_actor())
+    return [(str(d.partner), url_for("PartnerView.show", pk=d.partner.id)) for d in found]
 
 
 @on_saved("partner")

@@ -8,6 +8,7 @@ come from the YAML (an entity's ``menu``, e.g. "Falldokumentation") keep their Y
 from __future__ import annotations
 
 WORKLIST = "worklist"
+MY_CASES = "my_cases"
 DOC_OVERVIEW = "doc_overview"
 LAWSUIT_NOTICE = "lawsuit_notice"
 EVICTION_NOTICE = "eviction_notice"
@@ -32,6 +33,7 @@ REPORTS = "reports"
 
 LABELS = {
     WORKLIST: "Arbeitsliste",
+    MY_CASES: "Meine Fälle",
     DOC_OVERVIEW: "Dokumentation (Übersicht)",
     LAWSUIT_NOTICE: "Räumungsklage erfassen",
     EVICTION_NOTICE: "Zwangsräumung erfassen",

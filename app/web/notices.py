@@ -10,6 +10,7 @@ from flask import abort, current_app, flash, redirect, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms import validators as v
@@ -22,6 +23,7 @@ from ..metamodel.build_models import built_registry
 from ..metamodel.kinds.form_fields import GermanDateField, GermanTimeField, RefField
 from ..services import notices
 from .actor import current_actor
+from .entry_letters import standard_letter_button
 
 # "9.30", "9:30 Uhr" and "10 Uhr" are read too (app.domain.dates) and kept as "09:30".
 TIME = (v.Optional(),)
@@ -120,6 +122,8 @@ class NoticeView(BaseView):
                 due = "; ".join(f"{t.title}: fällig am {t.due_on.strftime('%d.%m.%Y')}" for t in result.tasks)
                 made = " (neue Person und neue Fallakte)" if result.created_client else \
                     " (neue Fallakte)" if result.created_case else ""
-                flash(f"{KIND_LABELS[kind]} erfasst{made}. {due}", "success")
+                message = Markup("{} erfasst{}. {}").format(KIND_LABELS[kind], made, due)
+                button = standard_letter_button(result.entries[0])
+                flash(message + (Markup(" ") + button if button is not None else ""), "success")
                 return redirect(url_for("CaseView.show", pk=result.case.id))
         return self.render_template("fachstelle/notice.html", form=form, kind=kind, title=TITLES[kind])

@@ -121,8 +121,14 @@ def test_saving_a_likely_duplicate_warns_with_links(client, factory):
     person(factory, "sued", "Mayer", "Hans", BORN)  # another unit: never named to this clerk
     login(client, "sachbearbeitung_nord")
     kind = factory.value("partner_kind", "person").id
+    # #11: the warning is a step first (nothing saved), then "Trotzdem anlegen" saves and warns again.
+    step = client.post("/partner/add", data={"kind": kind, "surname": "Maier", "first_name": "Hans",
+                                             "birth_date": "01.02.1970"}).get_data(as_text=True)
+    assert "Trotzdem anlegen" in step and "Mayer" not in step
+    assert db.session.query(meier.__class__).filter_by(surname="Maier").count() == 0
     response = client.post("/partner/add", data={"kind": kind, "surname": "Maier", "first_name": "Hans",
-                                                 "birth_date": "01.02.1970"}, follow_redirects=True)
+                                                 "birth_date": "01.02.1970", "fs_confirm_new": "1"},
+                           follow_redirects=True)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Möglicher Doppelsatz" in body
@@ -130,7 +136,7 @@ def test_saving_a_likely_duplicate_warns_with_links(client, factory):
     assert body.count("/partner/show/") >= 1 and "Mayer" not in body
     assert "zusammenführen</a>" not in body  # a clerk may not merge: no merge link
 
-    # Saved anyway (it is only a warning), and editing it warns again, never about itself.
+    # Saved anyway after confirming, and editing it warns again, never about itself.
     maier = db.session.query(meier.__class__).filter_by(surname="Maier").one()
     response = client.post(f"/partner/edit/{maier.id}", data={"kind": kind, "surname": "Maier", "first_name": "Hans",
                                                               "birth_date": "01.02.1970", "birth_place": "Köln"},
@@ -150,7 +156,8 @@ def test_no_warning_for_a_new_person_and_admins_get_a_merge_link(client, factory
 
     switch_user(client, "fachadmin_nord")
     body = client.post("/partner/add", data={"kind": kind, "surname": "Meyer", "first_name": "Hans",
-                                             "birth_date": "01.02.1970"}, follow_redirects=True).get_data(as_text=True)
+                                             "birth_date": "01.02.1970", "fs_confirm_new": "1"},
+                       follow_redirects=True).get_data(as_text=True)
     new_id = int(re.search(r"duplicate=(\d+)", body).group(1))
     assert "Möglicher Doppelsatz" in body
     assert f"/partner-merge/?survivor={meier.id}&amp;duplicate={new_id}" in body

@@ -486,3 +486,23 @@ def test_real_libreoffice_makes_a_pdf(world):
     from app.extensions import db
     from app.letters.archive import letter_file
     assert letter_file(db.session, letter.id, "pdf", actor=SYSTEM).data.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("typed", ["10:30 Uhr", "10:30", "10.30"])
+def test_series_takes_the_time_as_its_hint_writes_it(world, client, typed):
+    """#11: the hint says „10:30 Uhr“; the series form takes it (and "10:30"), the letter says "10:30 Uhr" once."""
+    from app.extensions import db
+    from app.letters.models import Letter
+    login(client, "sachbearbeitung_nord")
+    page = client.get("/letters/series/?template=einladung_allgemein").get_data(as_text=True)
+    assert "f_appointment__time" in page
+    response = client.post("/letters/series/", data={
+        "template": "einladung_allgemein", "cases": world["case"].file_number,
+        "f_appointment__date": "15.12.2026", "f_appointment__time": typed, "f_appointment__place": "Zimmer 204"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    run = client.post(response.headers["Location"] + "/run", headers={"Accept": "application/json"})
+    assert run.get_json()["status"] == "done", run.get_json()
+    letter = db.session.scalars(select(Letter).order_by(Letter.id.desc())).first()
+    from app.letters.archive import letter_file
+    text = text_of(letter_file(db.session, letter.id, actor=SYSTEM).data)
+    assert "10:30 Uhr" in text and "Uhr Uhr" not in text

@@ -215,6 +215,12 @@ def test_fab_show_and_edit_build_widgets_through_the_hooks():
     for step in ("get_filter_args(self._filters, disallow_if_not_in_search=False)",
                  "self._filters.get_relation_cols()", "self.edit_form.refresh(request.form)"):
         assert step in edit, _broken("BaseCRUDView._edit", f"enthält nicht mehr {step!r} (posted_edit_widgets)")
+    # fab_compat.posted_add_widgets repeats _add's POST path up to the widget (the duplicate step, #11).
+    add = _source(BaseCRUDView._add)
+    for step in ("get_filter_args(self._filters, disallow_if_not_in_search=False)",
+                 "self._filters.get_relation_cols()", "self.add_form.refresh()",
+                 "self._fill_form_exclude_cols(exclude_cols, form)", "self._get_add_widget(form=form"):
+        assert step in add, _broken("BaseCRUDView._add", f"enthält nicht mehr {step!r} (posted_add_widgets)")
     assert "related_view._get_view_widget(" in _source(BaseCRUDView._get_related_view_widget), \
         _broken("BaseCRUDView._get_related_view_widget", "geht nicht mehr über _get_list_widget")
 

@@ -20,7 +20,7 @@ from .schemas import SchemaConverterWall
 from .security import (SecurityManagerWall, create_builtin_roles, is_api_key_request, login_url,
                        login_user_of_request, set_request_user)
 from .templates import install_view_index, link_filters, registered_views
-from .views import (ModelViewWall, base_filters, deserialize_pk, edit_widgets, posted_edit_widgets,
+from .views import (ModelViewWall, base_filters, deserialize_pk, edit_widgets, posted_add_widgets, posted_edit_widgets,
                     related_view_instances, search_filters, show_widgets)
 from .widgets import as_text, render_widget_template, widget_args
 
@@ -29,6 +29,7 @@ __all__ = [
     "SecurityManagerWall", "as_text", "base_filters", "create_builtin_roles", "deserialize_pk", "edit_widgets",
     "field_for_filter", "filter_conversion_table", "filter_list", "filter_pairs", "install_rison_schema_cache",
     "install_view_index", "is_api_key_request", "is_dotted", "is_parent_filter", "link_filters", "login_url",
-    "login_user_of_request", "posted_edit_widgets", "registered_views", "related_view_instances", "render_widget_template", "set_request_user",
+    "login_user_of_request", "posted_add_widgets", "posted_edit_widgets", "registered_views",
+    "related_view_instances", "render_widget_template", "set_request_user",
     "schema_on_first_use", "search_filters", "show_widgets", "widget_args",
 ]

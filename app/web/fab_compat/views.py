@@ -130,6 +130,19 @@ def posted_edit_widgets(view, item, adjust) -> dict:
     return view._get_related_views_widgets(item, widgets=widgets)
 
 
+def posted_add_widgets(view):
+    """The add page for the posted form, without saving it, if the form is valid; None otherwise (then FAB's
+    own ``_add`` shows the errors). FAB's ``_add`` POST path up to its widget: URL filters, relation columns
+    filled, the form from ``request.form``. Used for the duplicate step of a new partner."""
+    get_filter_args(view._filters, disallow_if_not_in_search=False)
+    exclude_cols = view._filters.get_relation_cols()
+    form = view.add_form.refresh()
+    view._fill_form_exclude_cols(exclude_cols, form)
+    if not form.validate():
+        return None
+    return view._get_add_widget(form=form, exclude_cols=exclude_cols)
+
+
 def base_filters(view):
     """A view's or REST API's base filters as a FAB ``Filters`` object (``_base_filters``; org units for ours)."""
     return view._base_filters

@@ -95,7 +95,7 @@ $(function () {
                 placeholder: el.prop('multiple') ? 'bitte wählen …' : (blank ? {id: '__None', text: 'bitte wählen …'} : undefined)});
   });
 
-  // Keyboard flow: the cursor starts in the first required empty field (else the first field).
+  // Keyboard flow: the cursor starts in the first faulty field, else the first required empty field (else the first).
   var form = $('#model_form');
   if (!form.length || $('[autofocus]').length) { return; }
   // Date fields are skipped: their picker would pop open over the form before the clerk starts.
@@ -106,7 +106,10 @@ $(function () {
   var required = fields.filter(function () {
     return $(this).closest('tr').find('label strong').length > 0;
   }).filter(empty);
-  var first = (required.length ? required : fields).first();
+  // After a refused save the cursor goes to the first field with an error message (#11).
+  var faulty = form.find('.alert-danger').first().closest('tr, .form-group')
+    .find('input:not([type=hidden]):not([type=checkbox]), select, textarea').first();
+  var first = faulty.length ? faulty : (required.length ? required : fields).first();
   if (first.is('select') && first.next('.select2').length) {
     first.next('.select2').find('.select2-selection').trigger('focus');
   } else {
