@@ -77,6 +77,16 @@ def secret_key() -> str:
     return path.read_text().strip()
 
 
+def _int_env(name: str) -> int | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise SystemExit(f"{name}={value!r}: bitte eine ganze Zahl (Minuten bzw. Anzahl) angeben.") from None
+
+
 def flask_config(overrides: dict | None = None) -> dict:
     url = database_url()
     config = {
@@ -102,6 +112,12 @@ def flask_config(overrides: dict | None = None) -> dict:
         "FACHSTELLE_CITY": city(),
         "FACHSTELLE_CONFIG_DIR": str(config_dir()),
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        # Sessions and sign-in (#11): idle timeout (empty: settings.yaml's idle_minutes, default 30) and the
+        # login throttle (failures per account name / per address within the lock time, in minutes).
+        "FACHSTELLE_IDLE_MINUTES": _int_env("FACHSTELLE_IDLE_MINUTES"),
+        "FACHSTELLE_LOGIN_MAX_FAILURES": _int_env("FACHSTELLE_LOGIN_MAX_FAILURES") or 10,
+        "FACHSTELLE_LOGIN_MAX_FAILURES_PER_ADDRESS": _int_env("FACHSTELLE_LOGIN_MAX_FAILURES_PER_ADDRESS") or 30,
+        "FACHSTELLE_LOGIN_LOCK_MINUTES": _int_env("FACHSTELLE_LOGIN_LOCK_MINUTES") or 15,
     }
     config.update(overrides or {})
     if "SQLALCHEMY_ENGINE_OPTIONS" not in config:

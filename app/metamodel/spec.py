@@ -123,6 +123,8 @@ class SettingsSpec(Strict):
     ] = "NW"
     closure_days: list[date] = []
     org_units: list[OrgUnitSpec] = []
+    # Sign-out after this many minutes without a request (FACHSTELLE_IDLE_MINUTES overrides it).
+    idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
 
 class ProfileSpec(Strict):
@@ -133,7 +135,7 @@ class ProfileSpec(Strict):
     entities: dict[Identifier, AccessLevel] = {}
     default: AccessLevel = "none"  # for entities not named
     admin: list[Literal["catalogues", "users", "roles", "org_units", "streets", "merge", "history",
-                        "letters", "indicators", "access_standards", "imports"]] = []
+                        "letters", "indicators", "access_standards", "imports", "login_audit"]] = []
 
 
 class FollowUpSpec(Strict):

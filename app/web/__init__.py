@@ -37,6 +37,8 @@ def register_web(app: Flask, appbuilder) -> None:
                                menu_html)
     from .worklist import WorklistView, due_count
 
+    from .sessions import install as install_sessions
+    install_sessions(app, appbuilder.sm)  # sessions end on the server, idle timeout, login throttle (#11)
     install_request_source(request_actor_or_none)  # scope_query and the history find the request's actor
     app.register_blueprint(lookups)
     app.jinja_env.filters["berlin"] = to_berlin
@@ -58,6 +60,8 @@ def register_web(app: Flask, appbuilder) -> None:
     appbuilder.add_view_no_menu(EntryLetterView)
     app.jinja_env.globals["fs_entry_letters"] = letters_of_entry
     register_admin_views(appbuilder)
+    from .login_audit import register_login_audit
+    register_login_audit(appbuilder)
     from ..letters import register_letters
     register_letters(app, appbuilder)
     from .indicators import register_indicator_views

@@ -58,8 +58,24 @@ class FachstelleSecurityManager(SecurityManagerWall):
         # Flask-Login loads the user on every request; FAB then reads its roles, groups and (for the
         # org-unit filter) its units lazily, one query each. A user has a handful of each: one query.
         model = self.user_model
+        # The session generation (#11, app/web/sessions.py) comes along in the same query.
         return self.session.get(model, pk, options=[joinedload(model.roles), joinedload(model.groups),
-                                                    joinedload(model.org_units)])
+                                                    joinedload(model.org_units), joinedload(model.session_state)])
+
+    def create_login_manager(self, app):
+        # A cookie authenticates only while its session lives: same generation, not idle (#11).
+        lm = super().create_login_manager(app)
+        lm.user_loader(self.load_session_user)
+        return lm
+
+    def load_session_user(self, pk):
+        from .sessions import accept
+        return accept(self.get_user_by_id(int(pk)))
+
+    def auth_user_db(self, username, password):
+        # The one sign-in check of the login form and the JWT login: throttled and audited (#11).
+        from .sessions import authenticate
+        return authenticate(super().auth_user_db, username, password)
 
     def is_item_public(self, permission_name, view_name):
         # FAB's ``protect`` asks whether a REST endpoint is public before it looks at the user: two queries
