@@ -32,7 +32,7 @@ def idle_minutes() -> int:
 
 
 def idle_notice(minutes: int) -> str:
-    return f"Sie wurden nach {minutes} Minuten ohne Aktivität abgemeldet."
+    return f"Sie wurden nach {minutes} {'Minute' if minutes == 1 else 'Minuten'} ohne Aktivität abgemeldet."
 
 
 def throttle_limits() -> service.ThrottleLimits:
@@ -90,6 +90,7 @@ def accept(user):
         service.record_attempt(db.session, user.username, request.remote_addr, "timeout", user_id=user.id)
         if not _is_api():
             flash(idle_notice(minutes), "info")
+            g.fs_idle_expired = True
         return None
     if now - seen >= SEEN_EVERY:  # a frozen clock in the past (tests) leaves it as it is
         session["fs_seen"] = now
@@ -141,8 +142,17 @@ def _on_logged_out(app, user, **extra) -> None:
                            user_id=user_id)
 
 
+def _only_the_idle_notice(response):
+    """After an idle sign-out the page's access check adds "Zugriff verweigert"; the notice says why."""
+    if g.get("fs_idle_expired"):
+        session["_flashes"] = [(category, message) for category, message in session.get("_flashes", [])
+                               if category != "danger"]
+    return response
+
+
 def install(app, sm) -> None:
     """Signals of Flask-Login (whatever view signs in or out), the login message, the password hook."""
+    app.after_request(_only_the_idle_notice)
     user_logged_in.connect(_on_logged_in, app)
     user_logged_out.connect(_on_logged_out, app)
     set_login_refusal(sm, LoginRefusal())

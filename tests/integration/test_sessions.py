@@ -202,6 +202,7 @@ def test_idle_timeout_after_30_minutes_with_a_notice_on_the_login_page(app, acco
         assert response.status_code == 302 and "/login/" in response.headers["Location"]
         login_page = browser.get(response.headers["Location"]).get_data(as_text=True)
     assert "Sie wurden nach 30 Minuten ohne Aktivität abgemeldet." in login_page
+    assert "Zugriff verweigert" not in login_page  # the notice says why, nothing else
 
 
 def test_idle_timeout_is_configurable_and_refuses_the_api_too(app, accounts, case_id, monkeypatch):
