@@ -118,6 +118,9 @@ def flask_config(overrides: dict | None = None) -> dict:
         "FACHSTELLE_LOGIN_MAX_FAILURES": _int_env("FACHSTELLE_LOGIN_MAX_FAILURES") or 10,
         "FACHSTELLE_LOGIN_MAX_FAILURES_PER_ADDRESS": _int_env("FACHSTELLE_LOGIN_MAX_FAILURES_PER_ADDRESS") or 30,
         "FACHSTELLE_LOGIN_LOCK_MINUTES": _int_env("FACHSTELLE_LOGIN_LOCK_MINUTES") or 15,
+        # Reverse proxies in front of the app whose X-Forwarded-For is trusted (the client address of the
+        # throttle and the audit); 0: none, the address is the connection's.
+        "FACHSTELLE_TRUSTED_PROXIES": _int_env("FACHSTELLE_TRUSTED_PROXIES") or 0,
     }
     config.update(overrides or {})
     if "SQLALCHEMY_ENGINE_OPTIONS" not in config:

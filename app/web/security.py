@@ -72,6 +72,21 @@ class FachstelleSecurityManager(SecurityManagerWall):
         from .sessions import accept
         return accept(self.get_user_by_id(int(pk)))
 
+    def create_jwt_manager(self, app):
+        # A token names the session generation at its issue: end_sessions ends tokens too (#11).
+        jwt_manager = super().create_jwt_manager(app)
+        from .sessions import token_claims
+        jwt_manager.additional_claims_loader(token_claims)
+        return jwt_manager
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        # FAB's, plus the generation check: a token issued before end_sessions no longer authenticates.
+        from .sessions import accept_token
+        user = accept_token(self.get_user_by_id(int(jwt_data["sub"])), jwt_data)
+        if user is not None:
+            g.user = user
+        return user
+
     def auth_user_db(self, username, password):
         # The one sign-in check of the login form and the JWT login: throttled and audited (#11).
         from .sessions import authenticate

@@ -97,6 +97,24 @@ def accept(user):
     return user
 
 
+def token_claims(identity) -> dict:
+    """Extra claims of a JWT (access and refresh): the user's session generation at its issue."""
+    from ..extensions import db
+    from ..session_models import UserSession
+    from sqlalchemy import select
+    generation = db.session.scalar(select(UserSession.generation).where(UserSession.user_id == int(identity)))
+    return {"fs_gen": generation or 0}
+
+
+def accept_token(user, jwt_data):
+    """The user of a JWT, or None when the account is inactive or its sessions ended since the token's issue."""
+    if user is None or not user.is_active:
+        return None
+    if jwt_data.get("fs_gen") != service.generation_of(user):
+        return None
+    return user
+
+
 def authenticate(authenticate_db, username, password):
     """The shared sign-in path (form and JWT login): throttle first, then FAB's check; every outcome in the
     audit. A locked name or address is refused whatever the password, with the same message whether or
@@ -153,6 +171,12 @@ def _only_the_idle_notice(response):
 def install(app, sm) -> None:
     """Signals of Flask-Login (whatever view signs in or out), the login message, the password hook."""
     app.after_request(_only_the_idle_notice)
+    proxies = int(app.config.get("FACHSTELLE_TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Behind a reverse proxy every request comes from the proxy's address: the per-address throttle
+        # would lock the whole office at once. Trust X-Forwarded-For of this many proxies (only then).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
     user_logged_in.connect(_on_logged_in, app)
     user_logged_out.connect(_on_logged_out, app)
     set_login_refusal(sm, LoginRefusal())

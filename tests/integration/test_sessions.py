@@ -357,3 +357,36 @@ def _forget_attempts(app):
         db.session.execute(delete(LoginAttempt).where(LoginAttempt.address.like("10.1%")))
         db.session.commit()
         db.session.remove()
+
+
+def test_end_sessions_ends_jwt_tokens_too(app, accounts, case_id):
+    """A token is a session as well: issued before ``end_sessions`` (logout elsewhere, password change,
+    deactivation), it no longer reads the case."""
+    from app.extensions import db
+    from app.services.sessions import end_sessions
+    from flask_jwt_extended import create_access_token
+    with app.test_request_context("/api/v1/security/login", method="POST"):
+        token = create_access_token(identity=str(_user_id(app, "sitzung_g")), fresh=True)
+    api = _client(app)
+    headers = {"Authorization": f"Bearer {token}"}
+    # (the list: which rows a token's user sees is the JWT work of #11 item 4, not this test's concern)
+    assert api.get("/api/v1/case/", headers=headers).status_code == 200
+    with app.app_context():
+        end_sessions(_user_id(app, "sitzung_g"))
+        db.session.remove()
+    assert api.get("/api/v1/case/", headers=headers).status_code == 401
+    assert api.get(f"/api/v1/case/{case_id}", headers=headers).status_code == 401
+
+
+def test_behind_a_trusted_proxy_the_client_address_counts(db_url, tmp_path):
+    """With FACHSTELLE_TRUSTED_PROXIES=1 the audit and the per-address throttle see X-Forwarded-For."""
+    from app import create_app
+    from tests.conftest import ROOT
+    proxied = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "WTF_CSRF_ENABLED": False, "TESTING": True,
+                          "SECRET_KEY": "test", "FACHSTELLE_CITY": None, "FACHSTELLE_TRUSTED_PROXIES": 1,
+                          "FACHSTELLE_CONFIG_DIR": str(ROOT / "config")})
+    seen = []
+    proxied.before_request(lambda: seen.append(__import__("flask").request.remote_addr))
+    proxied.test_client().get("/login/", headers={"X-Forwarded-For": "192.0.2.7"},
+                              environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert seen == ["192.0.2.7"]
