@@ -59,6 +59,13 @@ def accounts(app):
         db.session.remove()
     yield names
     purge_entity_rows(app)
+    with app.app_context():  # the accounts go again: later modules see the usual staff
+        for name in names:
+            user = app.appbuilder.sm.find_user(username=name)
+            if user is not None:
+                db.session.delete(user)
+        db.session.commit()
+        db.session.remove()
 
 
 @pytest.fixture
