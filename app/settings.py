@@ -93,6 +93,16 @@ def secure_cookies() -> bool:
     return os.environ.get("FACHSTELLE_BASE_URL", "").strip().lower().startswith("https://")
 
 
+def _int_env(name: str) -> int | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise SystemExit(f"{name}={value!r}: bitte eine ganze Zahl (Minuten bzw. Anzahl) angeben.") from None
+
+
 def flask_config(overrides: dict | None = None) -> dict:
     url = database_url()
     config = {
@@ -125,6 +135,15 @@ def flask_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": secure_cookies(),
+        # Sessions and sign-in (#11): idle timeout (empty: settings.yaml's idle_minutes, default 30) and the
+        # login throttle (failures per account name / per address within the lock time, in minutes).
+        "FACHSTELLE_IDLE_MINUTES": _int_env("FACHSTELLE_IDLE_MINUTES"),
+        "FACHSTELLE_LOGIN_MAX_FAILURES": _int_env("FACHSTELLE_LOGIN_MAX_FAILURES") or 10,
+        "FACHSTELLE_LOGIN_MAX_FAILURES_PER_ADDRESS": _int_env("FACHSTELLE_LOGIN_MAX_FAILURES_PER_ADDRESS") or 30,
+        "FACHSTELLE_LOGIN_LOCK_MINUTES": _int_env("FACHSTELLE_LOGIN_LOCK_MINUTES") or 15,
+        # Reverse proxies in front of the app whose X-Forwarded-For is trusted (the client address of the
+        # throttle and the audit); 0: none, the address is the connection's.
+        "FACHSTELLE_TRUSTED_PROXIES": _int_env("FACHSTELLE_TRUSTED_PROXIES") or 0,
     }
     config.update(overrides or {})
     if "SQLALCHEMY_ENGINE_OPTIONS" not in config:

@@ -123,6 +123,8 @@ class SettingsSpec(Strict):
     ] = "NW"
     closure_days: list[date] = []
     org_units: list[OrgUnitSpec] = []
+    # Sign-out after this many minutes without a request (FACHSTELLE_IDLE_MINUTES overrides it).
+    idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
 
 class ProfileSpec(Strict):
@@ -134,7 +136,7 @@ class ProfileSpec(Strict):
     default: AccessLevel = "none"  # for entities not named
     # "roles" is the name "profiles" had before #11 (the profile editor; see build_roles.ADMIN_FUNCTION_ALIASES).
     admin: list[Literal["catalogues", "users", "profiles", "roles", "org_units", "streets", "merge", "history",
-                        "letters", "indicators", "access_standards", "imports"]] = []
+                        "letters", "indicators", "access_standards", "imports", "login_audit"]] = []
 
 
 class FollowUpSpec(Strict):

@@ -41,6 +41,8 @@ def register_web(app: Flask, appbuilder) -> None:
     from .account import AccountView, install_account
     install_account(app)
     appbuilder.add_view_no_menu(AccountView)
+    from .sessions import install as install_sessions
+    install_sessions(app, appbuilder.sm)  # sessions end on the server, idle timeout, login throttle (#11)
     install_request_source(request_actor_or_none)  # scope_query and the history find the request's actor
     app.register_blueprint(lookups)
     app.jinja_env.filters["berlin"] = to_berlin
@@ -64,6 +66,8 @@ def register_web(app: Flask, appbuilder) -> None:
     appbuilder.add_view_no_menu(SearchView)
     app.jinja_env.globals["fs_entry_letters"] = letters_of_entry
     register_admin_views(appbuilder)
+    from .login_audit import register_login_audit
+    register_login_audit(appbuilder)
     from .letter_views import register_letters
     register_letters(app, appbuilder)
     from .indicators import register_indicator_views

@@ -66,6 +66,8 @@ ADMIN_FUNCTIONS = {
     # QS 1.1-1.5 report with drill-down and downloads (menu "Berichte"), QS 1.5 confirmations per district.
     "indicators": [("can_show", "IndicatorReport"), ("menu_access", menus.INDICATOR_REPORT),
                    ("menu_access", menus.REPORTS)],
+    # The login audit (#11): every sign-in attempt, lockout and sign-out, read-only.
+    "login_audit": [("can_list", "LoginAuditView"), ("menu_access", menus.LOGIN_AUDIT)],
     "access_standards": [("can_list", "AccessStandard"), ("can_edit", "AccessStandard"),
                          ("menu_access", menus.ACCESS_STANDARDS)],
 }

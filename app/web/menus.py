@@ -25,6 +25,7 @@ IMPORTS = "imports"
 PROFILES = "profiles"
 INDICATOR_REPORT = "indicator_report"
 ACCESS_STANDARDS = "access_standards"
+LOGIN_AUDIT = "login_audit"
 # The YAML menu of doc_entry: the documentation overview and the letters sit in it.
 DOCUMENTATION_CATEGORY = "Falldokumentation"
 # Categories of our own
@@ -50,6 +51,7 @@ LABELS = {
     PROFILES: "Berechtigungsprofile",
     INDICATOR_REPORT: "Kennzahlen Prävention",
     ACCESS_STANDARDS: "Einheitlicher Zugang (QS 1.5)",
+    LOGIN_AUDIT: "Anmeldeprotokoll",
     ADMIN: "Administration",
     REPORTS: "Berichte",
 }

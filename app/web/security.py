@@ -138,8 +138,39 @@ class FachstelleSecurityManager(SecurityManagerWall):
         # Flask-Login loads the user on every request; FAB then reads its roles, groups and (for the
         # org-unit filter) its units lazily, one query each. A user has a handful of each: one query.
         model = self.user_model
+        # The session generation (#11, app/web/sessions.py) comes along in the same query.
         return self.session.get(model, pk, options=[joinedload(model.roles), joinedload(model.groups),
-                                                    joinedload(model.org_units)])
+                                                    joinedload(model.org_units), joinedload(model.session_state)])
+
+    def create_login_manager(self, app):
+        # A cookie authenticates only while its session lives: same generation, not idle (#11).
+        lm = super().create_login_manager(app)
+        lm.user_loader(self.load_session_user)
+        return lm
+
+    def load_session_user(self, pk):
+        from .sessions import accept
+        return accept(self.get_user_by_id(int(pk)))
+
+    def create_jwt_manager(self, app):
+        # A token names the session generation at its issue: end_sessions ends tokens too (#11).
+        jwt_manager = super().create_jwt_manager(app)
+        from .sessions import token_claims
+        jwt_manager.additional_claims_loader(token_claims)
+        return jwt_manager
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        # FAB's, plus the generation check: a token issued before end_sessions no longer authenticates.
+        from .sessions import accept_token
+        user = accept_token(self.get_user_by_id(int(jwt_data["sub"])), jwt_data)
+        if user is not None:
+            g.user = user
+        return user
+
+    def auth_user_db(self, username, password):
+        # The one sign-in check of the login form and the JWT login: throttled and audited (#11).
+        from .sessions import authenticate
+        return authenticate(super().auth_user_db, username, password)
 
     def is_item_public(self, permission_name, view_name):
         # FAB's ``protect`` asks whether a REST endpoint is public before it looks at the user: two queries

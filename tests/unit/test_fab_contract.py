@@ -281,6 +281,19 @@ def test_security_manager_internals():
     decorators = _source(flask_appbuilder.security.decorators)
     assert 'auth_view.__class__.__name__ + ".login"' in decorators, \
         _broken("security.decorators.has_access", "leitet nicht mehr so zur Anmeldung (fab_compat.login_url)")
+    # #11 (row 43): the login view flashes the refusal read at each failure; the user loader is set in
+    # create_login_manager; form and JWT login both authenticate through auth_user_db (the throttle).
+    from flask_appbuilder.security.api import SecurityApi
+    from flask_appbuilder.security.views import AuthDBView, AuthView
+    assert "flash(as_unicode(self.invalid_login_message)" in _source(AuthDBView.login), \
+        _broken("AuthDBView.login", "meldet eine abgewiesene Anmeldung nicht mehr über invalid_login_message "
+                "(fab_compat.set_login_refusal)")
+    assert hasattr(AuthView, "invalid_login_message")
+    assert "lm.user_loader(" in _source(BaseSecurityManager.create_login_manager), \
+        _broken("BaseSecurityManager.create_login_manager", "setzt den user_loader nicht mehr (Sitzungsprüfung)")
+    for login in (AuthDBView.login, SecurityApi.login):
+        assert "self.appbuilder.sm.auth_user_db(" in _source(login), \
+            _broken(login.__qualname__, "prüft das Passwort nicht mehr über auth_user_db (Anmeldesperre)")
     for name in ("builtin_roles", "permission_model", "viewmenu_model", "permissionview_model", "role_model",
                  "user_model"):
         assert name in _source(BaseSecurityManager) + _source(SecurityManager), \

@@ -18,7 +18,7 @@ from .filters import field_for_filter, filter_conversion_table
 from .interface import InterfaceWall, filter_list, filter_pairs, is_dotted, is_parent_filter
 from .schemas import SchemaConverterWall
 from .security import (SecurityManagerWall, create_builtin_roles, is_api_key_request, login_url,
-                       login_user_of_request, set_request_user)
+                       login_user_of_request, set_login_refusal, set_request_user)
 from .templates import install_view_index, link_filters, registered_views
 from .views import (ModelViewWall, base_filters, deserialize_pk, edit_widgets, posted_add_widgets, posted_edit_widgets,
                     related_view_instances, search_filters, show_widgets)
@@ -30,6 +30,6 @@ __all__ = [
     "field_for_filter", "filter_conversion_table", "filter_list", "filter_pairs", "install_rison_schema_cache",
     "install_view_index", "is_api_key_request", "is_dotted", "is_parent_filter", "link_filters", "login_url",
     "login_user_of_request", "posted_add_widgets", "posted_edit_widgets", "registered_views",
-    "related_view_instances", "render_widget_template", "set_request_user",
-    "schema_on_first_use", "search_filters", "show_widgets", "widget_args",
+    "related_view_instances", "render_widget_template", "schema_on_first_use", "search_filters",
+    "set_login_refusal", "set_request_user", "show_widgets", "widget_args",
 ]

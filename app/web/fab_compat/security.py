@@ -54,6 +54,12 @@ def login_url(appbuilder, next_url: str) -> str:
     return url_for(appbuilder.sm.auth_view.__class__.__name__ + ".login", next=next_url)
 
 
+def set_login_refusal(sm, message) -> None:
+    """What FAB's login view flashes when ``auth_user_db`` refuses (``auth_view.invalid_login_message``,
+    read with ``str()`` at each refusal): the app's German text, or the lockout message of the throttle."""
+    sm.auth_view.invalid_login_message = message
+
+
 def create_builtin_roles(sm) -> None:
     """FAB's built-in roles (Admin, Public) and ``FAB_ROLES_MAPPING``, without FAB creating tables.
 
