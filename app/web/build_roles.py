@@ -89,6 +89,7 @@ ADMIN_FUNCTION_LABELS = {
     "letters": "Briefvorlagen und Briefkopf-Angaben",
     "indicators": "Kennzahlen Prävention (Berichte)",
     "access_standards": "Einheitlicher Zugang (QS 1.5)",
+    "login_audit": "Anmeldeprotokoll lesen",
 }
 
 
