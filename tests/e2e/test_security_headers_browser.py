@@ -19,7 +19,7 @@ PAGES = [
 
 
 def test_pages_run_under_the_csp(page_for, live_server, shoot):
-    page = page_for("admin", "admin")
+    page = page_for("admin")
     partner_id = live_server.query("SELECT id FROM partner ORDER BY id LIMIT 1")[0][0]
     case_id = live_server.query("SELECT id FROM \"case\" ORDER BY id LIMIT 1")[0][0]
     pages = [*PAGES, ("partner-detail", f"/partner/show/{partner_id}"), ("partner-bearbeiten",

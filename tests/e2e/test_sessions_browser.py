@@ -12,12 +12,10 @@ from tests.e2e.conftest import TIMEOUT_MS
 
 
 def _sign_out(page, url: str) -> None:
-    """By the user menu's form when there is one (logout by POST), else FAB's logout link."""
-    form = page.locator("form[action*='logout'] [type=submit]")
-    if form.count():
-        form.first.click()
-    else:
-        page.goto(f"{url}/logout/")
+    """By the user menu: open it, then its "Abmelden" button (a POST with the CSRF token)."""
+    page.locator("#fs-user-menu").click()
+    page.locator("form[action*='logout'] [type=submit]").first.click()
+    page.wait_for_url(lambda address: "/login" in address)
 
 
 def test_cookie_copied_before_sign_out_is_refused(browser, live_server, page_for, shoot):
