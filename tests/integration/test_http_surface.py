@@ -152,7 +152,7 @@ def _families(app):
         "HTML list": "PartnerView.list", "HTML show": "PartnerView.show", "HTML edit": "PartnerView.edit",
         "HTML add": "PartnerView.add", "REST list": "PartnerApi.get_list", "REST item": "PartnerApi.get",
         "REST info": "PartnerApi.info", "static": "static", "FAB static": "appbuilder.static",
-        "login": "AuthDBView.login", "start page": "FachstelleIndexView.index",
+        "login": "FachstelleAuthDBView.login", "start page": "FachstelleIndexView.index",
     }
     missing = [endpoint for endpoint in wanted.values() if endpoint not in rules]
     assert not missing, missing
