@@ -191,13 +191,13 @@ class FormParser(HTMLParser):
             self._textarea = None
 
     def post_form(self) -> dict | None:
-        for form in self.forms:
-            # The user menu's sign-out button (#11) is a POST form with a token on every page: not the page's form.
-            if form["action"].rstrip("/").endswith("/logout"):
-                continue
-            if form["method"] == "post" and any(f["name"] == "csrf_token" for f in form["fields"]):
-                return form
-        return None
+        """The page's record form: the POST form with a token and the most fields. Small POST forms with a
+        token stand on many pages since #11 (the user menu's sign-out, the "Brief erzeugen" button in the
+        flash of the previous save) and come before it."""
+        candidates = [form for form in self.forms
+                      if form["method"] == "post" and not form["action"].rstrip("/").endswith("/logout")
+                      and any(f["name"] == "csrf_token" for f in form["fields"])]
+        return max(candidates, key=lambda form: len(form["fields"]), default=None)
 
 
 def parse_form(html: str) -> dict | None:

@@ -173,3 +173,14 @@ def test_rounds_are_combined_into_one_result_per_code_and_clerk_count():
     assert (result["writes"]["missing"], result["writes"]["duplicated"]) == (1, 1)
     assert [r["per_second"] for r in result["rounds"]] == [1.0, 0.5]
     assert (result["load_before"], result["load_after"]) == (1.0, 2.0)
+
+
+def test_the_record_form_is_taken_not_a_small_button_form_before_it():
+    # Since #11 a save's flash may carry a "Brief erzeugen" button (a POST form with a token) above the form.
+    from bench.load import parse_form
+    html = ('<form method="post" action="/entry-letters/create/5"><input name="csrf_token" value="t1">'
+            '<button type="submit">Brief erzeugen</button></form>'
+            '<form method="post" action=""><input name="csrf_token" value="t2"><input name="info" value="">'
+            '<input name="entry_date" value="06.12.2026"></form>')
+    form = parse_form(html)
+    assert [f["name"] for f in form["fields"]] == ["csrf_token", "info", "entry_date"]
