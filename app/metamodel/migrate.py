@@ -112,6 +112,14 @@ class MigrationFailed(Exception):
     """The database rejected the generated revision; everything was rolled back, the file removed."""
 
 
+def _twin_base(column_name: str) -> str | None:
+    """The field a derived search column belongs to ("surname_lc", "surname_phon" -> "surname"), else None."""
+    for suffix in ("_lc", "_phon"):
+        if column_name.endswith(suffix) and len(column_name) > len(suffix):
+            return column_name[: -len(suffix)]
+    return None
+
+
 def _field_specs(spec) -> dict[tuple[str, str], object]:
     if spec is None:
         return {}
@@ -195,7 +203,13 @@ class _Classifier:
                 self.add(kind, tname, col.name, False)
         elif kind == "remove_column":
             tname, cname = item[2], item[3].name
-            self.add(kind, tname, cname, True, f"{self.filled(tname, cname)} Datensätze mit Wert")
+            base = _twin_base(cname)
+            if base and base in self.columns(tname):
+                # A search twin (lower case, phonetic code) of a field that stays: its values are derived from
+                # the field, nothing is lost when a field stops being searchable.
+                self.add(kind, tname, cname, False, f"Suchspalte zu {base}")
+            else:
+                self.add(kind, tname, cname, True, f"{self.filled(tname, cname)} Datensätze mit Wert")
         elif kind in ("add_index", "remove_index"):
             index = item[1]
             if kind == "remove_index" and index.table.name in self.removed_tables:
