@@ -38,9 +38,9 @@ def register_web(app: Flask, appbuilder) -> None:
                                menu_html)
     from .worklist import WorklistView, due_count
 
-    from .account import AccountView, install_account
+    from .account import OwnAccountView, install_account
     install_account(app)
-    appbuilder.add_view_no_menu(AccountView)
+    appbuilder.add_view_no_menu(OwnAccountView)
     from .sessions import install as install_sessions
     install_sessions(app, appbuilder.sm)  # sessions end on the server, idle timeout, login throttle (#11)
     install_request_source(request_actor_or_none)  # scope_query and the history find the request's actor

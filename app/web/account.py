@@ -53,7 +53,7 @@ def signed_in(view):
     return wrapper
 
 
-class AccountView(BaseView):
+class OwnAccountView(BaseView):
     route_base = "/account"
     default_view = "profile"
 
@@ -106,11 +106,11 @@ class OwnPasswordRedirect(ResetMyPasswordView):
 
     @expose("/form", methods=["GET"])
     def this_form_get(self):
-        return redirect(url_for("AccountView.password"))
+        return redirect(url_for("OwnAccountView.password"))
 
     @expose("/form", methods=["POST"])
     def this_form_post(self):
-        return redirect(url_for("AccountView.password"))
+        return redirect(url_for("OwnAccountView.password"))
 
 
 class AdminPasswordForm(FlaskForm):
@@ -158,7 +158,7 @@ def fab_password_check(password: str) -> None:
 
 #: Where a user with a temporary password may still go: the change page, sign-in/out (whichever class of the
 #: security manager's auth view serves them) and static files.
-OPEN_ENDPOINTS = {"AccountView.password", "static", "appbuilder.static"}
+OPEN_ENDPOINTS = {"OwnAccountView.password", "static", "appbuilder.static"}
 OPEN_ACTIONS = (".login", ".logout")
 
 
@@ -178,4 +178,4 @@ def install_account(app) -> None:
             response = jsonify(message=MUST_CHANGE_API)
             response.status_code = 403
             return response
-        return redirect(url_for("AccountView.password"))
+        return redirect(url_for("OwnAccountView.password"))
