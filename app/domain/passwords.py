@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from zxcvbn import zxcvbn
 
 MIN_LENGTH = 12
 MAX_LENGTH = 72
@@ -82,6 +81,8 @@ def password_rejection(password: str, user_inputs: Iterable[str | None] = ()) ->
         # zxcvbn rates "Meier-Sieglinde1" for the account Sieglinde Meier as strong: the names are rare
         # words to it. Without the account's words fewer than MIN_LENGTH characters are left.
         return f"{TOO_GUESSABLE} Es besteht vor allem aus Ihrem Namen oder Benutzernamen; {_lower_first(GENERIC_HINT)}"
+    from zxcvbn import zxcvbn  # here, not at import: its word lists cost every process start 25 ms
+
     result = zxcvbn(password, user_inputs=words)
     if result["score"] >= MIN_SCORE:
         return None
