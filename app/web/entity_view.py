@@ -5,11 +5,12 @@ from flask import abort, flash, g, redirect, request, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from markupsafe import Markup
+from sqlalchemy import select
 from wtforms import HiddenField
 
 from ..core_models import CatalogueValue
 from ..metamodel.build_models import VERSION_COLUMN, short_title
-from ..scoping import OrgUnitFilter
+from ..scoping import OrgUnitFilter, scope_query
 from ..services import records, save_hooks
 from ..services.conflicts import ADVICE, expect_version, find_conflict, parse_version
 from ..services.history import record_history
@@ -240,6 +241,30 @@ class EntityModelView(ModelViewWall):
         name = f"{spec.label} {short_title(record)}"
         crumbs.append((name, None))
         return {"fs_page_title": name, "fs_breadcrumbs": crumbs if parent is not None else []}
+
+    def add_page_context(self) -> dict:
+        """A case-file page's add form opened from its case (``?_flt_0_case=42``): "Fallakte 2026/0042 ›
+        Doku-Eintrag (neu)", the parent read within the user's units (another unit's case: no crumbs)."""
+        spec = self.entity_spec
+        relation = spec.parent_field or spec.parent if spec.parent else None
+        key = request.args.get(f"_flt_0_{relation}", "") if relation else ""
+        if not key.isdigit():
+            return {}
+        model = self.datamodel.get_related_model(relation)
+        parent = self.datamodel.session.scalars(
+            scope_query(select(model).where(model.id == int(key)), model, actor=current_actor())).first()
+        if parent is None:
+            return {}
+        parent_spec = self.appbuilder.app.config["FACHSTELLE_SPEC"].entity(spec.parent)
+        name = f"{spec.label} (neu)"
+        return {"fs_page_title": name, "fs_breadcrumbs": [
+            (f"{parent_spec.label} {short_title(parent)}", url_for(f"{_camel(spec.parent)}View.show", pk=parent.id)),
+            (name, None)]}
+
+    def render_template(self, template, **kwargs):
+        if template == self.add_template and "fs_breadcrumbs" not in kwargs:
+            kwargs.update(self.add_page_context())
+        return super().render_template(template, **kwargs)
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access

@@ -6,7 +6,7 @@ too: same field names); the case, its Wohnungsnotfall page, the entry and the ta
 """
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_wtf import FlaskForm
@@ -17,12 +17,14 @@ from wtforms import validators as v
 
 from .. import clock
 from ..core_models import CatalogueValue
+from ..domain.dates import format_date
 from ..errors import DomainError
 from ..extensions import db
 from ..metamodel.build_models import built_registry
 from ..metamodel.kinds.form_fields import GermanDateField, GermanTimeField, RefField
-from ..services import notices
+from ..services import notices, save_hooks
 from .actor import current_actor
+from .entity_view import CONFIRM_FIELD
 from .entry_letters import standard_letter_button
 
 # "9.30", "9:30 Uhr" and "10 Uhr" are read too (app.domain.dates) and kept as "09:30".
@@ -95,6 +97,17 @@ class NoticeView(BaseView):
         form.sex.choices = _sex_choices()
         if form.validate_on_submit():
             person = None
+            if form.client.data is None and (form.surname.data or "").strip() and not request.form.get(CONFIRM_FIELD):
+                # The duplicate step of the partner form (#11): a typed-in person who may already exist is
+                # shown with the look-alikes; nothing is saved until "Trotzdem anlegen".
+                found = save_hooks.before_add("partner", request.form)
+                if found:
+                    return self.render_template("fachstelle/notice.html", form=form, kind=kind, title=TITLES[kind],
+                                                look_alikes=found, confirm_field=CONFIRM_FIELD,
+                                                new_title=", ".join(t for t in (
+                                                    (form.surname.data or "").strip(),
+                                                    (form.first_name.data or "").strip(),
+                                                    format_date(form.birth_date.data)) if t))
             if form.client.data is None and (form.surname.data or "").strip():
                 person = notices.NewPerson(surname=form.surname.data, first_name=form.first_name.data,
                                            birth_date=form.birth_date.data,

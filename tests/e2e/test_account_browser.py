@@ -1,7 +1,7 @@
 """Sign in, change the password, open the user menu, sign out — in Chromium (#11).
 
 The account comes from ``fachstelle users add --temporary-password``: the first page after signing in is
-"Passwort ändern". (Whether an old cookie is refused after sign-out is the server-side sessions' walk.)
+"Passwort ändern". The session cookie copied just before signing out is refused afterwards (server-side sessions).
 """
 from __future__ import annotations
 
@@ -77,6 +77,12 @@ def test_sign_in_change_password_user_menu_and_sign_out(live_server, browser, sh
         shoot(page, "konto-4-profil")
 
         # 6. Sign out by the menu: the login page says so; a page behind the login asks for it again.
+        copy = browser.new_context(locale="de-DE")  # another PC with this browser's cookie, copied now
+        copy.set_default_timeout(TIMEOUT_MS)
+        copy.add_cookies(context.cookies())
+        other = copy.new_page()
+        other.goto(f"{live_server.url}/account/profile")
+        assert other.url.endswith("/account/profile")  # the copy works while the session lives
         page.get_by_role("button", name=re.compile("Karla Konto")).click()
         page.get_by_role("button", name="Abmelden").click()
         page.wait_for_url(re.compile(r"/login/"))
@@ -84,6 +90,10 @@ def test_sign_in_change_password_user_menu_and_sign_out(live_server, browser, sh
         shoot(page, "konto-5-abgemeldet")
         page.goto(f"{live_server.url}/account/profile")
         page.wait_for_url(re.compile(r"/login/"))
+        other.goto(f"{live_server.url}/account/profile")  # the old cookie: refused after the sign-out
+        other.wait_for_url(re.compile(r"/login/"))
+        shoot(other, "konto-6-alter-cookie-abgewiesen")
+        copy.close()
 
         # 7. The new password signs in; the old one no longer does.
         _sign_in(page, live_server.url, "konto_probe", FIRST)

@@ -218,6 +218,12 @@ def test_a_password_the_admin_chose_must_be_changed_at_first_sign_in(client, pro
         assert response.status_code == 302 and response.headers["Location"].endswith("/account/password"), path
     api = client.get("/api/v1/partner/")
     assert api.status_code == 403 and "muss zuerst unter „Passwort ändern“ geändert werden" in api.get_json()["message"]
+    # An API client signed in only by a token is held back the same way (no cookie involved).
+    token = client.application.test_client().post("/api/v1/security/login", json={
+        "username": "pw_neu", "password": STRONG, "provider": "db"}).get_json()["access_token"]
+    by_token = client.application.test_client().get("/api/v1/partner/",
+                                                      headers={"Authorization": f"Bearer {token}"})
+    assert by_token.status_code == 403 and "Passwort ändern" in by_token.get_json()["message"]
     assert client.get("/logout/").status_code == 200  # signing out stays possible
     page = client.get("/account/password").get_data(as_text=True)
     assert "Ihr Passwort wurde von der Administration vergeben." in page

@@ -116,6 +116,21 @@ def test_a_case_file_page_returns_to_its_case_with_breadcrumbs(client, factory):
     assert "<title>Doku-Eintrag 01.12.2026, Beratung persönlich – Fachstelle</title>" in page
 
 
+def test_the_add_form_of_a_case_file_page_shows_where_it_belongs(client, factory):
+    partner = person(factory, "nord", "Meier", "Sieglinde", BORN)
+    case = factory("case", "nord", client=partner, file_number="2026/0042", opened_on=date(2026, 11, 1),
+                   status=factory.value("case_status", "open"))
+    login(client, "sachbearbeitung_nord")
+    page = client.get(f"/doc-entry/add?_flt_0_case={case.id}").get_data(as_text=True)
+    crumbs = re.search(r'<ol class="breadcrumb fs-breadcrumb">(.*?)</ol>', page, re.S).group(1)
+    assert f'<a href="/case/show/{case.id}">Fallakte 2026/0042</a>' in crumbs and "Doku-Eintrag (neu)" in crumbs
+    assert "<title>Doku-Eintrag (neu) – Fachstelle</title>" in page
+    other = factory("case", "sued", client=person(factory, "sued", "Kurz", "Karl", BORN), file_number="2026/0099",
+                    opened_on=date(2026, 11, 1), status=factory.value("case_status", "open"))
+    page = client.get(f"/doc-entry/add?_flt_0_case={other.id}").get_data(as_text=True)
+    assert "2026/0099" not in page  # another unit's case is not named
+
+
 # --- the one search box --------------------------------------------------------------------------------
 
 def _case(factory, client_partner, number, unit="nord"):

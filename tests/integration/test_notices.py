@@ -162,3 +162,21 @@ def test_controlling_may_not_register(client, reg):
     from tests.conftest import login
     login(client, "controlling_nord")
     assert client.get("/notices/lawsuit").status_code in (302, 403)
+
+
+def test_a_typed_in_person_who_may_exist_gets_the_duplicate_step(client, reg, factory):
+    # #11: the duplicate step of the partner form here too, with surname and birth date only; nothing is
+    # saved before "Trotzdem anlegen".
+    from tests.conftest import login
+    factory("partner", "nord", kind=factory.value("partner_kind", "person"), surname="Meier",
+            first_name="Sieglinde", birth_date=date(1963, 10, 31))
+    login(client, "sachbearbeitung_nord")
+    data = {"surname": "Meier", "birth_date": "31.10.1963", "received_on": date.today().strftime("%d.%m.%Y")}
+    html = client.post("/notices/lawsuit", data=data).get_data(as_text=True)
+    assert "Möglicher Doppelsatz" in html and "Meier, 31.10.1963 ist vielleicht schon erfasst" in html
+    assert "Vorhandenen öffnen" in html and "Trotzdem anlegen" in html and 'value="Meier"' in html
+    assert reg.count("case") == 0
+    html = client.post("/notices/lawsuit", data={**data, "fs_confirm_new": "1"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Räumungsklage erfasst (neue Person und neue Fallakte)" in html
+    assert reg.count("case") == 1
