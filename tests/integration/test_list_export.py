@@ -71,3 +71,31 @@ def test_money_and_booleans_of_a_child_page(client, factory):
     flag = header.index("Nur Energieschulden") + 1
     assert sheet.cell(2, amount).value == 1234.56 and sheet.cell(2, amount).number_format == "#,##0.00"
     assert sheet.cell(2, flag).value == "ja"
+
+
+def test_hand_written_lists_export_what_their_page_lists(client, factory):
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.extensions import db
+    me = db.session.query(User).filter_by(username="sachbearbeitung_nord").one()
+    person = factory.value("partner_kind", "person")
+    mine = factory("partner", "nord", kind=person, surname="Eigen", first_name="E")
+    case = factory("case", "nord", client=mine, file_number="M-1", opened_on=date(2026, 1, 5), clerk_user=me,
+                   status=factory.value("case_status", "open"))
+    other = factory("partner", "sued", kind=person, surname="Fremd", first_name="F")
+    factory("case", "sued", client=other, file_number="S-7", opened_on=date(2026, 1, 5),
+            status=factory.value("case_status", "open"))
+    factory("task", "nord", case=case, title="Anrufen", due_on=date(2026, 1, 9),
+            state=factory.value("task_state", "open"), assignee=me)
+    login(client, "sachbearbeitung_nord")
+    assert "/my-cases/export" in client.get("/my-cases/").get_data(as_text=True)
+    cases = _sheet(client.get("/my-cases/export"))
+    assert [c.value for c in cases[1]] == ["Aktenzeichen", "Klient/in", "Fallbeginn", "Fallende", "Status"]
+    assert [r[0] for r in cases.iter_rows(min_row=2, values_only=True)] == ["M-1"]
+    assert "/worklist/export" in client.get("/worklist/").get_data(as_text=True)
+    tasks = _sheet(client.get("/worklist/export?team=1"))
+    assert [r[1] for r in tasks.iter_rows(min_row=2, values_only=True)] == ["Anrufen"]
+    assert tasks["A2"].value == datetime(2026, 1, 9)
+    docs = _sheet(client.get("/documentation/export?scope=team"))
+    assert [c.value for c in docs[1]][:2] == ["Datum", "Leistung"]
+    assert client.get(f"/documentation/export?case={case.id}").status_code == 200
