@@ -120,6 +120,6 @@ class DocumentationView(BaseView):
                 if not more:
                     return
                 page += 1
-        detail = ", ".join(f"{k}={v}" for k, v in request.args.items()) or "keine Filter"
+        detail = ", ".join(f"{k}={v}" for k, v in request.args.items() if k != "_export_token") or "keine Filter"
         return xlsx_response(doc_columns(case_id is None), rows(), what, what=what[:64], detail=detail,
                              sheet="Dokumentation")

@@ -259,6 +259,8 @@ def german_value(value) -> str:
 
 
 def register_research_views(appbuilder) -> None:
+    from .xlsx import progress_blueprint
+    appbuilder.app.register_blueprint(progress_blueprint)
     appbuilder.app.jinja_env.filters["fs_number"] = german_number
     appbuilder.app.jinja_env.filters["fs_value"] = german_value
     appbuilder.add_view(ResearchView, icon="fa-search-plus", category_icon="fa-bar-chart",

@@ -99,3 +99,36 @@ def test_hand_written_lists_export_what_their_page_lists(client, factory):
     docs = _sheet(client.get("/documentation/export?scope=team"))
     assert [c.value for c in docs[1]][:2] == ["Datum", "Leistung"]
     assert client.get(f"/documentation/export?case={case.id}").status_code == 200
+
+
+def test_progress_of_an_export(app, user_client):
+    import json
+    from pathlib import Path
+
+    from app.web import xlsx
+    client = user_client("sachbearbeitung_nord")
+    token = "ab" * 16
+    seen = []
+    original = xlsx._progress_writer
+
+    def spy(user_id):
+        report, path = original(user_id)
+
+        def wrapped(rows, done=False):
+            report(rows, done)
+            seen.append(json.loads(Path(path).read_text()))
+        return wrapped, path
+    xlsx._progress_writer = spy
+    try:
+        response = client.get(f"/case/export_xlsx?_export_token={token}")
+        assert response.status_code == 200
+        response.close()
+    finally:
+        xlsx._progress_writer = original
+    assert seen[-1] == {"rows": -1, "done": True} and seen[0]["done"] is False
+    answer = client.get(f"/export-progress/{token}").get_json()
+    assert answer["done"] is True or answer.get("waiting")  # the download's close may have removed it already
+    answer = client.get(f"/export-progress/{token}").get_json()
+    assert answer["done"] is False and answer.get("waiting")  # told once, then the file is gone
+    assert client.get("/export-progress/nicht-hex").status_code == 404
+    assert app.test_client().get(f"/export-progress/{token}").status_code in (302, 401)
