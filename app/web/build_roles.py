@@ -57,7 +57,8 @@ ADMIN_FUNCTIONS = {
     # FAB's raw role and permission screens stay with the technical "Admin" role (#11).
     "profiles": [(a, "AccessProfileView") for a in ("can_list", "can_edit", "can_export")]
                 + [("menu_access", menus.PROFILES)],
-    "history": [],
+    # The history of each record is on its page; the export history (#14) is its own page.
+    "history": [("can_list", "ExportHistory"), ("menu_access", menus.EXPORT_HISTORY)],
     "letters": [("can_read", "LetterTemplateAdminView"), ("can_write", "LetterTemplateAdminView"),
                 ("menu_access", menus.LETTER_TEMPLATES),
                 *[(a, v) for v in ("StaffDetailsView", "OfficeDetailsView")

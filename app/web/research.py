@@ -265,3 +265,24 @@ def register_research_views(appbuilder) -> None:
     appbuilder.app.jinja_env.filters["fs_value"] = german_value
     appbuilder.add_view(ResearchView, icon="fa-search-plus", category_icon="fa-bar-chart",
                         **menus.item(menus.RESEARCH, menus.REPORTS))
+    register_export_history(appbuilder)
+
+
+class ExportHistoryView(BaseView):
+    """Administration › Exporte (Verlauf): who exported which list or report, with which filters, when (#14)."""
+
+    route_base = "/exports"
+    default_view = "index"
+    class_permission_name = "ExportHistory"
+    method_permission_name = {"index": "list"}
+
+    @expose("/")
+    @has_access
+    def index(self):
+        from ..services.xlsx_export import export_history
+        return self.render_template("fachstelle/research/exports.html", entries=export_history(db.session, 500),
+                                    fs_page_title="Exporte (Verlauf)")
+
+
+def register_export_history(appbuilder) -> None:
+    appbuilder.add_view(ExportHistoryView, icon="fa-file-excel-o", **menus.item(menus.EXPORT_HISTORY, menus.ADMIN))

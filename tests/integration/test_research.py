@@ -256,3 +256,12 @@ def test_export_is_in_the_history(app, data, user_client):
         entry = db.session.query(ChangeLog).filter_by(entity="export").order_by(ChangeLog.id.desc()).first()
         assert entry.changed_by == "controlling_nord" and entry.field == "Recherche Fallakten"
         assert entry.new_value.startswith("2 Zeilen") and "Status ist einer von open" in entry.new_value
+
+
+def test_export_history_page(app, data, user_client):
+    user_client("controlling_nord").get("/research/export?e=case&c=file_number")
+    page = user_client("fachadmin_nord").get("/exports/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "controlling_nord" in html and "Recherche Fallakten" in html
+    assert user_client("sachbearbeitung_nord").get("/exports/").status_code in (302, 403)
