@@ -99,9 +99,24 @@ def _label_of(value) -> str:
     return str(value)
 
 
+@dataclass
+class XlsxSheet:
+    """One sheet of a workbook with several (``write_sheets``): a title and a subtitle line above the header,
+    notes below the rows."""
+
+    name: str
+    columns: Sequence[XlsxColumn]
+    rows: Iterable[Sequence]
+    title: str | None = None
+    subtitle: str | None = None
+    notes: Sequence[str] = ()
+
+
 class _Writer:
-    def __init__(self, workbook, columns: Sequence[XlsxColumn], sheet: str, title: str | None):
+    def __init__(self, workbook, columns: Sequence[XlsxColumn], sheet: str, title: str | None,
+                 subtitle: str | None = None, styles: dict | None = None):
         self.workbook, self.columns, self.base_name, self.title = workbook, list(columns), sheet[:28], title
+        self.subtitle = subtitle
         self.header = workbook.add_format({"bold": True, "bg_color": "#E8EEF4", "text_wrap": True,
                                            "valign": "top", "border": 1})
         self.title_format = workbook.add_format({"bold": True, "font_size": 12})
@@ -127,6 +142,9 @@ class _Writer:
         if self.title and self.sheets == 1:
             self.sheet.write_string(0, 0, self.title, self.title_format)
             self.row = 2
+            if self.subtitle:
+                self.sheet.write_string(1, 0, self.subtitle)
+                self.row = 3
         self.header_row = self.row
         for index, column in enumerate(self.columns):
             self.sheet.write_string(self.row, index, column.label, self.header)
@@ -178,25 +196,57 @@ def write_xlsx(target: str | os.PathLike, columns: Sequence[XlsxColumn], rows: I
     ``title`` (optional) goes above the header (e.g. "Fallakten, Stand 06.12.2026, Filter: …").
     ``progress(n)`` is called every ``progress_every`` rows and at the end (for a progress indicator).
     """
+    return write_sheets(target, [XlsxSheet(sheet, columns, rows, title)], progress=progress,
+                        progress_every=progress_every)
+
+
+def write_sheets(target, sheets: Sequence[XlsxSheet], *, progress: Callable[[int], None] | None = None,
+                 progress_every: int = 5000) -> int:
+    """Several sheets in one workbook (a report: "Wohnraumerhalt", "Leistungen je Produkt", …), each with
+    the guarantees of the module docstring. ``target``: a path, or a binary file object (written through a
+    temporary file, so constant_memory stays on). Returns the number of data rows of all sheets."""
     import xlsxwriter
+    if hasattr(target, "write"):
+        handle, count = xlsx_sheets_file(sheets, progress=progress, progress_every=progress_every)
+        with handle:
+            target.write(handle.read())
+        return count
     workbook = xlsxwriter.Workbook(os.fspath(target), {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
         "strings_to_numbers": False, "default_date_format": "DD.MM.YYYY"})
     count = 0
     try:
-        writer = _Writer(workbook, columns, sheet, title)
-        writer.new_sheet()
-        for values in rows:
-            writer.write_row(values)
-            count += 1
-            if progress is not None and count % progress_every == 0:
-                progress(count)
-        writer._close_sheet()
+        for sheet in sheets:
+            writer = _Writer(workbook, sheet.columns, sheet.name, sheet.title, sheet.subtitle)
+            writer.new_sheet()
+            for values in sheet.rows:
+                writer.write_row(values)
+                count += 1
+                if progress is not None and count % progress_every == 0:
+                    progress(count)
+            writer._close_sheet()
+            if sheet.notes:
+                writer.row += 1
+                for note in sheet.notes:
+                    writer.sheet.write_string(writer.row, 0, note)
+                    writer.row += 1
     finally:
         workbook.close()
     if progress is not None:
         progress(count)
     return count
+
+
+def xlsx_sheets_file(sheets: Sequence[XlsxSheet], **options):
+    """``write_sheets`` into a temporary file, returned opened for reading (see ``xlsx_file``)."""
+    handle, path = tempfile.mkstemp(prefix="fachstelle-export-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        count = write_sheets(path, sheets, **options)
+        stream = open(path, "rb")  # noqa: SIM115 - handed to the caller, who streams and closes it
+    finally:
+        os.unlink(path)
+    return stream, count
 
 
 def xlsx_file(columns: Sequence[XlsxColumn], rows: Iterable[Sequence], **options):

@@ -128,3 +128,22 @@ def test_column_types_from_field_metadata():
     assert wide.width == 50 and narrow.width == 10
     with pytest.raises(ValueError):
         XlsxColumn("x", "zahl")
+
+
+def test_several_sheets_with_subtitle_and_notes_into_a_file_object(tmp_path):
+    import io
+
+    from app.services.xlsx_export import XlsxSheet, write_sheets
+    buffer = io.BytesIO()
+    count = write_sheets(buffer, [
+        XlsxSheet("Eins", [XlsxColumn("A", "int"), XlsxColumn("Anteil", "percent")], [(1, Decimal("0.5")), (2, "–")],
+                  title="Titel", subtitle="Zeitraum: 2025", notes=["Hinweis unten."]),
+        XlsxSheet("Zwei", [XlsxColumn("B")], iter([("x",)]))])
+    assert count == 3
+    book = load_workbook(io.BytesIO(buffer.getvalue()))
+    one, two = book.worksheets
+    assert [one["A1"].value, one["A2"].value, one["A3"].value] == ["Titel", "Zeitraum: 2025", None]
+    assert [c.value for c in one[4]] == ["A", "Anteil"] and one.freeze_panes == "A5"
+    assert one["B5"].value == 0.5 and one["B5"].number_format == "0.0 %" and one["B6"].value == "–"
+    assert one["A8"].value == "Hinweis unten." and one.auto_filter.ref == "A4:B6"
+    assert two.title == "Zwei" and two["A2"].value == "x"
