@@ -479,29 +479,49 @@ class _Labels:
 
     def __init__(self, session, registry, actor):
         self.session, self.registry, self.actor = session, registry, actor
+        self.known: dict[str, dict] = {}  # kept across the batches of an export
+
+    def _missing(self, kind: str, ids) -> tuple[dict, set]:
+        known = self.known.setdefault(kind, {})
+        return known, {i for i in ids if i is not None and i not in known}
 
     def catalogue(self, ids) -> dict:
-        ids = {i for i in ids if i is not None}
-        if not ids:
-            return {}
-        return dict(self.session.execute(select(CatalogueValue.id, CatalogueValue.label)
-                                         .where(CatalogueValue.id.in_(ids))).all())
+        known, missing = self._missing("catalogue", ids)
+        if missing:
+            known.update(self.session.execute(select(CatalogueValue.id, CatalogueValue.label)
+                                              .where(CatalogueValue.id.in_(missing))).all())
+        return known
 
     def records(self, entity_name: str, ids) -> dict:
-        ids = {i for i in ids if i is not None}
-        if not ids:
-            return {}
+        """Titles of referenced records the actor may see ("Meier, Sieglinde"); others stay unnamed."""
+        known, missing = self._missing(f"ref:{entity_name}", ids)
+        if not missing:
+            return known
         model = self.registry.model(entity_name)
-        found = self.session.scalars(scope_query(select(model).where(model.id.in_(ids)), model, actor=self.actor))
-        return {record.id: short_title(record) for record in found}
+        spec = self.registry.entity(entity_name)
+        names = [n for n in (spec.title_fields or [spec.fields[0].name])
+                 if (f := spec.field(n)) is not None and f.type in TEXT_KINDS]
+        for part in _chunks(sorted(missing), 5000):
+            if names:  # the text title fields only, as ``short_title`` shows them, without loading records
+                query = select(model.id, *[getattr(model, n) for n in names]).where(model.id.in_(part))
+                for row in self.session.execute(scope_query(query, model, actor=self.actor)):
+                    texts = [v.strip() for v in row[1:] if isinstance(v, str) and v.strip()]
+                    known[row[0]] = ", ".join(texts) or f"{spec.label} {row[0]}"
+            else:
+                query = scope_query(select(model).where(model.id.in_(part)), model, actor=self.actor)
+                known.update({record.id: short_title(record) for record in self.session.scalars(query)})
+        for key in missing:
+            known.setdefault(key, "(nicht sichtbar)")  # another unit's record: asked once, never named
+        return known
 
     def users(self, ids) -> dict:
-        ids = {i for i in ids if i is not None}
-        if not ids:
-            return {}
-        from flask_appbuilder.security.sqla.models import User
-        rows = self.session.execute(select(User.id, User.first_name, User.last_name).where(User.id.in_(ids)))
-        return {row.id: f"{row.first_name} {row.last_name}".strip() for row in rows}
+        known, missing = self._missing("user", ids)
+        if missing:
+            from flask_appbuilder.security.sqla.models import User
+            rows = self.session.execute(select(User.id, User.first_name, User.last_name)
+                                        .where(User.id.in_(missing)))
+            known.update({row.id: f"{row.first_name} {row.last_name}".strip() for row in rows})
+        return known
 
     def for_field(self, f: ResearchField, values) -> dict | None:
         kind = f.spec.type
@@ -512,6 +532,11 @@ class _Labels:
         if kind == "user":
             return self.users(values)
         return None
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _order(builder: _Builder, checked: Checked):
@@ -591,18 +616,70 @@ def _figure(definition: Definition, value, f: ResearchField | None):
     return money.quantize(number)
 
 
+def _additive_groups(session, builder: _Builder, checked: Checked, exprs: list):
+    """Cells, row and column totals and the grand total from one GROUP BY (count, sum; average = sum/count)."""
+    definition = checked.definition
+    aggregates = [func.count().label("n")]
+    if definition.measure != "count":
+        col = builder.column(checked.measure_field)
+        aggregates += [func.sum(col).label("s"), func.count(col).label("c")]
+    found = session.execute(builder.base(*exprs, *aggregates).group_by(*exprs)).all()
+    width = len(exprs)
+    cells: dict = {}
+    by_row: dict = {}
+    by_col: dict = {}
+    grand = [0, None, 0]
+
+    def add(into: list, n, total, counted) -> None:
+        into[0] += n
+        if total is not None:
+            into[1] = total if into[1] is None else into[1] + total
+        into[2] += counted or 0
+
+    for row in found:
+        keys = tuple(row[:width])
+        n, total, counted = (row[width], row[width + 1], row[width + 2]) if definition.measure != "count" \
+            else (row[width], None, 0)
+        total = None if total is None else money.to_decimal(total if isinstance(total, (Decimal, int))
+                                                            else str(total))
+        parts = [n, total, counted]
+        cells[keys] = parts
+        add(by_row.setdefault(keys[0], [0, None, 0]), *parts)
+        if width == 2:
+            add(by_col.setdefault(keys[1], [0, None, 0]), *parts)
+        add(grand, *parts)
+
+    def value(parts):
+        n, total, counted = parts
+        if definition.measure == "count":
+            return n
+        if definition.measure == "sum":
+            return total
+        return None if not counted or total is None else total / counted
+
+    rows = [(*keys, value(parts)) for keys, parts in cells.items()]
+    totals_by_row = {k: value(v) for k, v in by_row.items()} if width == 2 else None
+    totals_by_col = {k: value(v) for k, v in by_col.items()} if width == 2 else None
+    return rows, totals_by_row, totals_by_col, value(grand)
+
+
 def run_grouped(session, checked: Checked, registry, actor: Actor) -> CrossTable:
     """The cross-table: measure per group (and per second group), with row, column and grand totals."""
     builder = _Builder(session, checked, registry, actor)
     definition = checked.definition
     exprs = [builder.group_expression(f, part).label(f"g{i}") for i, (f, part) in enumerate(checked.groups)]
-    measure = builder.measure().label("m")
-    rows = session.execute(builder.base(*exprs, measure).group_by(*[e for e in exprs])).all()
-    totals_by_row = dict(session.execute(builder.base(exprs[0], measure).group_by(exprs[0])).all()) \
-        if len(exprs) == 2 else None
-    totals_by_col = dict(session.execute(builder.base(exprs[1], measure).group_by(exprs[1])).all()) \
-        if len(exprs) == 2 else None
-    grand = session.execute(builder.base(measure)).scalar()
+    if not checked.children:
+        # Without a child page every record is in exactly one group: one GROUP BY, totals added up here.
+        rows, totals_by_row, totals_by_col, grand = _additive_groups(session, builder, checked, exprs)
+    else:
+        # A child page multiplies the rows: counts are distinct records, so totals need their own queries.
+        measure = builder.measure().label("m")
+        rows = session.execute(builder.base(*exprs, measure).group_by(*[e for e in exprs])).all()
+        totals_by_row = dict(session.execute(builder.base(exprs[0], measure).group_by(exprs[0])).all()) \
+            if len(exprs) == 2 else None
+        totals_by_col = dict(session.execute(builder.base(exprs[1], measure).group_by(exprs[1])).all()) \
+            if len(exprs) == 2 else None
+        grand = session.execute(builder.base(measure)).scalar()
     labeller = _Labels(session, registry, actor)
     (row_field, row_part) = checked.groups[0]
     col_field, col_part = checked.groups[1] if len(checked.groups) == 2 else (None, None)

@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MAX_ROWS_PER_SHEET = 1_048_575  # Excel's limit minus the header row
+EXCEL_EPOCH = date(1899, 12, 30).toordinal()  # serial day 0 of Excel's 1900 date system (with its leap-year quirk)
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 COLUMN_TYPES = ("text", "int", "decimal", "money", "percent", "date", "datetime", "bool")
@@ -126,6 +127,7 @@ class _Writer:
             if column.type in ("decimal", "money") and column.places != 2:
                 code = "#,##0" + ("." + "0" * column.places if column.places else "")
             self.formats[column] = workbook.add_format({"num_format": code}) if code else None
+        self.kinds = [(column.type, self.formats[column]) for column in self.columns]
         self.sheets = 0
         self.sheet = None
         self.row = 0
@@ -159,32 +161,31 @@ class _Writer:
     def write_row(self, values: Sequence) -> None:
         if self.row > MAX_ROWS_PER_SHEET:  # the sheet's last row (0-based 1,048,575) is used
             self.new_sheet()
-        sheet, row = self.sheet, self.row
-        for index, column in enumerate(self.columns):
+        row, put_string, put_number = self.row, self.sheet.write_string, self.sheet.write_number
+        for index, (kind, fmt) in enumerate(self.kinds):
             value = values[index] if index < len(values) else None
             if value is None or value == "":
                 continue
-            fmt = self.formats[column]
-            kind = column.type
             if kind == "text":
-                sheet.write_string(row, index, value if isinstance(value, str) else _label_of(value))
+                put_string(row, index, value if value.__class__ is str else _label_of(value))
             elif kind == "bool":
-                sheet.write_string(row, index, ("ja" if value else "nein") if isinstance(value, bool) else str(value))
+                put_string(row, index, ("ja" if value else "nein") if isinstance(value, bool) else str(value))
             elif kind == "date" and isinstance(value, date):
-                day = value.astimezone(BERLIN).date() if isinstance(value, datetime) and value.tzinfo else value
-                if isinstance(day, datetime):
-                    day = day.date()
-                sheet.write_datetime(row, index, datetime(day.year, day.month, day.day), fmt)
-            elif kind == "datetime" and isinstance(value, datetime):
-                moment = value.astimezone(BERLIN).replace(tzinfo=None) if value.tzinfo else value
-                sheet.write_datetime(row, index, moment, fmt)
+                if isinstance(value, datetime):
+                    value = (value.astimezone(BERLIN) if value.tzinfo else value).date()
+                put_number(row, index, value.toordinal() - EXCEL_EPOCH, fmt)  # the Excel serial day
             elif kind == "datetime" and isinstance(value, date):
-                sheet.write_datetime(row, index, datetime(value.year, value.month, value.day), fmt)
-            elif kind in ("int", "decimal", "money", "percent") and isinstance(value, (int, float, Decimal)) \
-                    and not isinstance(value, bool):
-                sheet.write_number(row, index, float(value), fmt)
+                if isinstance(value, datetime):
+                    moment = value.astimezone(BERLIN).replace(tzinfo=None) if value.tzinfo else value
+                    serial = moment.toordinal() - EXCEL_EPOCH + (moment.hour * 3600 + moment.minute * 60
+                                                                 + moment.second) / 86400
+                else:
+                    serial = value.toordinal() - EXCEL_EPOCH
+                put_number(row, index, serial, fmt)
+            elif kind != "text" and isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+                put_number(row, index, float(value), fmt)
             else:
-                sheet.write_string(row, index, _label_of(value))
+                put_string(row, index, _label_of(value))
         self.row += 1
 
 

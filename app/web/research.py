@@ -261,6 +261,8 @@ def german_value(value) -> str:
 def register_research_views(appbuilder) -> None:
     from .xlsx import progress_blueprint
     appbuilder.app.register_blueprint(progress_blueprint)
+    app = appbuilder.app
+    app.jinja_env.globals["fs_has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     appbuilder.app.jinja_env.filters["fs_number"] = german_number
     appbuilder.app.jinja_env.filters["fs_value"] = german_value
     appbuilder.add_view(ResearchView, icon="fa-search-plus", category_icon="fa-bar-chart",

@@ -132,3 +132,8 @@ def test_progress_of_an_export(app, user_client):
     assert answer["done"] is False and answer.get("waiting")  # told once, then the file is gone
     assert client.get("/export-progress/nicht-hex").status_code == 404
     assert app.test_client().get(f"/export-progress/{token}").status_code in (302, 401)
+
+
+def test_a_list_without_export_shows_no_button(app, user_client):
+    page = user_client("fachadmin_nord").get("/catalogues/list/")
+    assert page.status_code == 200 and "export_xlsx" not in page.get_data(as_text=True)
