@@ -186,7 +186,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.research")
     p.add_argument("--db", choices=["sqlite", "postgresql"], default="postgresql")
     p.add_argument("--size", choices=["city", "small", "tiny"], default="city")
-    p.add_argument("--reuse", action="store_true")
+    p.add_argument("--reuse", action="store_true", help="(default) keep a loaded database of the same size")
+    p.add_argument("--fresh", action="store_true", help="drop and load the database again")
     p.add_argument("--workdir", type=Path, default=None)
     p.add_argument("--pg-url", default=None)
     p.add_argument("--warmup", type=int, default=3)
@@ -195,8 +196,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     workdir = args.workdir or Path("/tmp/bench-research") / f"{args.db}-{args.size}"
     quiet = (lambda *a, **k: None) if args.phase.startswith("xlsx") else print
-    bench = prepare(args.db, args.size, workdir, args.pg_url, reuse=args.reuse or args.phase.startswith("xlsx"),
-                    log=quiet)
+    bench = prepare(args.db, args.size, workdir, args.pg_url, reuse=not args.fresh, log=quiet)
     if args.phase in ("xlsx", "xlsx-plain"):
         print(json.dumps(measure_xlsx(bench, args.phase == "xlsx-plain")))
         return 0
@@ -207,7 +207,7 @@ def main(argv=None) -> int:
         out["queries"] = measure_queries(bench, args.warmup, args.repeat)
     if args.phase == "all":
         base = [sys.executable, "-m", "bench.research", "--db", args.db, "--size", args.size, "--workdir",
-                str(workdir)] + (["--pg-url", args.pg_url] if args.pg_url else [])
+                str(workdir)] + (["--pg-url", args.pg_url] if args.pg_url else [])  # reuses what this run loaded
         for phase in ("xlsx", "xlsx-plain"):
             done = subprocess.run(base + ["--phase", phase], capture_output=True, text=True, check=True,
                                   cwd=Path(__file__).resolve().parent.parent)

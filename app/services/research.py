@@ -348,9 +348,9 @@ class _Builder:
     def column(self, f: ResearchField):
         return getattr(self.models[f.entity], column_name(f.spec))
 
-    def base(self, *columns):
+    def base(self, *columns, extra_joins=()):
         query = select(*columns).select_from(self.root_model)
-        for model, on in self.joins:
+        for model, on in [*self.joins, *extra_joins]:
             query = query.outerjoin(model, on)
         query = scope_query(query, self.root_model, actor=self.actor)
         for condition in self.conditions():
@@ -547,36 +547,78 @@ def _order(builder: _Builder, checked: Checked):
     return [first.nulls_last(), builder.root_model.id]
 
 
+def _column_plan(builder: _Builder, fields: list[ResearchField]):
+    """The SELECT of a column query and how each shown value is made from a result row.
+
+    Labels come with the rows: a catalogue value's label, a user's name and a referenced record's text
+    title fields are outer-joined, the referenced record under the same org-unit rule as everything else
+    (another unit's record reads "(nicht sichtbar)"). No query per row or batch."""
+    from flask_appbuilder.security.sqla.models import User
+    exprs: list = []
+    joins: list = []
+    makers: list = []
+    registry, actor = builder.registry, builder.actor
+    for number, f in enumerate(fields):
+        col = builder.column(f)
+        at = len(exprs)
+        kind = f.spec.type
+        if kind == "choice":
+            value = aliased(CatalogueValue, name=f"cv{number}")
+            joins.append((value, value.id == col))
+            exprs.append(value.label)
+            makers.append(lambda row, i=at: row[i])
+        elif kind == "user":
+            user = aliased(User, name=f"u{number}")
+            joins.append((user, user.id == col))
+            exprs += [user.first_name, user.last_name]
+            makers.append(lambda row, i=at: None if row[i] is None and row[i + 1] is None
+                          else f"{row[i] or ''} {row[i + 1] or ''}".strip())
+        elif kind == "ref":
+            spec = registry.entity(f.spec.ref)
+            target = aliased(registry.model(f.spec.ref), name=f"r{number}")
+            on = target.id == col
+            if spec.org_scope != "none":
+                condition = org_condition(target, actor.visible_units, spec.org_scope == "shared")
+                if condition is not None:
+                    on = and_(on, condition)
+            joins.append((target, on))
+            names = [n for n in (spec.title_fields or [spec.fields[0].name])
+                     if (t := spec.field(n)) is not None and t.type in TEXT_KINDS]
+            exprs += [col, target.id, *[getattr(target, n) for n in names]]
+
+            def make(row, i=at, n=len(names), label=spec.label):
+                if row[i] is None:
+                    return None
+                if row[i + 1] is None:
+                    return "(nicht sichtbar)"
+                texts = [v.strip() for v in row[i + 2:i + 2 + n] if isinstance(v, str) and v.strip()]
+                return ", ".join(texts) or f"{label} {row[i]}"
+            makers.append(make)
+        else:
+            exprs.append(col)
+            makers.append(lambda row, i=at: row[i])
+    return exprs, joins, makers
+
+
 def run_list(session, checked: Checked, registry, actor: Actor, limit: int = MAX_ROWS_SHOWN) -> ListResult:
     """The first ``limit`` rows of a column query, with labels; ``total`` counts all rows."""
     builder = _Builder(session, checked, registry, actor)
-    columns = [builder.column(f) for f in checked.columns]
-    query = builder.base(*columns).order_by(*_order(builder, checked))
+    exprs, joins, makers = _column_plan(builder, checked.columns)
+    query = builder.base(*exprs, extra_joins=joins).order_by(*_order(builder, checked))
     total = session.scalar(select(func.count()).select_from(builder.base(builder.root_model.id).subquery()))
-    raw = [list(row) for row in session.execute(query.limit(limit))]
-    _label_rows(_Labels(session, registry, actor), checked.columns, raw)
-    return ListResult(checked.columns, raw, total, total > limit)
-
-
-def _label_rows(labels: _Labels, columns: list[ResearchField], rows: list[list]) -> None:
-    for index, f in enumerate(columns):
-        found = labels.for_field(f, [row[index] for row in rows])
-        if found is not None:
-            for row in rows:
-                if row[index] is not None:
-                    row[index] = found.get(row[index], "(nicht sichtbar)")
+    rows = [[make(row) for make in makers] for row in session.execute(query.limit(limit))]
+    return ListResult(checked.columns, rows, total, total > limit)
 
 
 def iter_rows(session, checked: Checked, registry, actor: Actor, batch: int = 2000) -> Iterator[list]:
     """Every row of a column query (for the export), labelled batch by batch, streamed from the database."""
     builder = _Builder(session, checked, registry, actor)
-    query = builder.base(*[builder.column(f) for f in checked.columns]).order_by(*_order(builder, checked))
-    labels = _Labels(session, registry, actor)
+    exprs, joins, makers = _column_plan(builder, checked.columns)
+    query = builder.base(*exprs, extra_joins=joins).order_by(*_order(builder, checked))
     result = session.execute(query.execution_options(yield_per=batch))
     for part in result.partitions(batch):
-        rows = [list(row) for row in part]
-        _label_rows(labels, checked.columns, rows)
-        yield from rows
+        for row in part:
+            yield [make(row) for make in makers]
 
 
 def _group_label(f: ResearchField, part: str | None, key, labels: dict | None) -> str:

@@ -265,3 +265,23 @@ def test_export_history_page(app, data, user_client):
     html = page.get_data(as_text=True)
     assert "controlling_nord" in html and "Recherche Fallakten" in html
     assert user_client("sachbearbeitung_nord").get("/exports/").status_code in (302, 403)
+
+
+def test_sum_and_average_without_child_pages_add_up_exactly(actx, data):
+    # One GROUP BY (no child page): cells, totals and the average from sum and count, in Decimal.
+    from app.domain.money import quantize
+    from app.extensions import db
+    from app.services.research import Definition
+    model = actx.config["FACHSTELLE_REGISTRY"].model("service")
+    values = [v for (v,) in db.session.query(model.follow_up_days) if v is not None]
+    assert values, "die Leistungen haben Wiedervorlagen"
+    summed = _run(actx, Definition(entity="service", group_by=["group"], measure="sum",
+                                   measure_field="follow_up_days"), username="admin")
+    assert summed.total == sum(values)
+    assert sum(v for v in summed.row_totals.values() if v is not None) == sum(values)
+    average = _run(actx, Definition(entity="service", group_by=["group"], measure="avg",
+                                    measure_field="follow_up_days"), username="admin")
+    from decimal import Decimal
+    assert average.total == quantize(Decimal(sum(values)) / len(values))
+    counted = _run(actx, Definition(entity="service", group_by=["group"]), username="admin")
+    assert counted.total == db.session.query(model).count()
