@@ -134,7 +134,8 @@ class ResearchView(BaseView):
                 query = service.saved_query(db.session, int(request.args["q"]), actor)
                 definition = Definition.from_json(query.definition)
                 return redirect(url_for("ResearchView.index") + "?" + urlencode(
-                    definition_args(definition) + [("run", "1"), ("name", query.name)]))
+                    definition_args(definition) + [("run", "1"), ("name", query.name),
+                                                   ("share", query.shared_profile or "")]))
             except ResearchError as exc:
                 problem = str(exc)
         else:
@@ -213,7 +214,8 @@ class ResearchView(BaseView):
               + (f" und für das Profil {query.shared_profile} freigegeben." if query.shared_profile else "."),
               "success")
         return redirect(url_for("ResearchView.index") + "?" + urlencode(
-            definition_args(definition) + [("run", "1"), ("name", query.name)]))
+            definition_args(definition) + [("run", "1"), ("name", query.name),
+                                           ("share", query.shared_profile or "")]))
 
     @expose("/delete/<int:query_id>", methods=["POST"])
     @has_access

@@ -285,3 +285,33 @@ def test_sum_and_average_without_child_pages_add_up_exactly(actx, data):
     assert average.total == quantize(Decimal(sum(values)) / len(values))
     counted = _run(actx, Definition(entity="service", group_by=["group"]), username="admin")
     assert counted.total == db.session.query(model).count()
+
+
+def test_a_reference_to_another_units_record_is_not_named(actx, data):
+    # A household member of a Nord case who is a Süd partner: the row is Nord's, the partner stays unnamed.
+    from app.core_models import CatalogueValue, OrgUnit
+    from app.extensions import db
+    from app.services.history import acting_as
+    from app.services.research import Definition
+    registry = actx.config["FACHSTELLE_REGISTRY"]
+    partner, case, member = (registry.model(n) for n in ("partner", "case", "household_member"))
+    sued = db.session.query(OrgUnit).filter_by(code="sued").one()
+    stranger = partner(kind=db.session.query(CatalogueValue).filter_by(catalogue="partner_kind", code="person").one(),
+                       surname="Fremdbezirk", org_unit_id=sued.id)
+    nord_case = db.session.query(case).filter_by(file_number="R-nord-0").one()
+    with acting_as("test"):
+        db.session.add(stranger)
+        db.session.flush()
+        db.session.add(member(case=nord_case, member_id=stranger.id, org_unit_id=nord_case.org_unit_id))
+        db.session.commit()
+    try:
+        result = _run(actx, Definition(entity="case", columns=["file_number", "household_member.member"],
+                                       filters=[F("household_member.member", "not_empty")]))
+        assert result.rows == [["R-nord-0", "(nicht sichtbar)"]]
+        seen_by_admin = _run(actx, Definition(entity="case", columns=["household_member.member"],
+                                              filters=[F("household_member.member", "not_empty")]), username="admin")
+        assert seen_by_admin.rows == [["Fremdbezirk"]]
+    finally:
+        db.session.query(member).delete()
+        db.session.delete(db.session.get(partner, stranger.id))
+        db.session.commit()
