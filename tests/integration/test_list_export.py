@@ -137,3 +137,12 @@ def test_progress_of_an_export(app, user_client):
 def test_a_list_without_export_shows_no_button(app, user_client):
     page = user_client("fachadmin_nord").get("/catalogues/list/")
     assert page.status_code == 200 and "export_xlsx" not in page.get_data(as_text=True)
+
+
+def test_login_audit_exports_its_list(app, user_client):
+    client = user_client("fachadmin_nord")
+    assert "export_xlsx" in client.get("/login-audit/list/").get_data(as_text=True)
+    sheet = _sheet(client.get("/login-audit/export_xlsx"))
+    assert [c.value for c in sheet[1]] == ["Zeitpunkt", "Benutzername (wie eingegeben)", "Adresse", "Ergebnis", "Weg"]
+    assert sheet.max_row >= 2 and isinstance(sheet["A2"].value, datetime)
+    assert user_client("sachbearbeitung_nord").get("/login-audit/export_xlsx").status_code in (302, 403)
