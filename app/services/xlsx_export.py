@@ -265,7 +265,7 @@ def xlsx_file(columns: Sequence[XlsxColumn], rows: Iterable[Sequence], **options
     return stream, count
 
 
-def record_export(session, actor_name: str, what: str, detail: str, rows: int, now: datetime) -> None:
+def record_export(session, actor_name: str, what: str, detail: str, rows: int | None, now: datetime) -> None:
     """Note an export in the history (Änderungsverlauf): who exported what (list, filters), how many rows, when.
 
     A row of ``change_log`` with ``entity="export"``, ``action="export"``, ``field`` = what was exported and
@@ -276,7 +276,7 @@ def record_export(session, actor_name: str, what: str, detail: str, rows: int, n
     from .history import change_row
     session.execute(insert(ChangeLog.__table__).values(
         **change_row("export", 0, "export", actor_name[:64], now, what[:64],
-                     None, f"{rows} Zeilen; {detail}"[:4000])))
+                     None, (f"{rows} Zeilen; {detail}" if rows is not None else detail)[:4000])))
 
 
 def export_history(session, limit: int = 100) -> list:

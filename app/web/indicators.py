@@ -218,6 +218,7 @@ class IndicatorReportView(BaseView):
         name = f"kennzahlen_{period.start.isoformat()}_{period.end.isoformat()}"
         if len(units) == 1:
             name = f"erhebungsbogen_{units[0].code}_{period.start.isoformat()}_{period.end.isoformat()}"
+        _note_export(f"Kennzahlen Erhebungsbogen ({fmt})", period, units, as_of)
         if fmt == "xlsx":
             buffer = io.BytesIO()
             survey_form.write_xlsx(survey, buffer, clock.now())
@@ -236,12 +237,24 @@ class IndicatorReportView(BaseView):
     def success(self):
         period, _as_of = exact_args()
         actor = current_actor()
-        measures = success_measures(db.session, period, report_units(db.session, actor=actor), actor)
+        units = report_units(db.session, actor=actor)
+        measures = success_measures(db.session, period, units, actor)
+        _note_export("Erfolgsmessung", period, units, None)
         buffer = io.BytesIO()
         write_success_xlsx(measures, buffer, clock.now())
         buffer.seek(0)
         return send_file(buffer, mimetype=XLSX, as_attachment=True,
                          download_name=f"erfolgsmessung_{period.start.isoformat()}_{period.end.isoformat()}.xlsx")
+
+
+def _note_export(what: str, period, units, as_of) -> None:
+    """Every download of a report is in the export history (#14): who, which report, period, districts."""
+    from ..services.xlsx_export import record_export
+    detail = f"{describe(period)}; Bezirke: {', '.join(u.name for u in units) or 'keine'}"
+    if as_of is not None:
+        detail += f"; Stand {as_of:%d.%m.%Y}"
+    record_export(db.session, current_actor().name, what, detail, None, clock.utcnow())
+    db.session.commit()
 
 
 # --- chart: QS 1.1–1.4 per month as an inline SVG (no script, no CDN) --------------------------------

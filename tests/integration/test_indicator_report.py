@@ -278,3 +278,14 @@ def test_drill_down_as_xlsx_has_every_case_of_the_page(client, world):
     standards = load_workbook(io.BytesIO(drill(client, unit=world["nord"].id, code="1.5", kind="met",
                                                format="xlsx").data)).worksheets[0]
     assert standards.cell(4, 2).value == "Einheitliche Sammel-Mailadresse" and standards.cell(4, 3).value == "ja"
+
+
+def test_report_downloads_are_in_the_export_history(client, world):
+    from app.core_models import ChangeLog
+    from app.extensions import db
+    login(client, "controlling_nord")
+    assert client.get("/indicators/download", query_string={**ARGS, "format": "csv"}).status_code == 200
+    assert client.get("/indicators/success-measures", query_string=ARGS).status_code == 200
+    entries = db.session.query(ChangeLog).filter_by(entity="export", changed_by="controlling_nord").all()
+    assert {e.field for e in entries} >= {"Kennzahlen Erhebungsbogen (csv)", "Erfolgsmessung"}
+    assert all("Fachstelle Nord" in e.new_value for e in entries)
