@@ -79,3 +79,10 @@ def test_dashboard_research_chart_export(live_server, page_for, shoot):
     other.locator("#fs-crosstable").wait_for()
     shoot(other, "research-06-controlling-geteilt")
     assert_german_page(other)
+
+    # 7. The city-wide admin's start page: every district and the total, per tile.
+    admin = page_for("fachadmin")
+    admin.locator("#fs-tile-open_cases").wait_for()
+    admin.wait_for_function("Array.from(document.querySelectorAll('.fs-tile canvas')).every(c => c.width > 0)")
+    shoot(admin, "research-07-ueberblick-stadtweit")
+    assert_german_page(admin)
