@@ -61,6 +61,7 @@ class Match:
     problems: list[str] = field(default_factory=list)  # why not (hard), German
     place_ids: tuple[int, ...] = ()  # the places to reserve for the household (fits only)
     extra_rooms: tuple[int, ...] = ()  # further rooms of the same shelter when the need asks for more rooms
+    extra_labels: tuple[str, ...] = ()
 
 
 def _label(labels: Mapping[str, str], code: str) -> str:
@@ -127,6 +128,7 @@ def match(need: Need, candidates: Iterable[Candidate], labels: Mapping[str, str]
                         ids.extend(c.free_place_ids)
                     m.fits, m.place_ids = True, tuple(ids[:need.size])
                     m.extra_rooms = tuple(c.room_id for c in group[1:])
+                    m.extra_labels = tuple(c.room_label for c in group[1:])
         if m.fits:
             _score(need, cand, m, labels)
             results.append(m)

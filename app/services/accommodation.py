@@ -434,3 +434,79 @@ def write_utilisation_xlsx(rows: list[Utilisation], start: date, end: date) -> b
     body = [[r.name, r.places, r.capacity_nights, r.occupied_nights, r.percent] for r in rows]
     return _xlsx("Auslastung", f"Auslastung der Unterkünfte {start:%d.%m.%Y} bis {end:%d.%m.%Y}", head, body,
                  [36, 10, 20, 16, 16])
+
+
+# --- household actions (the household page) ------------------------------------------------------------
+
+def catalogue_values(session: Session, catalogue: str) -> list[tuple[str, str]]:
+    rows = session.execute(select(CatalogueValue.code, CatalogueValue.label)
+                           .where(CatalogueValue.catalogue == catalogue, CatalogueValue.active.isnot(False))
+                           .order_by(CatalogueValue.sort, CatalogueValue.label))
+    return [(c, lbl) for c, lbl in rows]
+
+
+def reserve_for_household(session: Session, actor: Actor, profile, place_ids: list[int], expires_on: date) -> list:
+    """One reservation per chosen place for the profile's period, each for the next household member."""
+    from .occupancy import reserve
+    if expires_on < actor.today:
+        raise DomainError(f"„Reservierung gilt bis“ ({expires_on:%d.%m.%Y}) liegt in der Vergangenheit.")
+    people = household(session, profile.case)
+    made = []
+    for i, place_id in enumerate(place_ids):
+        person = people[i].partner_id if i < len(people) else None
+        made.append(reserve(session, actor, case_id=profile.case_id, place_id=place_id,
+                            reserved_from=profile.date_from, reserved_to=profile.date_to, expires_on=expires_on,
+                            person_id=person, commit=False))
+    session.commit()
+    return made
+
+
+def move_in_household(session: Session, actor: Actor, case, day: date, legal_basis: str = "obg",
+                      payer_type: str | None = None, person_ids: list[int] | None = None) -> list:
+    """The household moves into its reserved places on ``day``: one occupancy per person (a reservation made
+    for a person goes to that person), all or none."""
+    from .occupancy import Booking, book
+    Res = M("reservation")
+    today = clock.today()
+    active = catalogue_value(session, "reservation_state", "aktiv")
+    reservations = list(session.scalars(select(Res).where(Res.case_id == case.id, Res.state_id == active.id,
+                                                          Res.expires_on >= min(today, day))
+                                        .order_by(Res.id)))
+    people = [p for p in household(session, case) if not person_ids or p.partner_id in person_ids]
+    if not people:
+        raise DomainError("Niemand zum Einziehen gewählt.")
+    if len(reservations) < len(people):
+        raise DomainError(f"Für {len(people)} Person(en) sind nur {len(reservations)} Plätze reserviert; bitte "
+                          "erst über das Bedarfsprofil passende Plätze reservieren.")
+    by_person = {r.person_id: r for r in reservations if r.person_id}
+    free = [r for r in reservations if not r.person_id or r.person_id not in {p.partner_id for p in people}]
+    made = []
+    try:
+        for p in people:
+            res = by_person.get(p.partner_id) or free.pop(0)
+            made.append(book(session, actor, Booking(case.id, p.partner_id, res.place_id, day, res.reserved_to,
+                                                     legal_basis, payer_type), commit=False))
+    except Exception:
+        session.rollback()
+        raise
+    session.commit()
+    return made
+
+
+def move_out_household(session: Session, actor: Actor, case, day: date, reason: str | None,
+                       occupancy_ids: list[int] | None = None) -> list:
+    from .occupancy import move_out
+    Occ = M("occupancy")
+    current = [o for o in session.scalars(select(Occ).where(Occ.case_id == case.id,
+                                                            or_(Occ.move_out.is_(None), Occ.move_out > day)))
+               if not occupancy_ids or o.id in occupancy_ids]
+    if not current:
+        raise DomainError(f"Am {day:%d.%m.%Y} ist aus diesem Haushalt niemand (mehr) untergebracht.")
+    try:
+        for o in current:
+            move_out(session, actor, o, day, reason, commit=False)
+    except Exception:
+        session.rollback()
+        raise
+    session.commit()
+    return current
