@@ -123,10 +123,7 @@ def match(need: Need, candidates: Iterable[Candidate], labels: Mapping[str, str]
                 elif total < need.size:
                     problems.append(f"nur {total} von {need.size} benötigten Plätzen frei in {need.rooms} Räumen")
                 else:
-                    ids: list[int] = []
-                    for c in group:
-                        ids.extend(c.free_place_ids)
-                    m.fits, m.place_ids = True, tuple(ids[:need.size])
+                    m.fits, m.place_ids = True, spread(group, need.size)
                     m.extra_rooms = tuple(c.room_id for c in group[1:])
                     m.extra_labels = tuple(c.room_label for c in group[1:])
         if m.fits:
@@ -147,6 +144,17 @@ def match(need: Need, candidates: Iterable[Candidate], labels: Mapping[str, str]
             kept.append(r)
         results = kept
     return results
+
+
+def spread(group: list[Candidate], size: int) -> tuple[int, ...]:
+    """``size`` free places taken from the rooms in turn, so each room of a several-room need gets people."""
+    queues = [list(c.free_place_ids) for c in group]
+    ids: list[int] = []
+    while len(ids) < size and any(queues):
+        for q in queues:
+            if q and len(ids) < size:
+                ids.append(q.pop(0))
+    return tuple(ids)
 
 
 def _score(need: Need, cand: Candidate, m: Match, labels: Mapping[str, str]) -> None:

@@ -29,6 +29,9 @@ SHELTERS = [
 ]
 
 
+KEEP_FREE = ("Wohnung 1", "Wohnung 3")
+
+
 def demo_accommodation(session, registry, seed: int = 42) -> int:
     Shelter, Room, Place, Case = (registry.model(n) for n in ("shelter", "room", "place", "case"))
     if session.scalar(select(Shelter.id).limit(1)) is not None:
@@ -56,22 +59,31 @@ def demo_accommodation(session, registry, seed: int = 42) -> int:
                     room.org_unit_id = unit.id
                     session.add(room)
             session.flush()
-        places = list(session.scalars(select(Place).where(Place.org_unit_id == unit.id).order_by(Place.id)))
+        # The family flats with wheelchair access stay free: the demo's family of four finds them.
+        places = [p for p in session.scalars(select(Place).where(Place.org_unit_id == unit.id).order_by(Place.id))
+                  if p.room.label not in KEEP_FREE]
         cases, clients = [], set()
         for case in session.scalars(select(Case).where(Case.org_unit_id == unit.id, Case.closed_on.is_(None))
                                     .order_by(Case.id).limit(4 * len(places))):
             if case.client_id not in clients and len(cases) < len(places):
                 clients.add(case.client_id)
                 cases.append(case)
-        for i, (place, case) in enumerate(zip(places, cases)):
-            if i % 2:
+        waiting = list(cases)
+        for i, place in enumerate(places):
+            if i % 2 or not waiting:
                 continue  # every other place stays free
+            codes = {a.code for a in place.room.attributes}
+            wanted = "female" if "nur_frauen" in codes else "male" if "nur_maenner" in codes else None
+            case = next((c for c in waiting if wanted is None or (c.client.sex and c.client.sex.code == wanted)), None)
+            if case is None:
+                continue
+            waiting.remove(case)
             move_in = today - timedelta(days=rnd.randint(3, 200))
             move_out = today + timedelta(days=rnd.randint(5, 60)) if rnd.random() < 0.3 else None
             book(session, actor, Booking(case.id, case.client_id, place.id, move_in, move_out,
                                          "obg" if rnd.random() < 0.8 else "sgb12_67", "jobcenter"), commit=False)
             made += 1
-        free_cases = cases[len(places) // 2 + 1:]
+        free_cases = waiting
         free = [p for i, p in enumerate(places) if i % 2]
         if free and free_cases:
             reserve(session, actor, case_id=free_cases[0].id, place_id=free[0].id, reserved_from=today,
