@@ -64,23 +64,31 @@ class Match:
     extra_labels: tuple[str, ...] = ()
 
 
+_RESTRICTING = frozenset({"nur_frauen", "nur_maenner", "mehrbettzimmer"})
+
+
 def _label(labels: Mapping[str, str], code: str) -> str:
     return labels.get(code, code)
 
 
-def hard_problems(need: Need, cand: Candidate, labels: Mapping[str, str]) -> list[str]:
-    """What rules the room out, as the clerk reads it."""
+def hard_problems(need: Need, cand: Candidate, labels: Mapping[str, str], sexes: set | None = None,
+                  children: bool | None = None) -> list[str]:
+    """What rules the room out, as the clerk reads it (``sexes``/``children``: the need's, computed once)."""
     problems = []
-    for code in sorted(need.required - cand.attributes):
-        problems.append(f"nicht {_label(labels, code)}")
-    for code in sorted(need.excluded & cand.attributes):
-        problems.append(f"{_label(labels, code)} (ausgeschlossen)")
-    sexes = need.sexes
+    attributes = cand.attributes
+    if need.required and not need.required <= attributes:
+        problems.extend(f"nicht {_label(labels, code)}" for code in sorted(need.required - attributes))
+    if need.excluded and need.excluded & attributes:
+        problems.extend(f"{_label(labels, code)} (ausgeschlossen)" for code in sorted(need.excluded & attributes))
+    if not attributes & _RESTRICTING:
+        return problems
+    sexes = need.sexes if sexes is None else sexes
+    children = need.has_children if children is None else children
     if "nur_frauen" in cand.attributes and sexes - {"female"}:
         problems.append("nur Frauen")
     if "nur_maenner" in cand.attributes and sexes - {"male"}:
         problems.append("nur Männer")
-    if need.has_children and "familiengeeignet" not in cand.attributes and (
+    if children and "familiengeeignet" not in cand.attributes and (
             "nur_frauen" in cand.attributes or "nur_maenner" in cand.attributes or "mehrbettzimmer" in cand.attributes):
         problems.append("nicht für Familien mit Kindern")
     return problems
@@ -95,8 +103,9 @@ def match(need: Need, candidates: Iterable[Candidate], labels: Mapping[str, str]
     candidates = list(candidates)
     by_shelter: dict[int, list[Candidate]] = {}
     checked: dict[int, list[str]] = {}
+    sexes, children = need.sexes, need.has_children
     for cand in candidates:
-        checked[cand.room_id] = hard_problems(need, cand, labels)
+        checked[cand.room_id] = hard_problems(need, cand, labels, sexes, children)
         if not checked[cand.room_id] and cand.free_place_ids:
             by_shelter.setdefault(cand.shelter_id, []).append(cand)
     results: list[Match] = []

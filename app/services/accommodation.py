@@ -197,13 +197,14 @@ def busy_place_ids(session: Session, place_filter, start: date, end: date | None
     Occ, Res = M("occupancy"), M("reservation")
     # From the move-out index (see ``board``); the shelters' filter is applied to the few rows found.
     query = select(Occ.place_id).where(nights_overlap_sql(Occ, start, end, by_end=True))
-    busy = set(session.scalars(query.where(place_filter(Occ)) if end is not None else query))
+    conn = session.connection()
+    busy = set(conn.scalars(query.where(place_filter(Occ)) if end is not None else query).all())
     active = catalogue_value(session, "reservation_state", "aktiv")
     query = select(Res.place_id).where(place_filter(Res), Res.state_id == active.id, Res.expires_on >= today,
                                        nights_overlap_sql(Res, start, end, "reserved_from", "reserved_to"))
     if own_case_id is not None:
         query = query.where(Res.case_id != own_case_id)
-    busy |= set(session.scalars(query))
+    busy |= set(conn.scalars(query).all())
     return busy
 
 
@@ -219,23 +220,26 @@ def candidates(session: Session, actor: Actor, start: date, end: date | None, to
     type_codes = dict(session.execute(select(CatalogueValue.id, CatalogueValue.code)
                                       .where(CatalogueValue.catalogue == "shelter_type")).all())
     busy = busy_place_ids(session, lambda m: m.shelter_id.in_(ids), start, end, today, own_case_id)
-    rooms = list(session.execute(select(Room.id, Room.shelter_id, Room.label, Room.places, Room.valid_to)
-                                 .where(Room.shelter_id.in_(ids))))
-    attrs = _room_attributes(session, None if len(ids) > 50 else [r.id for r in rooms])
+    conn = session.connection()  # Core, rows unpacked (see ``board``)
+    rooms = conn.execute(select(Room.id, Room.shelter_id, Room.label, Room.valid_to)
+                         .where(Room.shelter_id.in_(ids))).all()
+    attrs = _room_attributes(session, None if len(ids) > 50 else [r[0] for r in rooms])
     free: dict[int, list[int]] = defaultdict(list)
     count: dict[int, int] = defaultdict(int)
-    for pid, rid, valid_to in session.execute(select(Place.id, Place.room_id, Place.valid_to)
-                                              .where(Place.shelter_id.in_(ids)).order_by(Place.label)):
+    for pid, rid, valid_to in conn.execute(select(Place.id, Place.room_id, Place.valid_to)
+                                           .where(Place.shelter_id.in_(ids)).order_by(Place.label)).all():
         count[rid] += 1
         if pid not in busy and (valid_to is None or (end is not None and valid_to >= end)):
             free[rid].append(pid)
     out = []
-    for r in rooms:
-        if r.valid_to is not None and (end is None or r.valid_to < end):
+    empty: frozenset[str] = frozenset()
+    for rid, sid, label, valid_to in rooms:
+        if valid_to is not None and (end is None or valid_to < end):
             continue
-        s = info[r.shelter_id]
-        out.append(matching.Candidate(r.id, r.label, s.id, s.name, s.district, frozenset(attrs.get(r.id, ())),
-                                      count[r.id], tuple(free[r.id]), type_codes.get(s.shelter_type_id)))
+        s = info[sid]
+        codes = attrs.get(rid)
+        out.append(matching.Candidate(rid, label, sid, s.name, s.district, frozenset(codes) if codes else empty,
+                                      count[rid], tuple(free[rid]), type_codes.get(s.shelter_type_id)))
     return out
 
 
