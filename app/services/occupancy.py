@@ -29,7 +29,7 @@ from ..errors import DomainError
 from ..metamodel.build_models import built_registry
 from ..metamodel.migrate import after_migrate
 from .history import acting_as
-from .save_hooks import on_validate
+from .save_hooks import on_deleting, on_validate
 
 # --- the SQL twin of rules.accommodated_on ------------------------------------------------------------
 
@@ -265,6 +265,18 @@ def _validate_reservation_form(item) -> None:
     from ..extensions import db
     with db.session.no_autoflush:
         check_reservation(db.session, item)
+
+
+@on_deleting("room")
+def _room_places_go_with_it(room) -> None:
+    """A room's places exist because of the room: deleting the room deletes those never booked or reserved;
+    a place with a booking or reservation stays and keeps the room (the delete is refused, naming it)."""
+    from ..extensions import db
+    Place, Occ, Res = model("place"), model("occupancy"), model("reservation")
+    used = select(Occ.place_id).union(select(Res.place_id)).subquery()
+    for place in db.session.scalars(select(Place).where(Place.room_id == room.id, Place.id.not_in(select(used)))):
+        db.session.delete(place)
+    db.session.flush()
 
 
 def install(session_class=Session) -> None:

@@ -62,3 +62,23 @@ def on_validate(entity_name: str):
 def validate(entity_name: str, item) -> None:
     for check in _VALIDATORS.get(entity_name, ()):
         check(item)
+
+
+# --- before a record is deleted (form or REST): what goes with it ----------------------------------------
+_DELETING: dict[str, list[Callable]] = {}
+
+
+def on_deleting(entity_name: str):
+    """Register ``hook(item)`` run before the delete check: it may remove dependent rows that only exist
+    because of the record (a room's unbooked places, #12); what still refers to it then blocks the delete."""
+    def register(hook: Callable) -> Callable:
+        hooks = _DELETING.setdefault(entity_name, [])
+        if hook not in hooks:
+            hooks.append(hook)
+        return hook
+    return register
+
+
+def before_delete(entity_name: str, item) -> None:
+    for hook in _DELETING.get(entity_name, ()):
+        hook(item)
