@@ -26,6 +26,9 @@ PROFILES = "profiles"
 INDICATOR_REPORT = "indicator_report"
 ACCESS_STANDARDS = "access_standards"
 LOGIN_AUDIT = "login_audit"
+# Unterbringung (#12): the board (with lists and household pages behind it) and the utilisation
+OCCUPANCY_BOARD = "occupancy_board"
+UTILISATION = "utilisation"
 # The YAML menu of doc_entry: the documentation overview and the letters sit in it.
 DOCUMENTATION_CATEGORY = "Falldokumentation"
 # Categories of our own
@@ -52,6 +55,8 @@ LABELS = {
     INDICATOR_REPORT: "Kennzahlen Prävention",
     ACCESS_STANDARDS: "Einheitlicher Zugang (QS 1.5)",
     LOGIN_AUDIT: "Anmeldeprotokoll",
+    OCCUPANCY_BOARD: "Belegungsübersicht",
+    UTILISATION: "Auslastung",
     ADMIN: "Administration",
     REPORTS: "Berichte",
 }
