@@ -460,3 +460,15 @@ def bund_plausibility(rows: list[dict[str, str]], ids: list[int], stichtag: date
 def bund_deadline(stichtag: date, calendar) -> date:
     """Delivery deadline: the 30th working day after the Stichtag (WoBerichtsG § 7 (1))."""
     return calendar.add_working_days(stichtag, 30)
+
+
+def due_delivery(today: date, calendar, delivered: Iterable[date]) -> tuple[date, date] | None:
+    """The federal delivery the worklist reminds of: (Stichtag, deadline) of the latest 31.01. before today,
+    from 01.02. (the first day a delivery is possible) until a version of it is marked delivered; it stays,
+    overdue, after the deadline. None before the first Stichtag (2022) and once delivered."""
+    stichtag = date(today.year, 1, 31)
+    if today <= stichtag:
+        stichtag = date(today.year - 1, 1, 31)
+    if stichtag.year < 2022 or stichtag in set(delivered):
+        return None
+    return stichtag, bund_deadline(stichtag, calendar)

@@ -222,3 +222,16 @@ def pseudonym_key(secret: str) -> bytes:
     pseudonyms are stable per installation and Stichtag, and nobody without the server's key recomputes them)."""
     import hashlib
     return hashlib.sha256(f"fachstelle-statistik|{secret}".encode()).digest()
+
+
+def delivery_reminder(session: Session, today: date, *, actor: Actor | None = None) -> dict | None:
+    """The federal statistic's delivery for the worklist: Stichtag, deadline, and the latest frozen version."""
+    settings = built_registry().spec.settings
+    calendar = working_calendar(settings.holiday_subdivision, settings.closure_days)
+    delivered = {s.stichtag for s in snapshots(session, "bund", actor=actor) if s.submitted_on is not None}
+    found = hs.due_delivery(today, calendar, delivered)
+    if found is None:
+        return None
+    stichtag, due = found
+    versions = snapshots(session, "bund", stichtag, actor=actor)
+    return {"stichtag": stichtag, "due": due, "versions": len(versions), "label": KINDS["bund"]}

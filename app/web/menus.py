@@ -26,6 +26,8 @@ PROFILES = "profiles"
 INDICATOR_REPORT = "indicator_report"
 ACCESS_STANDARDS = "access_standards"
 LOGIN_AUDIT = "login_audit"
+# Official housing statistics (#14)
+HOUSING_STATISTICS = "housing_statistics"
 # The YAML menu of doc_entry: the documentation overview and the letters sit in it.
 DOCUMENTATION_CATEGORY = "Falldokumentation"
 # Categories of our own
@@ -52,6 +54,7 @@ LABELS = {
     INDICATOR_REPORT: "Kennzahlen Prävention",
     ACCESS_STANDARDS: "Einheitlicher Zugang (QS 1.5)",
     LOGIN_AUDIT: "Anmeldeprotokoll",
+    HOUSING_STATISTICS: "Amtliche Statistik",
     ADMIN: "Administration",
     REPORTS: "Berichte",
 }

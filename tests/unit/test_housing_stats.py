@@ -300,3 +300,14 @@ def test_clean_data_no_problems():
 @pytest.mark.parametrize("year, deadline", [(2025, date(2025, 3, 14)), (2026, date(2026, 3, 13))])
 def test_deadline_30_working_days(year, deadline):
     assert hs.bund_deadline(date(year, 1, 31), working_calendar("NW")) == deadline
+
+
+@pytest.mark.parametrize("today, delivered, expected", [
+    (date(2026, 1, 31), (), (date(2025, 1, 31), date(2025, 3, 14))),   # on the Stichtag: last year's still open
+    (date(2026, 2, 1), (), (date(2026, 1, 31), date(2026, 3, 13))),
+    (date(2026, 3, 20), (), (date(2026, 1, 31), date(2026, 3, 13))),   # overdue stays
+    (date(2026, 2, 1), (date(2026, 1, 31),), None),                     # delivered
+    (date(2021, 6, 1), (), None),                                       # before the first Stichtag 2022
+])
+def test_due_delivery_on_worklist(today, delivered, expected):
+    assert hs.due_delivery(today, working_calendar("NW"), delivered) == expected
