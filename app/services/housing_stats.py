@@ -197,7 +197,7 @@ def compare(a: StatisticSnapshot, b: StatisticSnapshot) -> list[Difference]:
         raise DomainError("Verglichen werden nur Versionen derselben Statistik und desselben Stichtags.")
     out = []
     if a.kind == "nrw":
-        from ..integrations.housing_stats_files import form_rows, value_at
+        from ..domain.housing_stats_form import form_rows, value_at
         for _kind, label, total, female in form_rows(a.report):
             for path, suffix in ((total, ""), (female, " (weiblich)")):
                 if path and value_at(a.report, path) != value_at(b.report, path):
