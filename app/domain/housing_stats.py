@@ -386,11 +386,24 @@ def bund_records(facts: Iterable[StayFact], stichtag: date, key: bytes,
                 "beginn": f.move_in.isoformat(),
             })
             ids.append(f.person_id)
-    return BundResult(rows, ids, sel.warnings + bund_plausibility(rows, ids, stichtag))
+    problems = sel.warnings + bund_plausibility(rows, ids, stichtag)
+    free_text = tuple(pid for r, pid, f in zip(rows, ids, _facts_in_order(sel.facts), strict=True)
+                      if not r["staatsangehoerigkeit"] and f.nationality and f.nationality.strip())
+    if free_text:
+        problems.append(Finding("staatsangehoerigkeit_freitext", "Staatsangehörigkeit nur als Freitext erfasst, "
+                                "ohne Schlüssel (z. B. „SY“); Feld bleibt leer – an der Person pflegen: "
+                                f"{len(free_text)} Datensatz/Datensätze.", free_text))
+    return BundResult(rows, ids, problems)
+
+
+def _facts_in_order(facts: list[StayFact]) -> list[StayFact]:
+    """The facts in the order bund_records writes them (household by household)."""
+    return [f for members in households(facts).values() for f in members]
 
 
 def bund_nationality(value: str | None) -> str:
-    """ISO code in capitals (DE, SY), ``staatenlos``, ``ungeklaert``; empty when not recorded."""
+    """ISO code in capitals (DE, SY), ``staatenlos``, ``ungeklaert``; empty when not recorded or only as free
+    text that is no code (e.g. "syrisch": the plausibility report names those persons)."""
     if not value or not value.strip():
         return ""
     v = value.strip()
@@ -401,7 +414,7 @@ def bund_nationality(value: str | None) -> str:
         return "staatenlos"
     if low in ("ungeklärt", "ungeklaert"):
         return "ungeklaert"
-    return v.upper()
+    return v.upper() if re.fullmatch(r"[A-Za-z]{2}", v) else ""
 
 
 _EXPECTED_SIZE = {"alleinstehend": lambda n: n == 1, "paar_ohne_kinder": lambda n: n == 2,

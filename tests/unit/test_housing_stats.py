@@ -311,3 +311,12 @@ def test_deadline_30_working_days(year, deadline):
 ])
 def test_due_delivery_on_worklist(today, delivered, expected):
     assert hs.due_delivery(today, working_calendar("NW"), delivered) == expected
+
+
+@pytest.mark.parametrize("value, code, flagged", [
+    ("DE", "DE", False), ("deutsch", "DE", False), ("sy", "SY", False), ("staatenlos", "staatenlos", False),
+    ("ungeklärt", "ungeklaert", False), (None, "", False), ("syrisch", "", True)])
+def test_bund_nationality(value, code, flagged):
+    res = hs.bund_records([fact(1, nat=value)], B, KEY)
+    assert res.rows[0]["staatsangehoerigkeit"] == code
+    assert any(p.code == "staatsangehoerigkeit_freitext" for p in res.problems) is flagged
