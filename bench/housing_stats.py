@@ -2,7 +2,7 @@
 
 The city database of ``bench/dataset.py`` (200,000 partners, 300,000 cases, built by the demo generator) plus
 the accommodation data of ten years (2016–2025): 300 shelters of every type and provider, 2,400 rooms of eight
-places, and 100,000 occupancies in households of one to eight persons (the client as Bezugsperson, the others
+places, filled from 2016 to 2025 with about 100,000 occupancies in households of one to eight persons (the client as Bezugsperson, the others
 as household members with the roles partner / kind / sonstige), legal bases obg 70 %, § 67 SGB XII 10 %,
 Kältehilfe 5 %, AsylbLG 10 %, sonstige 5 %; stays of 2 days to 2 years, back to back per room, the last ones
 open. All written with bulk inserts (the database's no-overbooking constraints check them).
@@ -37,7 +37,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 PG_URL = "postgresql+psycopg://fachstelle:fachstelle@127.0.0.1:5432/fachstelle_bench_stats"
 OCCUPANCIES = 100_000
-SHELTERS, ROOMS_PER_SHELTER, PLACES_PER_ROOM = 300, 8, 8
+SHELTERS, ROOMS_PER_SHELTER, PLACES_PER_ROOM = 300, 8, 8   # 2,400 rooms of 8 places
 FIRST, LAST = date(2016, 1, 1), date(2025, 12, 31)
 LIMIT_SECONDS = 2.0
 NRW_DAY, BUND_DAY = date(2025, 6, 30), date(2026, 1, 31)
@@ -57,7 +57,7 @@ def _pick(rng, weighted):
     raise AssertionError
 
 
-def load_accommodation(app, log) -> int:
+def load_accommodation(app, log, fresh: bool = False) -> int:
     """Shelters, rooms, places, occupancies and household roles on top of the city data (once)."""
     from app.core_models import CatalogueValue, OrgUnit
     from app.extensions import db
@@ -67,8 +67,15 @@ def load_accommodation(app, log) -> int:
     S, R, P, O, HM, Case = (reg.model(n) for n in ("shelter", "room", "place", "occupancy", "household_member",
                                                    "case"))
     have = db.session.scalar(select(func.count()).select_from(O))
-    if have >= OCCUPANCIES:
+    if have >= OCCUPANCIES * 0.9 and not fresh:
         return have
+    if have:
+        from sqlalchemy import delete
+        db.session.execute(delete(O))
+        db.session.execute(delete(HM).where(HM.household_role_id.is_not(None)))
+        for model in (P, R, S):
+            db.session.execute(delete(model))
+        db.session.commit()
     started = time.perf_counter()
     rng = random.Random(14)
     cats: dict[str, dict[str, int]] = {}
@@ -132,12 +139,14 @@ def load_accommodation(app, log) -> int:
     cursor = {rp[0]: FIRST + timedelta(days=rng.randrange(60)) for rp in room_places}
     open_rooms = list(room_places)
     n = 0
-    while n < OCCUPANCIES and open_rooms:
+    # Every room is filled from 2016 to the end of 2025 (the last stay stays open), so each Stichtag sees a
+    # steady occupancy; the sizes are chosen so that this makes about 100,000 occupancies.
+    while open_rooms and n < OCCUPANCIES * 1.2:
         k_room = rng.randrange(len(open_rooms))
         room_id, shelter_id, _unit, place_ids = open_rooms[k_room]
         start = cursor[room_id]
         size = _pick(rng, [(1, 55), (2, 15), (3, 12), (4, 9), (5, 5), (6, 2), (8, 2)])
-        stay = rng.choice([2, 7, 14, 30, 60, 120, 240, 500])
+        stay = rng.choice([2, 7, 14, 30, 90, 180, 365, 600])
         end = start + timedelta(days=stay)
         move_out = None if end > LAST else end
         if move_out is None:
@@ -198,7 +207,7 @@ def measure(db_name: str, args, log) -> list[tuple]:
                     log=log)
     rows = []
     with bench.app.app_context():
-        n_occ = load_accommodation(bench.app, log)
+        n_occ = load_accommodation(bench.app, log, fresh=args.reload)
         system = Actor.system("bench")
         unit = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "nord"))
         district = Actor(name="bench_nord", units=(unit,))
@@ -244,6 +253,7 @@ def main() -> int:
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--reuse", action="store_true", help="vorhandene Datenbanken weiterverwenden")
     parser.add_argument("--size", choices=("city", "small"), default="city")
+    parser.add_argument("--reload", action="store_true", help="Unterbringungsdaten neu erzeugen")
     args = parser.parse_args()
     dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     rows = []

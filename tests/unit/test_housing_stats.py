@@ -320,3 +320,12 @@ def test_bund_nationality(value, code, flagged):
     res = hs.bund_records([fact(1, nat=value)], B, KEY)
     assert res.rows[0]["staatsangehoerigkeit"] == code
     assert any(p.code == "staatsangehoerigkeit_freitext" for p in res.problems) is flagged
+
+
+def test_art_der_ueberlassung_setting_accepts_a_to_d_only():
+    from pydantic import ValidationError
+
+    from app.metamodel.spec import SettingsSpec
+    assert SettingsSpec(art_der_ueberlassung={"hotel": "a"}).art_der_ueberlassung == {"hotel": "a"}
+    with pytest.raises(ValidationError):
+        SettingsSpec(art_der_ueberlassung={"hotel": "e"})
