@@ -365,13 +365,14 @@ def bund_records(facts: Iterable[StayFact], stichtag: date, key: bytes,
     art_map = DEFAULT_ART_DER_UEBERLASSUNG if art_map is None else art_map
     sel = select(facts, stichtag, BUND_BASES)
     rows, ids = [], []
+    day = stichtag.isoformat()
     for hid, members in households(sel.facts).items():
         typ = bund_haushaltstyp(members)
         hh_pseudo = pseudonym(key, "household", stichtag, hid)
         for f in members:
             age = completed_years(f.birth_date, stichtag) if f.birth_date else None
             rows.append({
-                "stichtag": stichtag.isoformat(),
+                "stichtag": day,
                 "ags": f.ags or "",
                 "person": pseudonym(key, "person", stichtag, f.person_id),
                 "haushalt": hh_pseudo,
@@ -426,6 +427,7 @@ def bund_plausibility(rows: list[dict[str, str]], ids: list[int], stichtag: date
     """The checks Destatis runs on delivery, in German, each with the persons concerned (nothing is dropped)."""
     found: dict[str, list[int]] = defaultdict(list)
     per_hh = Counter(r["haushalt"] for r in rows)
+    day = stichtag.isoformat()
     for r, pid in zip(rows, ids, strict=True):
         n = int(r["haushaltsgroesse"])
         if n != per_hh[r["haushalt"]]:
@@ -442,7 +444,7 @@ def bund_plausibility(rows: list[dict[str, str]], ids: list[int], stichtag: date
             found["anbieter"].append(pid)
         if not r["art_der_ueberlassung"]:
             found["art"].append(pid)
-        if date.fromisoformat(r["beginn"]) > stichtag:
+        if r["beginn"] > day:   # ISO dates compare as text
             found["beginn"].append(pid)
         if r["alter"] == "":
             found["alter_fehlt"].append(pid)
