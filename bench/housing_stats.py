@@ -113,9 +113,9 @@ def load_accommodation(app, log, fresh: bool = False) -> int:
     _insert(db.session, P, places)
     # Every person is accommodated once (the database refuses a person twice a night): a case whose client
     # is taken already is skipped; the other members come from the partners nobody has taken.
-    cases = db.session.execute(select(Case.id, Case.client_id, Case.org_unit_id)).all()
+    cases = db.session.execute(select(Case.id, Case.client_id, Case.org_unit_id).order_by(Case.id)).all()
     rng.shuffle(cases)
-    partner_ids = list(db.session.scalars(select(reg.model("partner").id)))
+    partner_ids = list(db.session.scalars(select(reg.model("partner").id).order_by(reg.model("partner").id)))
     rng.shuffle(partner_ids)
     used: set[int] = set()
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from ..actor import Actor
 from ..core_models import CatalogueValue, OrgUnit
@@ -49,42 +49,62 @@ def _codes(session: Session) -> dict[int, str]:
 
 def load_facts(session: Session, stichtag: date, bases: frozenset[str], *, actor: Actor | None = None
                ) -> list[hs.StayFact]:
-    """The occupancies of the Stichtag night with a legal basis in ``bases``, as facts (one per occupancy)."""
+    """The occupancies of the Stichtag night with a legal basis in ``bases``, as facts (one per occupancy).
+
+    Four small queries instead of one join: the night's occupancies (a few thousand of 100,000) with their
+    shelter, then their cases (scoped, with the client), persons and household roles by id. One join made the
+    planner hash the whole case and household tables (0.5 s at city size on PostgreSQL)."""
     reg = built_registry()
     occ, shelter, partner, case = (reg.model("occupancy"), reg.model("shelter"), reg.model("partner"),
                                    reg.model("case"))
-    member = aliased(reg.model("household_member"))
+    member = reg.model("household_member")
     codes = _codes(session)
     basis_ids = list(session.scalars(select(CatalogueValue.id).where(
         CatalogueValue.catalogue == "accommodation_basis", CatalogueValue.code.in_(sorted(bases)))))
-    on_day = and_(member.case_id == occ.case_id, member.member_id == occ.person_id,
-                  or_(member.moved_in_on.is_(None), member.moved_in_on <= stichtag),
-                  or_(member.moved_out_on.is_(None), member.moved_out_on > stichtag))
     query = (select(occ.id, occ.person_id, occ.case_id, occ.move_in, occ.move_out, occ.legal_basis_id,
-                    member.household_role_id, case.client_id, partner.sex_id, partner.birth_date,
-                    partner.nationality_code, partner.nationality, partner.migration_background_id,
-                    shelter.id, shelter.shelter_type_id, shelter.provider_type_id, shelter.association_id,
-                    shelter.ags)
-             .join(case, case.id == occ.case_id)
-             .join(partner, partner.id == occ.person_id)
+                    shelter.id, shelter.shelter_type_id, shelter.provider_type_id, shelter.association_id, shelter.ags)
              .join(shelter, shelter.id == occ.shelter_id, isouter=True)
-             .outerjoin(member, on_day)
              .where(occ.move_in <= stichtag, or_(occ.move_out.is_(None), occ.move_out > stichtag),
                     occ.legal_basis_id.in_(basis_ids or [-1])))
-    query = scope_query(query, occ, actor=actor)
-    query = scope_query(query, case, actor=actor)
-    by_occupancy: dict[int, hs.StayFact] = {}
-    for (oid, pid, cid, move_in, move_out, basis, role, client, sex, birth, nat_code, nat_text, mig,
-         sid, stype, provider, assoc, ags) in session.execute(query):
-        role_code = codes.get(role) if role else ("bezugsperson" if client == pid else None)
-        if oid in by_occupancy and by_occupancy[oid].role is not None:
-            continue  # two household rows for one person: the first with a role holds
-        by_occupancy[oid] = hs.StayFact(
+    stays = session.execute(scope_query(query, occ, actor=actor)).all()
+    case_ids = sorted({row[2] for row in stays})
+    person_ids = sorted({row[1] for row in stays})
+    clients: dict[int, int] = {}
+    for chunk in _chunks(case_ids):
+        q = scope_query(select(case.id, case.client_id).where(case.id.in_(chunk)), case, actor=actor)
+        clients.update(session.execute(q).all())
+    people = {}
+    for chunk in _chunks(person_ids):
+        q = select(partner.id, partner.sex_id, partner.birth_date, partner.nationality_code, partner.nationality,
+                   partner.migration_background_id).where(partner.id.in_(chunk))
+        people.update((row[0], row[1:]) for row in session.execute(q))
+    roles: dict[tuple[int, int], int] = {}
+    for chunk in _chunks(case_ids):
+        q = (select(member.case_id, member.member_id, member.household_role_id)
+             .where(member.case_id.in_(chunk), member.household_role_id.is_not(None),
+                    or_(member.moved_in_on.is_(None), member.moved_in_on <= stichtag),
+                    or_(member.moved_out_on.is_(None), member.moved_out_on > stichtag))
+             .order_by(member.id))
+        for cid, pid, role in session.execute(q):
+            roles.setdefault((cid, pid), role)   # two rows for one person: the first holds
+    facts = []
+    for oid, pid, cid, move_in, move_out, basis, sid, stype, provider, assoc, ags in stays:
+        if cid not in clients:
+            continue   # the case belongs to a unit the actor does not see
+        sex, birth, nat_code, nat_text, mig = people[pid]
+        role = roles.get((cid, pid))
+        role_code = codes.get(role) if role else ("bezugsperson" if clients[cid] == pid else None)
+        facts.append(hs.StayFact(
             person_id=pid, household_id=cid, move_in=move_in, move_out=move_out, legal_basis=codes.get(basis),
             role=role_code, sex=codes.get(sex), birth_date=birth, nationality=nat_code or nat_text,
             migration_background=codes.get(mig), shelter_type=codes.get(stype), provider_type=codes.get(provider),
-            association=codes.get(assoc), ags=ags, occupancy_id=oid, shelter_id=sid)
-    return list(by_occupancy.values())
+            association=codes.get(assoc), ags=ags, occupancy_id=oid, shelter_id=sid))
+    return facts
+
+
+def _chunks(ids: list[int], size: int = 900):
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
 
 
 def art_map() -> dict[str, str]:
