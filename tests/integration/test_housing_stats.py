@@ -225,3 +225,29 @@ def test_deadline_on_the_controllers_worklist(world, app):
     with clock.frozen(date(2026, 2, 10)), app.app_context(), app.test_client() as c:
         login(c, "sachbearbeitung_nord")
         assert "Lieferfrist" not in c.get("/worklist/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("profile", "allowed"), [
+    ("Sachbearbeitung", False), ("Sozialarbeit", False), ("Obdachverwaltung", False),
+    ("Teamleitung", True), ("Controlling", True), ("Fachadmin", True),
+])
+def test_who_may_open_and_freeze_the_statistics(app, profile, allowed):
+    """Profile × page × action: the page (show) and freezing a version (edit) follow the admin function."""
+    from app.extensions import db
+    from app.statistics_models import StatisticSnapshot
+    with app.app_context(), app.test_client() as c:
+        login(c, f"{profile.lower()}_nord")
+        page = c.get("/statistics/?kind=nrw&stichtag=30.06.2025")
+        frozen = c.post("/statistics/freeze", data={"kind": "nrw", "stichtag": "30.06.2025"})
+        download = c.get("/statistics/download?kind=nrw&stichtag=30.06.2025&format=json")
+        if allowed:
+            assert (page.status_code, frozen.status_code, download.status_code) == (200, 302, 200)
+            assert "/statistics/snapshot/" in frozen.headers["Location"]
+        else:
+            for response in (page, frozen, download):
+                assert response.status_code in (302, 403)
+                assert "/statistics/snapshot/" not in response.headers.get("Location", "")
+        made = db.session.scalar(select(StatisticSnapshot.id).where(StatisticSnapshot.created_by == f"{profile.lower()}_nord"))
+        assert (made is not None) is allowed
+        db.session.execute(delete(StatisticSnapshot))
+        db.session.commit()
