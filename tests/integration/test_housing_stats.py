@@ -251,3 +251,30 @@ def test_who_may_open_and_freeze_the_statistics(app, profile, allowed):
         assert (made is not None) is allowed
         db.session.execute(delete(StatisticSnapshot))
         db.session.commit()
+
+
+def test_cli_freeze_and_page_compare_and_delivery(world, app):
+    from app import clock
+    from app.extensions import db
+    from app.services import housing_stats as svc
+    from app.statistics_models import StatisticSnapshot
+    out = run("statistics", "bund", "--stichtag", "31.01.2026", "--format", "csv", "--freeze")
+    assert "Eingefroren als Version 1." in out.stderr
+    first = db.session.scalars(select(StatisticSnapshot)).one()
+    assert (first.kind, first.created_by, first.scope, len(first.report["rows"])) == ("bund", "cli", "", 5)
+    db.session.commit()
+    with clock.frozen(date(2026, 2, 10)), app.app_context(), app.test_client() as c:
+        login(c, "fachadmin_nord")
+        assert "Lieferfrist 13.03.2026" in c.get("/worklist/").get_data(as_text=True)
+        assert c.get(f"/statistics/snapshot/{first.id}").status_code == 404   # covers Süd too
+        a = c.post("/statistics/freeze", data={"kind": "bund", "stichtag": "31.01.2026", "note": "erste Lieferung"})
+        b = c.post("/statistics/freeze", data={"kind": "bund", "stichtag": "31.01.2026"})
+        ids = [int(r.headers["Location"].rstrip("/").rsplit("/", 1)[1]) for r in (a, b)]
+        same = c.get(f"/statistics/compare?a={ids[0]}&b={ids[1]}").get_data(as_text=True)
+        assert "Keine Unterschiede" in same
+        assert c.post(f"/statistics/submitted/{ids[1]}").status_code == 302
+        assert "Lieferfrist" not in c.get("/worklist/").get_data(as_text=True)
+        page = c.get(f"/statistics/snapshot/{ids[1]}").get_data(as_text=True)
+        assert "geliefert am 10.02.2026" in page and "erste Lieferung" in page
+    versions = svc.snapshots(db.session, "bund", date(2026, 1, 31), actor=SYSTEM)
+    assert [v.version for v in versions] == [2, 1, 1]   # Nord's two versions and the CLI's one over all units
