@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, event, or_, select, text
+from sqlalchemy import and_, event, func, or_, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -29,22 +29,34 @@ from ..errors import DomainError
 from ..metamodel.build_models import built_registry
 from ..metamodel.migrate import after_migrate
 from .history import acting_as
+from .save_hooks import on_validate
 
 # --- the SQL twin of rules.accommodated_on ------------------------------------------------------------
 
 
-def accommodated_on_sql(model, day: date):
+def accommodated_on_sql(model, day: date, *, by_move_out: bool = False):
     """SQL of ``rules.accommodated_on``: move-in ≤ D and (no move-out or move-out > D). ``model`` is the
-    occupancy model (or an alias / any model with ``move_in`` and ``move_out``)."""
-    return and_(model.move_in <= day, or_(model.move_out.is_(None), model.move_out > day))
+    occupancy model (or an alias / any model with ``move_in`` and ``move_out``).
+
+    ``by_move_out``: the same condition, written so that the database reads the move-out index (open or
+    ending later: a few thousand rows in a city) instead of every stay that began before D (the whole
+    history); for city-wide "who is there tonight" queries."""
+    return and_(_start(model.move_in, day, by_move_out), or_(model.move_out.is_(None), model.move_out > day))
 
 
-def nights_overlap_sql(model, start: date, end: date | None, start_col="move_in", end_col="move_out"):
-    """SQL of ``rules.overlaps``: the row's ``[start_col, end_col)`` shares a night with ``[start, end)``."""
+def _start(column, day: date, by_end: bool):
+    # coalesce() of a NOT NULL column is the column; it only keeps the planner off the move-in index.
+    return (func.coalesce(column, day) if by_end else column) <= day
+
+
+def nights_overlap_sql(model, start: date, end: date | None, start_col="move_in", end_col="move_out", *,
+                       by_end: bool = False):
+    """SQL of ``rules.overlaps``: the row's ``[start_col, end_col)`` shares a night with ``[start, end)``
+    (``by_end``: read the end column's index, as ``accommodated_on_sql(by_move_out=True)``)."""
     row_start, row_end = getattr(model, start_col), getattr(model, end_col)
     cond = [or_(row_end.is_(None), row_end > start)]
     if end is not None:
-        cond.append(row_start < end)
+        cond.append((func.coalesce(row_start, start) if by_end else row_start) < end)
     return and_(*cond)
 
 
@@ -238,6 +250,21 @@ def _before_flush(session: Session, flush_context, instances) -> None:
                 check_occupancy(session, obj)
             elif _entity(obj) == "reservation" and (obj in session.new or session.is_modified(obj)):
                 check_reservation(session, obj)
+
+
+@on_validate("occupancy")
+def _validate_occupancy_form(item) -> None:
+    """The form's check before FAB saves: the same rule as the flush, said before the commit."""
+    from ..extensions import db
+    with db.session.no_autoflush:
+        check_occupancy(db.session, item)
+
+
+@on_validate("reservation")
+def _validate_reservation_form(item) -> None:
+    from ..extensions import db
+    with db.session.no_autoflush:
+        check_reservation(db.session, item)
 
 
 def install(session_class=Session) -> None:

@@ -36,6 +36,9 @@ PAGE_PERMISSIONS = {
     "doc_entry": [("menu_access", menus.DOC_OVERVIEW), ("menu_access", menus.DOCUMENTATION_CATEGORY),
                   ("can_form", "MyLetterheadView"), ("menu_access", menus.MY_LETTERHEAD)],
     "forced_eviction": [("menu_access", menus.EVICTION_NOTICE)],
+    # Unterbringung (#12): board, lists and utilisation come with reading occupancies
+    "occupancy": [("menu_access", menus.OCCUPANCY_BOARD), ("menu_access", menus.UTILISATION),
+                  ("menu_access", "Unterbringung")],
 }
 # Writing letters (single and series) comes with writing documentation: a letter is an entry's result.
 LETTER_WRITING = [("can_create", "LetterView"), ("can_series", "LetterView"), ("menu_access", menus.LETTER_SERIES),

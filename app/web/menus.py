@@ -28,6 +28,9 @@ ACCESS_STANDARDS = "access_standards"
 LOGIN_AUDIT = "login_audit"
 # Official housing statistics (#14)
 HOUSING_STATISTICS = "housing_statistics"
+# Unterbringung (#12): the board (with lists and household pages behind it) and the utilisation
+OCCUPANCY_BOARD = "occupancy_board"
+UTILISATION = "utilisation"
 # The YAML menu of doc_entry: the documentation overview and the letters sit in it.
 DOCUMENTATION_CATEGORY = "Falldokumentation"
 # Categories of our own
@@ -55,6 +58,8 @@ LABELS = {
     ACCESS_STANDARDS: "Einheitlicher Zugang (QS 1.5)",
     LOGIN_AUDIT: "Anmeldeprotokoll",
     HOUSING_STATISTICS: "Amtliche Statistik",
+    OCCUPANCY_BOARD: "Belegungsübersicht",
+    UTILISATION: "Auslastung",
     ADMIN: "Administration",
     REPORTS: "Berichte",
 }
