@@ -2,7 +2,7 @@
 
 Pure functions over plain dataclasses: no Flask, no SQLAlchemy, no "today". The service
 (``app/services/housing_stats.py``) reads the accommodation data into :class:`StayFact` rows; everything the
-statistics decide is decided here, so the rule tables in ``tests/unit/test_housing_stats.py`` pin it.
+statistics decide is decided here, so the rule tables in ``tests/unit/test_housing_stats_rules.py`` pin it.
 The rules and the choices made where the sources are silent are written down in ``docs/statistik.md``.
 
 The Stichtag night rule is the one of ``app/domain/occupancy.py``: accommodated on D when move-in ≤ D and

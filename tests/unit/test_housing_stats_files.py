@@ -8,7 +8,7 @@ from app.domain import housing_stats as hs
 from app.integrations import housing_stats_files as files
 from openpyxl import load_workbook
 
-from tests.unit.test_housing_stats import B, D, KEY, fact
+from tests.unit.test_housing_stats_rules import B, D, KEY, fact
 
 FACTS = [fact(1, hid=1, role="bezugsperson", sex="female", birth=date(2004, 1, 1), nat="SY"),
          fact(2, hid=1, role="kind", sex="male", birth=date(2015, 1, 1)),
