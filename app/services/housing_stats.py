@@ -130,13 +130,21 @@ def deadline(stichtag: date) -> date:
 
 # --- snapshots --------------------------------------------------------------------------------------------
 
-def scope_of(actor: Actor | None) -> str:
+def unit_ids_or_all(session: Session, actor: Actor | None) -> list[int] | None:
+    """The actor's unit ids, or None when they cover every org unit (the CLI, admins, the city controller)."""
     ids = visible_org_unit_ids(actor)
+    if ids is None or set(ids) >= set(session.scalars(select(OrgUnit.id))):
+        return None
+    return ids
+
+
+def scope_of(session: Session, actor: Actor | None) -> str:
+    ids = unit_ids_or_all(session, actor)
     return "" if ids is None else ",".join(str(i) for i in sorted(ids))
 
 
 def scope_label(session: Session, actor: Actor | None) -> str:
-    ids = visible_org_unit_ids(actor)
+    ids = unit_ids_or_all(session, actor)
     if ids is None:
         return "alle Dienststellen"
     names = session.scalars(select(OrgUnit.name).where(OrgUnit.id.in_(ids or [-1])).order_by(OrgUnit.name))
@@ -156,7 +164,7 @@ def freeze(session: Session, kind: str, stichtag: date, key: bytes, *, actor: Ac
         problems = [_finding(w) for w in res.problems]
     else:
         raise DomainError(f"Statistik „{kind}“ gibt es nicht (nrw oder bund).")
-    scope = scope_of(actor)
+    scope = scope_of(session, actor)
     latest = session.scalar(select(StatisticSnapshot.version).where(
         StatisticSnapshot.kind == kind, StatisticSnapshot.stichtag == stichtag, StatisticSnapshot.scope == scope)
         .order_by(StatisticSnapshot.version.desc()).limit(1))
@@ -191,11 +199,12 @@ def snapshots(session: Session, kind: str, stichtag: date | None = None, *, acto
     if stichtag is not None:
         query = query.where(StatisticSnapshot.stichtag == stichtag)
     rows = session.scalars(query.order_by(StatisticSnapshot.stichtag.desc(), StatisticSnapshot.version.desc()))
-    return [s for s in rows if visible_snapshot(s, actor)]
+    ids = unit_ids_or_all(session, actor)
+    return [s for s in rows if visible_snapshot(s, ids)]
 
 
-def visible_snapshot(snap: StatisticSnapshot, actor: Actor | None) -> bool:
-    ids = visible_org_unit_ids(actor)
+def visible_snapshot(snap: StatisticSnapshot, ids: list[int] | None) -> bool:
+    """A version is shown to whoever sees every unit it covers (``ids``: the user's units, None = all)."""
     if ids is None:
         return True
     if snap.scope == "":

@@ -67,7 +67,7 @@ def _stichtag(kind: str) -> tuple[date, str | None]:
 
 def _snapshot(snapshot_id: int) -> StatisticSnapshot:
     snap = db.session.get(StatisticSnapshot, snapshot_id)
-    if snap is None or not svc.visible_snapshot(snap, current_actor()):
+    if snap is None or not svc.visible_snapshot(snap, svc.unit_ids_or_all(db.session, current_actor())):
         abort(404)
     return snap
 

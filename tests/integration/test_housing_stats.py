@@ -278,3 +278,15 @@ def test_cli_freeze_and_page_compare_and_delivery(world, app):
         assert "geliefert am 10.02.2026" in page and "erste Lieferung" in page
     versions = svc.snapshots(db.session, "bund", date(2026, 1, 31), actor=SYSTEM)
     assert [v.version for v in versions] == [2, 1, 1]   # Nord's two versions and the CLI's one over all units
+
+
+def test_a_user_of_every_unit_shares_the_citywide_versions(world):
+    from app.core_models import OrgUnit
+    from app.extensions import db
+    from app.services import housing_stats as svc
+    every = Actor(name="controlling", units=tuple(db.session.scalars(select(OrgUnit.id))))
+    cli = svc.freeze(db.session, "nrw", NRW_DAY, b"k", actor=SYSTEM)
+    mine = svc.freeze(db.session, "nrw", NRW_DAY, b"k", actor=every)
+    db.session.commit()
+    assert (cli.scope, mine.scope, mine.version, mine.scope_label) == ("", "", 2, "alle Dienststellen")
+    assert [s.version for s in svc.snapshots(db.session, "nrw", NRW_DAY, actor=every)] == [2, 1]
