@@ -28,6 +28,7 @@ from ..metamodel.build_models import built_registry
 from ..scoping import scope_query, visible_org_unit_ids
 from ..statistics_models import StatisticSnapshot
 
+NEEDED = ("occupancy", "shelter", "partner", "case", "household_member")
 KINDS = {"nrw": "NRW-Statistik (Stichtag 30.06.)", "bund": "Bundesstatistik WoBerichtsG (Stichtag 31.01.)"}
 
 
@@ -55,6 +56,10 @@ def load_facts(session: Session, stichtag: date, bases: frozenset[str], *, actor
     shelter, then their cases (scoped, with the client), persons and household roles by id. One join made the
     planner hash the whole case and household tables (0.5 s at city size on PostgreSQL)."""
     reg = built_registry()
+    missing = [name for name in NEEDED if name not in reg.entities]
+    if missing:
+        raise DomainError("Die amtliche Statistik wird aus der Unterbringung abgeleitet; in der Konfiguration "
+                          f"fehlen die Seiten {', '.join(missing)} (docs/unterbringung.md).")
     occ, shelter, partner, case = (reg.model("occupancy"), reg.model("shelter"), reg.model("partner"),
                                    reg.model("case"))
     member = reg.model("household_member")
