@@ -73,11 +73,14 @@ ADMIN_FUNCTIONS = {
     "login_audit": [("can_list", "LoginAuditView"), ("menu_access", menus.LOGIN_AUDIT)],
     "access_standards": [("can_list", "AccessStandard"), ("can_edit", "AccessStandard"),
                          ("menu_access", menus.ACCESS_STANDARDS)],
+    # Official housing statistics (#14): NRW form and federal records, snapshots, drill-down (menu "Berichte").
+    "statistics": [("can_show", "HousingStatistics"), ("can_edit", "HousingStatistics"),
+                   ("menu_access", menus.HOUSING_STATISTICS), ("menu_access", menus.REPORTS)],
 }
 # Before #11 "roles" granted FAB's role screens; it now means the profile editor, as "profiles" does.
 ADMIN_FUNCTION_ALIASES = {"roles": "profiles"}
 ADMIN_FUNCTIONS.update({alias: ADMIN_FUNCTIONS[name] for alias, name in ADMIN_FUNCTION_ALIASES.items()})
-OWN_MENU_FUNCTIONS = {"indicators"}  # not under "Administration"
+OWN_MENU_FUNCTIONS = {"indicators", "statistics"}  # not under "Administration"
 # What the profile editor calls the levels and the admin functions.
 LEVEL_LABELS = {"none": "kein Zugriff", "read": "lesen", "write": "schreiben", "delete": "löschen"}
 ADMIN_FUNCTION_LABELS = {
@@ -93,6 +96,7 @@ ADMIN_FUNCTION_LABELS = {
     "indicators": "Kennzahlen Prävention (Berichte)",
     "access_standards": "Einheitlicher Zugang (QS 1.5)",
     "login_audit": "Anmeldeprotokoll lesen",
+    "statistics": "Amtliche Statistik (NRW 30.06., Bund 31.01.)",
 }
 
 

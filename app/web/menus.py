@@ -26,6 +26,8 @@ PROFILES = "profiles"
 INDICATOR_REPORT = "indicator_report"
 ACCESS_STANDARDS = "access_standards"
 LOGIN_AUDIT = "login_audit"
+# Official housing statistics (#14)
+HOUSING_STATISTICS = "housing_statistics"
 # Unterbringung (#12): the board (with lists and household pages behind it) and the utilisation
 OCCUPANCY_BOARD = "occupancy_board"
 UTILISATION = "utilisation"
@@ -55,6 +57,7 @@ LABELS = {
     INDICATOR_REPORT: "Kennzahlen Prävention",
     ACCESS_STANDARDS: "Einheitlicher Zugang (QS 1.5)",
     LOGIN_AUDIT: "Anmeldeprotokoll",
+    HOUSING_STATISTICS: "Amtliche Statistik",
     OCCUPANCY_BOARD: "Belegungsübersicht",
     UTILISATION: "Auslastung",
     ADMIN: "Administration",
