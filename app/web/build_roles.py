@@ -36,6 +36,9 @@ PAGE_PERMISSIONS = {
     "doc_entry": [("menu_access", menus.DOC_OVERVIEW), ("menu_access", menus.DOCUMENTATION_CATEGORY),
                   ("can_form", "MyLetterheadView"), ("menu_access", menus.MY_LETTERHEAD)],
     "forced_eviction": [("menu_access", menus.EVICTION_NOTICE)],
+    # Unterbringung (#12): board, lists and utilisation come with reading occupancies
+    "occupancy": [("menu_access", menus.OCCUPANCY_BOARD), ("menu_access", menus.UTILISATION),
+                  ("menu_access", "Unterbringung")],
 }
 # Writing letters (single and series) comes with writing documentation: a letter is an entry's result.
 LETTER_WRITING = [("can_create", "LetterView"), ("can_series", "LetterView"), ("menu_access", menus.LETTER_SERIES),
@@ -71,13 +74,16 @@ ADMIN_FUNCTIONS = {
     "login_audit": [("can_list", "LoginAuditView"), ("menu_access", menus.LOGIN_AUDIT)],
     "access_standards": [("can_list", "AccessStandard"), ("can_edit", "AccessStandard"),
                          ("menu_access", menus.ACCESS_STANDARDS)],
+    # Official housing statistics (#14): NRW form and federal records, snapshots, drill-down (menu "Berichte").
+    "statistics": [("can_show", "HousingStatistics"), ("can_edit", "HousingStatistics"),
+                   ("menu_access", menus.HOUSING_STATISTICS), ("menu_access", menus.REPORTS)],
     # The research module (#14): free queries within the profile's pages and units, saved and shared.
     "research": [("can_show", "Research"), ("menu_access", menus.RESEARCH), ("menu_access", menus.REPORTS)],
 }
 # Before #11 "roles" granted FAB's role screens; it now means the profile editor, as "profiles" does.
 ADMIN_FUNCTION_ALIASES = {"roles": "profiles"}
 ADMIN_FUNCTIONS.update({alias: ADMIN_FUNCTIONS[name] for alias, name in ADMIN_FUNCTION_ALIASES.items()})
-OWN_MENU_FUNCTIONS = {"indicators", "research"}  # not under "Administration"
+OWN_MENU_FUNCTIONS = {"indicators", "statistics", "research"}  # not under "Administration"
 # What the profile editor calls the levels and the admin functions.
 LEVEL_LABELS = {"none": "kein Zugriff", "read": "lesen", "write": "schreiben", "delete": "löschen"}
 ADMIN_FUNCTION_LABELS = {
@@ -93,6 +99,7 @@ ADMIN_FUNCTION_LABELS = {
     "indicators": "Kennzahlen Prävention (Berichte)",
     "access_standards": "Einheitlicher Zugang (QS 1.5)",
     "login_audit": "Anmeldeprotokoll lesen",
+    "statistics": "Amtliche Statistik (NRW 30.06., Bund 31.01.)",
     "research": "Recherche (freie Abfragen, Berichte)",
 }
 

@@ -26,6 +26,11 @@ PROFILES = "profiles"
 INDICATOR_REPORT = "indicator_report"
 ACCESS_STANDARDS = "access_standards"
 LOGIN_AUDIT = "login_audit"
+# Official housing statistics (#14)
+HOUSING_STATISTICS = "housing_statistics"
+# Unterbringung (#12): the board (with lists and household pages behind it) and the utilisation
+OCCUPANCY_BOARD = "occupancy_board"
+UTILISATION = "utilisation"
 # --- research module, exports, dashboard (#14) ---
 RESEARCH = "research"
 EXPORT_HISTORY = "export_history"
@@ -55,6 +60,9 @@ LABELS = {
     INDICATOR_REPORT: "Kennzahlen Prävention",
     ACCESS_STANDARDS: "Einheitlicher Zugang (QS 1.5)",
     LOGIN_AUDIT: "Anmeldeprotokoll",
+    HOUSING_STATISTICS: "Amtliche Statistik",
+    OCCUPANCY_BOARD: "Belegungsübersicht",
+    UTILISATION: "Auslastung",
     RESEARCH: "Recherche",
     EXPORT_HISTORY: "Exporte (Verlauf)",
     ADMIN: "Administration",
