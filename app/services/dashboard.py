@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -125,9 +125,43 @@ def quality_this_quarter(session, actor: Actor, today: date) -> TileFigures:
                        series=series)
 
 
+def occupancy_tonight(session, actor: Actor, today: date) -> TileFigures:
+    """Persons accommodated tonight (move-in ≤ today, no move-out or a later one), per district (#12's rule)."""
+    from .occupancy import accommodated_on_sql
+    occupancy = built_registry().model("occupancy")
+    figures = count_per_unit(session, actor, occupancy, accommodated_on_sql(occupancy, today, by_move_out=True))
+    return TileFigures(figures.per_unit, figures.total, note="Personen")
+
+
+def utilisation_this_month(session, actor: Actor, today: date) -> TileFigures:
+    """Utilisation of the shelters from the 1st of the month to last night, per district and total (#12's
+    ``accommodation.utilisation``: occupied person-nights ÷ capacity nights)."""
+    from ..domain.occupancy import utilisation_percent
+    from .accommodation import utilisation, visible_shelters
+    first = today.replace(day=1)
+    end = max(first, today - timedelta(days=1))
+    rows = utilisation(session, actor, first, end)
+    unit_of = {s.id: s.org_unit_id for s in visible_shelters(session, actor)}
+    units = _units(session, actor)
+    sums: dict[str, list[int]] = {}
+    for row in rows:
+        name = units.get(unit_of.get(row.shelter_id), "ohne Dienststelle")
+        into = sums.setdefault(name, [0, 0])
+        into[0] += row.occupied_nights
+        into[1] += row.capacity_nights
+    per_unit = {name: utilisation_percent(*values) for name, values in sums.items()}
+    total = utilisation_percent(sum(v[0] for v in sums.values()), sum(v[1] for v in sums.values())) if sums else None
+    return TileFigures(per_unit, total, kind="percent", note=f"{first:%d.%m.} – {end:%d.%m.%Y}")
+
+
 register_tile(Tile("open_cases", "Offene Fälle", open_cases, permission=("can_list", "entity_case"), order=10,
                    link="/case/list/"))
 register_tile(Tile("notices_month", "Mitteilungen diesen Monat", notices_this_month,
                    permission=("can_list", "entity_eviction_lawsuit"), order=20, link="/eviction-lawsuit/list/"))
+# Accommodation (#12): shown where the installation has it and the profile may read occupancies.
+register_tile(Tile("occupancy_tonight", "Belegung heute Nacht", occupancy_tonight,
+                   permission=("can_list", "entity_occupancy"), order=40, link="/accommodation/board"))
+register_tile(Tile("utilisation_month", "Auslastung im Monat", utilisation_this_month,
+                   permission=("can_list", "entity_occupancy"), order=50))
 register_tile(Tile("quality_quarter", "Kennzahlen QS 1.1–1.4 im Quartal", quality_this_quarter,
                    permission=("can_show", "IndicatorReport"), order=30, link="/indicators/"))

@@ -53,11 +53,14 @@ def fresh_cache():
     yield
 
 
+ACCOMMODATION = {"occupancy_tonight": "0", "utilisation_month": "–"}  # #12's tiles, no shelters here
+
+
 @pytest.mark.parametrize("user, expected", [
-    ("sachbearbeitung_nord", {"open_cases": "3", "notices_month": "2"}),
-    ("sachbearbeitung_sued", {"open_cases": "1", "notices_month": "1"}),
-    ("controlling_nord", {"open_cases": "3", "notices_month": "2", "quality_quarter": None}),
-    ("admin", {"open_cases": "4", "notices_month": "3", "quality_quarter": None}),
+    ("sachbearbeitung_nord", {"open_cases": "3", "notices_month": "2", **ACCOMMODATION}),
+    ("sachbearbeitung_sued", {"open_cases": "1", "notices_month": "1", **ACCOMMODATION}),
+    ("controlling_nord", {"open_cases": "3", "notices_month": "2", "quality_quarter": None, **ACCOMMODATION}),
+    ("admin", {"open_cases": "4", "notices_month": "3", "quality_quarter": None, **ACCOMMODATION}),
 ])
 def test_tiles_per_profile_and_district(app, cases, user_client, user, expected):
     html = user_client(user).get("/").get_data(as_text=True)
