@@ -338,6 +338,8 @@ def serve(host, port, workers):
 
 from .cli_indicators import register as _register_indicators  # noqa: E402  (indicators, success-measures)
 _register_indicators(main)
+from .cli_fees import register as _register_fees  # noqa: E402  (#12: fees run, tariffs)
+_register_fees(main)
 
 
 def register_cli(app) -> None:

@@ -119,6 +119,27 @@ TEMPLATES = {
             ("p", "{{ notice.legal_remedy }}"),
         ],
     },
+    # #12 §4: Gebührenbescheid der Unterbringung (Einzug, Umzug, Tarifänderung, Auszug).
+    "gebuehrenbescheid": {
+        "title": "Gebührenbescheid Unterbringung",
+        "subject": "Gebührenbescheid für die Benutzung der Unterkunft ({{ fee.reason }})",
+        "body": [
+            ("p", "für die Benutzung der Unterkunft {{ fee.shelter }}, {{ fee.place }}, durch {{ fee.person }} "
+                  "setze ich nach der {{ fee.satzung }} für den Zeitraum {{ fee.period }} Gebühren fest. "
+                  "Zahlungspflichtig ist {{ fee.payer }}."),
+            ("h", "Gebühr"),
+            ("p", "{{ fee.tariff }}; {{ fee.rule }}. Für einen vollen Monat beträgt die Gebühr {{ fee.monthly }}."),
+            ("h", "Berechnung"),
+            ("loop", "fee.lines"),
+            ("p", "Summe dieses Bescheids: {{ fee.total }}"),
+            ("h", "Fälligkeit und Zahlung"),
+            ("loop", "fee.due_dates"),
+            ("p", "Bitte überweisen Sie den Betrag unter Angabe des Kassenzeichens {{ fee.kassenzeichen }} an: "
+                  "{{ fee.bank }}."),
+            ("h", "Rechtsbehelfsbelehrung"),
+            ("p", "{{ notice.legal_remedy }}"),
+        ],
+    },
 }
 
 
@@ -226,6 +247,12 @@ def _body(document, spec: dict) -> None:
     _run(salutation, "{{ recipient.salutation }}")
     body = spec["body"]
     for n, (kind, text) in enumerate(body):
+        if kind == "loop":  # one bullet per item of a list placeholder (docxtpl paragraph loop)
+            for part, after in ((f"{{%p for zeile in {text} %}}", 0), ("{{ zeile }}", 2), ("{%p endfor %}", 9)):
+                paragraph = document.add_paragraph(style="List Bullet" if part == "{{ zeile }}" else None)
+                _no_spacing(paragraph, after=after)
+                _run(paragraph, part)
+            continue
         if kind == "li":
             paragraph = document.add_paragraph(style="List Bullet")
             last = n + 1 == len(body) or body[n + 1][0] != "li"

@@ -77,8 +77,26 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "reasons": "Begründung",
         "legal_remedy": "Rechtsbehelfsbelehrung der Dienststelle",
     },
+    # Gebührenbescheid der Unterbringung (#12 §4): app/services/fee_notice.py füllt die Gruppe.
+    "fee": {
+        "reason": "Anlass: Einzug, Umzug, Tarifänderung oder Auszug",
+        "person": "untergebrachte Person(en)",
+        "shelter": "Unterkunft mit Anschrift",
+        "place": "Raum und Platz",
+        "period": "Zeitraum des Bescheids, z. B. „19.06.2025 bis 31.07.2025“",
+        "tariff": "Tarif mit Monatsbeträgen, z. B. „Grundgebühr 108,00 € je Person und Monat …“",
+        "satzung": "Satzung und Paragraf",
+        "rule": "Berechnungsregel (Teilmonat, Zähltage)",
+        "lines": "Berechnung als Liste von Zeilen (Monat, Bestandteil, Tage, Betrag)",
+        "total": "Summe des Bescheids",
+        "monthly": "Gebühr für einen vollen Monat",
+        "due_dates": "Fälligkeiten als Liste von Zeilen",
+        "kassenzeichen": "Kassenzeichen (bei jeder Zahlung angeben)",
+        "payer": "Zahlungspflichtige/r",
+        "bank": "Bankverbindung der Stadtkasse",
+    },
 }
-LIST_PLACEHOLDERS = frozenset({"recipient.address_lines", "office.address_lines"})
+LIST_PLACEHOLDERS = frozenset({"recipient.address_lines", "office.address_lines", "fee.lines", "fee.due_dates"})
 
 # What the clerk may type in when making a letter (the rest comes from the case file):
 # placeholder -> input type (date, time, text, textarea).

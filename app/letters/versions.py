@@ -34,6 +34,9 @@ SHIPPED: dict[str, tuple[str, str]] = {
     "einladung_allgemein": ("Einladung zu einem Gespräch", "Allgemeine Einladung mit Termin."),
     "bescheid": ("Bescheid (Grundgerüst)",
                  "Bescheid mit Entscheidung, Begründung und der Rechtsbehelfsbelehrung der Dienststelle."),
+    "gebuehrenbescheid": ("Gebührenbescheid Unterbringung",
+                          "Gebührenbescheid bei Einzug, Umzug, Tarifänderung und Auszug: Berechnung, Zeitraum, "
+                          "Fälligkeiten, Kassenzeichen, Bankverbindung und Rechtsbehelfsbelehrung (#12)."),
 }
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 
