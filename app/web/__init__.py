@@ -72,6 +72,8 @@ def register_web(app: Flask, appbuilder) -> None:
     register_letters(app, appbuilder)
     from .indicators import register_indicator_views
     register_indicator_views(appbuilder)
+    from .fees import register_fee_views  # #12: Gebührenlauf, Gebührenbescheid
+    register_fee_views(app, appbuilder)
 
     from .surface import api_error, is_api_request
 

@@ -70,11 +70,14 @@ ADMIN_FUNCTIONS = {
     "login_audit": [("can_list", "LoginAuditView"), ("menu_access", menus.LOGIN_AUDIT)],
     "access_standards": [("can_list", "AccessStandard"), ("can_edit", "AccessStandard"),
                          ("menu_access", menus.ACCESS_STANDARDS)],
+    # #12: the monthly fee run of the whole city (Obdachverwaltung › Gebührenlauf) and its preview.
+    "fees": [("can_show", "FeeRunView"), ("can_run", "FeeRunView"), ("menu_access", menus.FEE_RUN),
+             ("menu_access", "Unterbringung")],
 }
 # Before #11 "roles" granted FAB's role screens; it now means the profile editor, as "profiles" does.
 ADMIN_FUNCTION_ALIASES = {"roles": "profiles"}
 ADMIN_FUNCTIONS.update({alias: ADMIN_FUNCTIONS[name] for alias, name in ADMIN_FUNCTION_ALIASES.items()})
-OWN_MENU_FUNCTIONS = {"indicators"}  # not under "Administration"
+OWN_MENU_FUNCTIONS = {"indicators", "fees"}  # not under "Administration"
 # What the profile editor calls the levels and the admin functions.
 LEVEL_LABELS = {"none": "kein Zugriff", "read": "lesen", "write": "schreiben", "delete": "löschen"}
 ADMIN_FUNCTION_LABELS = {
@@ -90,6 +93,7 @@ ADMIN_FUNCTION_LABELS = {
     "indicators": "Kennzahlen Prävention (Berichte)",
     "access_standards": "Einheitlicher Zugang (QS 1.5)",
     "login_audit": "Anmeldeprotokoll lesen",
+    "fees": "Gebührenlauf der Unterbringung (ganze Stadt)",
 }
 
 

@@ -26,6 +26,8 @@ PROFILES = "profiles"
 INDICATOR_REPORT = "indicator_report"
 ACCESS_STANDARDS = "access_standards"
 LOGIN_AUDIT = "login_audit"
+# --- Gebühren (#12) ---
+FEE_RUN = "fee_run"
 # The YAML menu of doc_entry: the documentation overview and the letters sit in it.
 DOCUMENTATION_CATEGORY = "Falldokumentation"
 # Categories of our own
@@ -52,6 +54,7 @@ LABELS = {
     INDICATOR_REPORT: "Kennzahlen Prävention",
     ACCESS_STANDARDS: "Einheitlicher Zugang (QS 1.5)",
     LOGIN_AUDIT: "Anmeldeprotokoll",
+    FEE_RUN: "Gebührenlauf",  # #12
     ADMIN: "Administration",
     REPORTS: "Berichte",
 }
