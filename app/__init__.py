@@ -53,7 +53,7 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     from .extensions import csrf, db
     from .metamodel.build_models import build_models
     from .web.build_views import register_views
-    from .services import attachments, documentation, history
+    from .services import attachments, documentation, history, occupancy
     from .web import register_web
     from .web.entity_api import install_schema_cache
     from .web.index import FachstelleIndexView
@@ -82,6 +82,7 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     surface.install(app, csrf)
     documentation.install()  # before history: the tasks it creates get their history too
     attachments.install()  # a deleted entry's files go after the commit
+    occupancy.install()  # #12: places of a room, shelter of a booking, no overbooking (before history)
     history.install()
     install_schema_cache()
     with app.app_context():

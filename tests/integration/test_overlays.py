@@ -100,9 +100,11 @@ BERLIN_DISTRICTS = [
     ("neukoelln", "Neukölln"), ("treptow_koepenick", "Treptow-Köpenick"),
     ("marzahn_hellersdorf", "Marzahn-Hellersdorf"), ("lichtenberg", "Lichtenberg"), ("reinickendorf", "Reinickendorf"),
 ]
-BASE_ENTITIES = ["address", "appointment", "case", "contact", "doc_entry", "eviction_lawsuit", "forced_eviction",
-                 "household_income", "household_member", "housing_emergency", "partner", "partner_role_assignment",
-                 "relationship", "service", "social_situation", "task"]
+BASE_ENTITIES = sorted(["address", "appointment", "case", "contact", "doc_entry", "eviction_lawsuit", "forced_eviction",
+                        "household_income", "household_member", "housing_emergency", "partner", "partner_role_assignment",
+                        "relationship", "service", "social_situation", "task",
+                        # Unterbringung (#12)
+                        "shelter", "room", "place", "need_profile", "reservation", "occupancy"])
 
 
 def cli_env(tmp: Path, **extra: str) -> dict[str, str]:
@@ -162,8 +164,8 @@ def db(request) -> str:
 
 
 @pytest.mark.parametrize(("city", "summary"), [
-    ("berlin", "Konfiguration in Ordnung: 16 Seiten, 24 Kataloge, 5 Profile (Stadt: berlin)."),
-    ("musterhausen", "Konfiguration in Ordnung: 16 Seiten, 24 Kataloge, 6 Profile (Stadt: musterhausen)."),
+    ("berlin", "Konfiguration in Ordnung: 22 Seiten, 34 Kataloge, 6 Profile (Stadt: berlin)."),
+    ("musterhausen", "Konfiguration in Ordnung: 22 Seiten, 34 Kataloge, 6 Profile (Stadt: musterhausen)."),
 ])
 def test_check_config_accepts_the_shipped_overlay(built, city, summary):
     code, out, err = built[city]["check"]
@@ -228,13 +230,14 @@ def test_overlay_profiles_in_domain_terms():
     assert [(p.name, p.label) for p in berlin.roles.profiles] == [
         ("Sachbearbeitung", "Sachbearbeitung Wohnungsnotfall"), ("Sozialarbeit", "Sozialarbeit (Soziale Betreuung)"),
         ("Teamleitung", "Gruppenleitung Soziale Wohnhilfe"), ("Controlling", "Controlling (Bezirk und Senatsverwaltung)"),
-        ("Fachadmin", "Fachadministration der Stadt")]
+        ("Fachadmin", "Fachadministration der Stadt"), ("Obdachverwaltung", "Obdachverwaltung / Unterbringung")]
     musterhausen = load_spec(ROOT / "config", "musterhausen")
     shelter = next(p for p in musterhausen.roles.profiles if p.name == "Obdachverwaltung")
     granted = profile_permissions(musterhausen, shelter)
     assert {("can_add", "entity_case"), ("can_edit", "entity_housing_emergency"),
             ("can_list", "entity_household_income")} <= granted
     assert ("can_delete", "entity_case") not in granted  # write, not delete
+    assert {("can_add", "entity_occupancy"), ("can_edit", "entity_shelter"), ("can_delete", "entity_reservation")} <= granted
     # Health and addiction data (Art. 9 GDPR) stay closed to the shelter administration.
     assert not {perm for perm in granted if perm[1] == "entity_social_situation"}
 
