@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from types import SimpleNamespace
 from decimal import Decimal
 
 import yaml
@@ -26,7 +27,9 @@ from ..domain import fees as rules
 from ..domain.money import format_money
 from ..errors import DomainError
 from ..letters.archive import generate_letter
+from ..letters.context import recipient_block
 from ..letters.entries import entry_for_letter
+from ..letters.placeholders import Missing
 from ..letters.sources import case_letter_context, visible_case
 from ..metamodel.build_models import built_registry
 from ..scoping import scope_query
@@ -117,7 +120,7 @@ def notice_values(session: Session, actor: Actor, occupancy_id: int, reason: str
                           f"{_d(ln.last_day)} ({ln.days} Tage), {ln.calculation} = {format_money(ln.amount)}")
     total = sum(by_month.values(), Decimal("0.00"))
     cal = working_calendar(built_registry().spec)
-    due = [f"{format_money(amount)} für {m} am {_d(cal.add_working_days(max(event, actor.today()), 3))}"
+    due = [f"{format_money(amount)} für {m} am {_d(cal.add_working_days(max(event, actor.today), 3))}"
            for m, amount in by_month.items()]
     if open_ended and monthly:
         due.append(f"danach {format_money(monthly)} monatlich, jeweils am 5. Werktag des Monats")
@@ -143,13 +146,25 @@ def _shown(value: str) -> str:
     return shown(value)
 
 
+def _shelter_address(session: Session, occupancy_id: int) -> SimpleNamespace:
+    occupancy, shelter = _model("occupancy"), _model("shelter")
+    row = session.execute(select(shelter.street, shelter.house_number, shelter.postcode, shelter.city)
+                          .join(occupancy, occupancy.shelter_id == shelter.id)
+                          .where(occupancy.id == occupancy_id)).one()
+    return SimpleNamespace(street=row.street, house_number=row.house_number, postcode=row.postcode, city=row.city,
+                           country=None, care_of=None, kind="main")
+
+
 def make_fee_notice(session: Session, actor: Actor, user, occupancy_id: int, reason: str, on: date | None = None):
     """Render and archive the Gebührenbescheid with its documentation entry; the caller commits."""
     values = notice_values(session, actor, occupancy_id, reason, on)
     occupancy = _model("occupancy")
     case = visible_case(session, session.get(occupancy, occupancy_id).case_id, actor)
-    today = actor.today()
+    today = actor.today
     context = case_letter_context(session, case, user=user, today=today, extra={"fee": values}, actor=actor)
+    if isinstance(context["recipient"].get("street"), Missing):
+        # Without an address of their own, people live where they are accommodated: the shelter is the address.
+        context["recipient"] = recipient_block(case.client, _shelter_address(session, occupancy_id))
     entry = entry_for_letter(session, case, TEMPLATE, user, today)
     return generate_letter(session, TEMPLATE, context, case=case, doc_entry_id=entry.id if entry else None,
                            user=user, today=today)

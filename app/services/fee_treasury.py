@@ -60,22 +60,22 @@ def _names(session: Session, partner_ids) -> dict[int, tuple[str, str | None]]:
 def hand_over(session: Session, actor: Actor, run: FeeRun, lines: list[FeeLine], year: int, month: int
               ) -> tuple[int, int]:
     """Postings for the run's new lines and the month's payouts; returns (debit postings, payouts)."""
-    due = due_date(year, month, actor.today())
+    due = due_date(year, month, actor.today)
     groups: dict[tuple, list[FeeLine]] = defaultdict(list)
     for line in lines:
         if not line.kassenzeichen:
             line.kassenzeichen = payer_kassenzeichen(session, actor, line.payer_id, line.org_unit_id)
         groups[(line.payer_id, line.kassenzeichen, line.sachkonto, line.kostenstelle, line.produkt)].append(line)
     names = _names(session, {key[0] for key in groups})
-    earlier = {kz for (kz,) in session.execute(
-        select(TreasuryPosting.kassenzeichen).where(TreasuryPosting.source_kind == FEE_KIND,
+    earlier = {(kz, konto) for kz, konto in session.execute(
+        select(TreasuryPosting.kassenzeichen, TreasuryPosting.sachkonto).where(TreasuryPosting.source_kind == FEE_KIND,
                                                     TreasuryPosting.buchungstext.like(f"%{month:02d}/{year:04d}%")))}
     count = 0
     for (payer_id, kz, sachkonto, kostenstelle, produkt), group in sorted(groups.items(), key=lambda kv: str(kv[0])):
         net = sum((ln.amount for ln in group), Decimal("0.00"))
         if net == 0:
             continue
-        art = "sollabgang" if net < 0 else ("sollzugang" if kz in earlier else "soll")
+        art = "sollabgang" if net < 0 else ("sollzugang" if (kz, sachkonto) in earlier else "soll")
         surname, first_name = names.get(payer_id, (f"Partner {payer_id}", None))
         shelters = sorted({ln.shelter_name for ln in group if ln.shelter_name})
         posting = add_posting(
@@ -85,7 +85,7 @@ def hand_over(session: Session, actor: Actor, run: FeeRun, lines: list[FeeLine],
             sachkonto=sachkonto, kostenstelle=kostenstelle, produkt=produkt)
         for ln in group:
             ln.posting_id = posting.id
-        earlier.add(kz)
+        earlier.add((kz, posting.sachkonto))
         count += 1
     return count, rent_payouts(session, actor, year, month, due)
 

@@ -251,7 +251,7 @@ def _sums(lines: Iterable[tuple[str, Decimal]]) -> tuple[Decimal, dict[str, Deci
 def run_month(session: Session, actor: Actor, month_text: str, dry_run: bool = False,
               treasury: bool = True) -> RunResult:
     """The month's fee debits (see the module text); the caller commits."""
-    if not actor.sees_all():
+    if not actor.sees_all:
         raise DomainError("Den Gebührenlauf für die ganze Stadt darf nur ein Auftrag mit Sicht auf alle "
                           "Dienststellen starten.")
     try:
@@ -342,7 +342,7 @@ def lines_for(session: Session, actor: Actor, *, occupancy_ids: Iterable[int] = 
         conds.append(FeeLine.month == month_text)
     if conds:
         query = query.where(and_(*conds))
-    units = actor.visible_units()
+    units = actor.visible_units
     if units is not None:
         query = query.where(FeeLine.org_unit_id.in_(units))
     return list(session.scalars(query))

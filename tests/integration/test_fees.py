@@ -128,7 +128,7 @@ def test_late_move_out_after_export_is_a_reversal(world):
 def test_transfer_mid_month_splits_and_payer_gets_the_debit(world, factory):
     from app.treasury_models import TreasuryPosting
     w = world
-    jobcenter = factory("partner", "nord", kind=factory.value("partner_kind", "organisation"), surname="Jobcenter")
+    jobcenter = factory("partner", "nord", kind=factory.value("partner_kind", "institution"), surname="Jobcenter")
     p = w.person("Wander")
     occ = w.book(w.case(p), p, w.a_places[0], date(2025, 5, 1), payer=jobcenter)
     w.svc.transfer(w.db.session, SYSTEM, occ, w.b_places[0].id, date(2025, 6, 16))
@@ -167,7 +167,7 @@ def test_cli_prints_the_issue_json(world):
     assert out.exit_code == 2 and "JJJJ-MM" in out.output
 
 
-def test_fee_notice_docx_archived_with_an_entry(world):
+def test_fee_notice_docx_archived_with_an_entry(world, ctx):
     import docx
 
     from app.letters.archive import letter_file
@@ -176,7 +176,16 @@ def test_fee_notice_docx_archived_with_an_entry(world):
     p = w.person("Meier")
     c = w.case(p)
     occ = w.book(c, p, w.a_places[0], date(2025, 6, 19))
-    letter = make_fee_notice(w.db.session, SYSTEM, None, occ.id, "einzug")
+    from app.core_models import OrgUnit
+    from app.letters.models import OfficeDetails
+    nord = w.db.session.scalars(select(OrgUnit).where(OrgUnit.code == "nord")).one()
+    added = None
+    if w.db.session.scalar(select(OfficeDetails).where(OfficeDetails.org_unit_id == nord.id)) is None:
+        added = OfficeDetails(org_unit_id=nord.id, legal_remedy="Gegen diesen Bescheid kann innerhalb "
+                              "eines Monats Klage beim Verwaltungsgericht erhoben werden.")
+        w.db.session.add(added)
+    user = ctx.appbuilder.sm.find_user(username="admin")
+    letter = make_fee_notice(w.db.session, SYSTEM, user, occ.id, "einzug")
     w.db.session.commit()
     assert letter.doc_entry_id is not None
     data = letter_file(w.db.session, letter.id, actor=SYSTEM).data
@@ -184,4 +193,10 @@ def test_fee_notice_docx_archived_with_an_entry(world):
     assert "108,00 € × 12/30 Tage = 43,20 €" in text and "76,00 € × 12/30 Tage = 30,40 €" in text
     assert "Summe dieses Bescheids: 73,60 €" in text and "Einzug" in text
     assert "184,00 € monatlich" in text and "IBAN" in text and "Kassenzeichen" in text
-    assert "19.06.2025 bis auf Weiteres" in text
+    assert "19.06.2025 bis auf Weiteres" in text and "Verwaltungsgericht" in text
+    assert "Am Bahnhof 12" in text  # no address of her own: the shelter's
+    entry = w.db.session.get(w.registry.model("doc_entry"), letter.doc_entry_id)
+    assert entry.case_id == c.id and entry.service.code == "gebuehrenbescheid"
+    if added is not None:  # office letterheads are not purged between tests
+        w.db.session.delete(added)
+        w.db.session.commit()
