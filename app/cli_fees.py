@@ -96,6 +96,8 @@ def tariffs_cmd(load):
     for t in cat.tariffs:
         until = f" bis {t.valid_to:%d.%m.%Y}" if t.valid_to else ""
         click.echo(f"{t.code}: {t.label} (ab {t.valid_from:%d.%m.%Y}{until}; {t.part_month}, {t.counted_days})")
+        scope = "; ".join(", ".join(sorted(x)) for x in (t.legal_bases, t.provider_types, t.shelters) if x)
+        click.echo(f"  gilt für: {scope or 'alle Belegungen'}")
         for c in t.components:
             click.echo(f"  {c.label}: {format_money(c.amount)} {c.basis}/{c.unit} Sachkonto {c.sachkonto or '-'}")
 

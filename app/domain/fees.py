@@ -185,20 +185,27 @@ def _factor(component: Component, stay: Stay) -> Decimal:
 
 
 def _segments(stay: Stay, catalogue: Catalogue, start: date, stop: date) -> list[tuple[Tariff, date, date]]:
-    """Split [start, stop] where the applicable tariff changes (rule 6); days without a tariff are skipped."""
+    """Split [start, stop] where the applicable tariff changes (rule 6); days without a tariff are skipped.
+
+    The tariff can only change where a validity starts or ends, so only those days are looked at.
+    """
+    cuts = {start}
+    for t in catalogue.tariffs:
+        if start < t.valid_from <= stop:
+            cuts.add(t.valid_from)
+        if t.valid_to is not None and start <= t.valid_to < stop:
+            cuts.add(t.valid_to + timedelta(days=1))
+    days = sorted(cuts)
     out: list[tuple[Tariff, date, date]] = []
-    day = start
-    while day <= stop:
+    for i, day in enumerate(days):
+        end = days[i + 1] - timedelta(days=1) if i + 1 < len(days) else stop
         tariff = catalogue.tariff_for(stay, day)
-        end = day
-        while end < stop:
-            nxt = end + timedelta(days=1)
-            if catalogue.tariff_for(stay, nxt) is not tariff:
-                break
-            end = nxt
-        if tariff is not None:
+        if tariff is None:
+            continue
+        if out and out[-1][0] is tariff and out[-1][2] + timedelta(days=1) == day:
+            out[-1] = (tariff, out[-1][1], end)
+        else:
             out.append((tariff, day, end))
-        day = end + timedelta(days=1)
     return out
 
 
@@ -247,6 +254,7 @@ def month_lines(stays: Iterable[Stay], catalogue: Catalogue, year: int, month: i
                     day += timedelta(days=1)
         full_month = len(covered) == days_in_month
         per_component: dict[tuple[str, str], list[FeeLine]] = defaultdict(list)
+        own_lines: list[FeeLine] = []
         for stay, tariff, seg_from, seg_to in pieces:
             days = (seg_to - seg_from).days + 1
             for comp in tariff.components:
@@ -256,10 +264,11 @@ def month_lines(stays: Iterable[Stay], catalogue: Catalogue, year: int, month: i
                     tariff=tariff.code, component=comp.code, label=comp.label, first_day=seg_from,
                     last_day=seg_to, days=days, amount=amount, calculation=calc, sachkonto=comp.sachkonto,
                     produkt=tariff.produkt, kostenstelle=tariff.kostenstelle)
-                lines.append(line)
+                own_lines.append(line)
                 per_component[(comp.code, comp.unit)].append(line)
         if full_month:
-            _settle_full_month(lines, per_component, pieces)
+            _settle_full_month(own_lines, per_component, pieces)
+        lines.extend(own_lines)
     return lines
 
 

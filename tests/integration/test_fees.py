@@ -200,3 +200,33 @@ def test_fee_notice_docx_archived_with_an_entry(world, ctx):
     if added is not None:  # office letterheads are not purged between tests
         w.db.session.delete(added)
         w.db.session.commit()
+
+
+def test_fee_page_button_and_notice_for_the_obdachverwaltung(world, client):
+    from app.fee_models import FeeLine
+    from tests.conftest import login
+    w = world
+    p = w.person("Knopf")
+    occ = w.book(w.case(p), p, w.a_places[0], date(2025, 6, 19))
+    login(client, "obdachverwaltung_nord")
+    page = client.get("/fees/?month=2025-06")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Gebührenlauf 2025-06 starten" in html and "Haus A" in html and "73,60" in html
+    done = client.post("/fees/run", data={"month": "2025-06"}, follow_redirects=True)
+    assert "Gebührenlauf 2025-06: 2 neue Zeile(n)" in done.get_data(as_text=True)
+    assert len(w.db.session.scalars(select(FeeLine)).all()) == 2
+    assert "Nichts Neues" in client.get("/fees/?month=2025-06").get_data(as_text=True)
+    shown = client.get(f"/occupancy/show/{occ.id}")
+    if shown.status_code == 200:  # the occupancy page shows its fee lines and the notice button
+        assert "Gebührenbescheid erzeugen" in shown.get_data(as_text=True)
+    bad = client.get("/fees/?month=2025-13")
+    assert bad.status_code == 200 and "JJJJ-MM" in bad.get_data(as_text=True)
+
+
+def test_clerk_without_the_fee_function_may_not_run(world, client):
+    from tests.conftest import login
+    login(client, "sachbearbeitung_nord")
+    assert client.post("/fees/run", data={"month": "2025-06"}).status_code in (302, 403)
+    from app.fee_models import FeeRun
+    assert world.db.session.scalars(select(FeeRun)).first() is None
