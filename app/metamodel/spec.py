@@ -210,7 +210,8 @@ class ProfileSpec(Strict):
     default: AccessLevel = "none"  # for entities not named
     # "roles" is the name "profiles" had before #11 (the profile editor; see build_roles.ADMIN_FUNCTION_ALIASES).
     admin: list[Literal["catalogues", "users", "profiles", "roles", "org_units", "streets", "merge", "history",
-                        "letters", "indicators", "access_standards", "imports", "login_audit"]] = []
+                        "letters", "indicators", "access_standards", "imports", "login_audit",
+                        "treasury"]] = []
 
 
 class FollowUpSpec(Strict):
