@@ -338,6 +338,8 @@ def serve(host, port, workers):
 
 from .cli_indicators import register as _register_indicators  # noqa: E402  (indicators, success-measures)
 _register_indicators(main)
+from .cli_loans import register as _register_loans  # noqa: E402  (treasury export, payments, loans: #13)
+_register_loans(main)
 
 
 def register_cli(app) -> None:

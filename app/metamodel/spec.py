@@ -154,7 +154,7 @@ class ExportLayoutSpec(Strict):
     encoding: Literal["utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-15"] = "utf-8"
     decimal_comma: bool = True
     date_format: Literal["%d.%m.%Y", "%Y-%m-%d", "%Y%m%d", "%d%m%Y"] = "%d.%m.%Y"
-    line_end: Literal["\n", "\r\n"] = "\r\n"
+    line_end: Literal["lf", "crlf"] = "crlf"
     art_codes: dict[Literal["soll", "sollabgang", "sollzugang", "auszahlung"], str] = {}
 
 

@@ -32,6 +32,7 @@ from ..treasury_models import LoanBooking, LoanEvent, TreasuryPosting
 from .history import change_row
 from .kassenzeichen import next_kassenzeichen, register, shown
 from .seed import catalogue_value
+from .treasury_payments import on_payments
 from .treasury_postings import add_posting
 
 ENTITY = "loan"
@@ -410,3 +411,38 @@ def postings(session: Session, loan) -> list[TreasuryPosting]:
     return list(session.scalars(select(TreasuryPosting).where(TreasuryPosting.source_kind == ENTITY,
                                                               TreasuryPosting.source_id == loan.id)
                                 .order_by(TreasuryPosting.id)))
+
+
+@on_payments(ENTITY)
+def book_imported_payments(session: Session, actor: Actor, items: list[tuple[dict, int]]) -> None:
+    """The treasury's payments on loan Kassenzeichen, for a whole file: bulk bookings and history rows.
+
+    A payment on an unbefristet written-off loan lifts the write-off (the claim survives and is paid again).
+    """
+    now = clock.utcnow()
+    rows, history = [], []
+    for values, loan_id in items:
+        rows.append({"loan_id": loan_id, "day": values["buchungstag"], "kind": rules.ZAHLUNG,
+                     "amount": quantize(values["betrag"]), "payment_id": values["id"],
+                     "text": (values.get("verwendungszweck") or "")[:200] or None, "created_by": actor.name,
+                     "created_at": now})
+        history.append(change_row(ENTITY, loan_id, "update", actor.name, now, "Zahlung", None,
+                                  f"{format_money(values['betrag'])} am {format_date(values['buchungstag'])} "
+                                  f"(Kasse {values['buchungs_id']})"))
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(LoanBooking.__table__), rows[start:start + 5000])
+        session.execute(insert(ChangeLog.__table__), history[start:start + 5000])
+    paid = {}
+    for row in rows:
+        if row["amount"] > 0:
+            paid[row["loan_id"]] = min(paid.get(row["loan_id"], row["day"]), row["day"])
+    if paid:
+        ids = list(paid)
+        for start in range(0, len(ids), 1000):
+            for event in session.scalars(select(LoanEvent).where(
+                    LoanEvent.loan_id.in_(ids[start:start + 1000]), LoanEvent.kind == "niederschlagung",
+                    LoanEvent.review_on.is_(None), LoanEvent.ended_on.is_(None), LoanEvent.pending.is_(False))):
+                if event.day <= paid[event.loan_id]:
+                    event.ended_on = paid[event.loan_id]
+                    session.add(LoanEvent(loan_id=event.loan_id, kind="niederschlagung_ende", day=event.ended_on,
+                                          note="Zahlungseingang", created_by=actor.name))

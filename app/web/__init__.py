@@ -72,6 +72,8 @@ def register_web(app: Flask, appbuilder) -> None:
     register_letters(app, appbuilder)
     from .indicators import register_indicator_views
     register_indicator_views(appbuilder)
+    from .loans import register_loan_views
+    register_loan_views(appbuilder)  # loan accounts, open-loans report, treasury export/payments (#13)
 
     from .surface import api_error, is_api_request
 

@@ -26,6 +26,12 @@ PROFILES = "profiles"
 INDICATOR_REPORT = "indicator_report"
 ACCESS_STANDARDS = "access_standards"
 LOGIN_AUDIT = "login_audit"
+# Loans and the treasury (#13)
+TREASURY = "treasury"
+TREASURY_PAYMENTS = "treasury_payments"
+TREASURY_CLEAR = "treasury_clear"
+LOAN_REPORT = "loan_report"
+LOANS_CATEGORY = "loans"
 # The YAML menu of doc_entry: the documentation overview and the letters sit in it.
 DOCUMENTATION_CATEGORY = "Falldokumentation"
 # Categories of our own
@@ -53,6 +59,11 @@ LABELS = {
     ACCESS_STANDARDS: "Einheitlicher Zugang (QS 1.5)",
     LOGIN_AUDIT: "Anmeldeprotokoll",
     ADMIN: "Administration",
+    TREASURY: "Kasse: Export",
+    TREASURY_PAYMENTS: "Kasse: Zahlungen einlesen",
+    TREASURY_CLEAR: "Kasse: Klärfälle",
+    LOAN_REPORT: "Offene Darlehen",
+    LOANS_CATEGORY: "Darlehen",
     REPORTS: "Berichte",
 }
 
