@@ -112,10 +112,32 @@ def loans_report(as_of, fmt, output):
     click.echo(f"Geschrieben: {output}", err=True)
 
 
+@click.command("import-loans", help="Darlehen aus einer Liste übernehmen (Altbestand): kassenzeichen;person;name;"
+                                    "vorname;geburtsdatum;art;rechtsgrundlage;betrag;ausgezahlt_am;rate;"
+                                    "erste_faelligkeit;status;gestundet_von;gestundet_bis;erlassen_betrag;erlassen_am")
+@click.argument("file")
+@click.option("--org-unit", "org_unit", default=None, help="Kürzel der Dienststelle (Vorgabe: die erste)")
+@click.option("--dry-run", is_flag=True, help="nur prüfen und zeigen, was angelegt würde")
+def import_loans_command(file, org_unit, dry_run):
+    from .extensions import db
+    from .integrations.pipeline import ImportFailed, terminal_progress
+    from .integrations.treasury.legacy_loans import import_loans
+    app = _app()
+    with app.app_context():
+        try:
+            result = import_loans(db.session, Path(file), CLI_ACTOR, org_unit=org_unit, progress=terminal_progress())
+        except ImportFailed as exc:
+            db.session.rollback()
+            _fail(exc.report(), 1)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    click.echo(result.report(dry_run))
+
+
 def register(main) -> None:
     main.add_command(treasury)
     main.add_command(import_payments_command)
-    for name in ("loans_group", "import_loans_command"):
-        command = globals().get(name)
-        if command is not None:
-            main.add_command(command)
+    main.add_command(loans_group)
+    main.add_command(import_loans_command)
