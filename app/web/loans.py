@@ -254,8 +254,24 @@ class TreasuryView(BaseView):
                                     money=format_money, date=format_date)
 
 
+def loan_worklist() -> dict | None:
+    """The loans part of the worklist (arrears, deferrals ending, write-offs to review, releases waiting,
+    payments to clear), for whoever may see loans; None otherwise."""
+    from flask import current_app
+    sm = current_app.appbuilder.sm
+    actor = current_actor()
+    if actor.user_id is None or not sm.has_access("can_show", "LoanAccountView"):
+        return None
+    items = sorted(loan_reports.worklist_items(db.session, actor, actor.today), key=lambda i: (i["due"], i["loan_id"]))
+    clear = None
+    if sm.has_access("can_clear", "TreasuryView"):
+        clear = len(open_cases(db.session, actor, limit=None))
+    return {"items": items[:200], "more": max(len(items) - 200, 0), "to_clear": clear, "date": format_date}
+
+
 def register_loan_views(appbuilder) -> None:
     from . import menus
+    appbuilder.app.jinja_env.globals["fs_loan_worklist"] = loan_worklist
     appbuilder.add_view(LoanAccountView, href="/darlehen/bericht", icon="fa-eur", category_icon="fa-eur",
                         **menus.item(menus.LOAN_REPORT, menus.LOANS_CATEGORY))
     appbuilder.add_view(TreasuryView, href="/kasse/export", icon="fa-university",

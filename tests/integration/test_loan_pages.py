@@ -74,3 +74,22 @@ def test_treasury_pages(story, client):
     bad = client.post("/kasse/zahlungen", data={"file": (io.BytesIO(b"buchungs_id;betrag\nX;1\n"), "f.csv")},
                       content_type="multipart/form-data")
     assert bad.status_code == 200 and "Kopfzeile unvollständig" in bad.text
+
+
+def test_worklist_shows_arrears_and_payments_to_clear(story, client):
+    from app import clock
+    from app.actor import Actor
+    from app.services import loans
+    from app.treasury_models import TreasuryPayment
+    db, loan, _ = story
+    teamlead = Actor(name="sb", units="all", profiles=("Teamleitung",), day=date(2026, 12, 6))
+    loans.approve(db.session, teamlead, loan)
+    loans.set_plan(db.session, teamlead, loan, Decimal("100"), date(2026, 10, 1))   # two instalments already due
+    db.session.add(TreasuryPayment(buchungs_id="U-1", betrag=Decimal("5"), buchungstag=date(2026, 12, 1),
+                                   state="klaerfall", reason="kein Kassenzeichen erkennbar"))
+    db.session.commit()
+    login(client, "darlehen/kasse_nord")
+    page = client.get("/worklist/")
+    assert page.status_code == 200, page.status_code
+    assert "Rückstand 300,00 €" in page.text or "Rückstand 200,00 €" in page.text
+    assert "1 Zahlung(en) ohne Konto" in page.text
