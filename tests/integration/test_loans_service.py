@@ -109,3 +109,25 @@ def test_write_off_limited_then_payment(story):
     assert (f.status, f.due, f.arrears) == ("niedergeschlagen", None, None)
     with pytest.raises(LoanError, match="Wiedervorlage: muss nach"):
         loans.write_off(db.session, actor(), loan, review_on=date(2026, 1, 1))
+
+
+def test_success_measures_gain_the_loans(story, tmp_path):
+    from openpyxl import load_workbook
+
+    from app import clock
+    from app.core_models import OrgUnit
+    from app.domain.periods import year_period
+    from app.services import loans
+    from app.services.success_measures import success_measures, write_xlsx
+    db, loan, _ = story
+    loan.prevented_loss = True
+    loans.approve(db.session, actor(), loan)
+    db.session.commit()
+    units = list(db.session.query(OrgUnit).order_by(OrgUnit.id))
+    measures = success_measures(db.session, year_period(2026), units, actor=Actor.system())
+    assert [(u.code, label, n, total, prevented) for u, label, n, total, prevented in measures.loans] == [
+        ("nord", "Darlehen", 1, Decimal("1234.56"), 1)]
+    target = tmp_path / "erfolg.xlsx"
+    write_xlsx(measures, target, clock.now())
+    sheet = load_workbook(target)["Darlehen"]
+    assert [c.value for c in sheet[5]][:4] == ["nord", "Fachstelle Nord", "Darlehen", 1]
