@@ -446,3 +446,56 @@ def book_imported_payments(session: Session, actor: Actor, items: list[tuple[dic
                     event.ended_on = paid[event.loan_id]
                     session.add(LoanEvent(loan_id=event.loan_id, kind="niederschlagung_ende", day=event.ended_on,
                                           note="Zahlungseingang", created_by=actor.name))
+
+
+# -- letters ---------------------------------------------------------------------------------------------
+
+LETTERS = {"bewilligung": "darlehen_bewilligung", "stundung": "darlehen_stundung",
+           "niederschlagung": "darlehen_niederschlagung", "erlass": "darlehen_erlass"}
+
+
+def letter_values(session: Session, loan, event: LoanEvent | None = None) -> dict:
+    """The ``loan`` placeholders of a letter (app/letters/placeholders.py) for this loan and event."""
+    from ..metamodel.kinds.text import format_iban
+    today = clock.today()
+    current = account(session, loan)
+    f = rules.figures(current, event.day if event else today)
+    plan = rules.deferred_plan(current.plan, current.deferrals) if current.plan else None
+    payee = _person(session, loan.payee_id)
+    purposes = ", ".join(f"{rules.PURPOSES[p]} {format_money(getattr(loan, name))}"
+                         for name, p in PURPOSE_FIELDS.items() if getattr(loan, name))
+    values = {"kassenzeichen": shown(loan.kassenzeichen), "kind": rules.KINDS.get(code(loan.kind), ""),
+              "legal_basis": rules.LEGAL_BASES.get(code(loan.legal_basis), ""), "amount": loan.amount,
+              "purposes": purposes, "payee": str(payee) if payee else "",
+              "payee_iban": format_iban(loan.payee_iban) if loan.payee_iban else "", "open_amount": f.open}
+    if plan:
+        values.update(rate=current.plan.instalments[0].amount, first_due=current.plan.first_due,
+                      instalments=str(len(plan.instalments)), last_due=plan.last_due)
+    if event is not None and event.kind == "stundung":
+        values.update(deferred_from=event.date_from, deferred_to=event.date_to)
+        following = plan.next_due(event.date_to) if plan else None
+        values["next_due"] = following.due if following else None
+    if event is not None and event.kind == "niederschlagung":
+        values.update(review_on=event.review_on, write_off_kind="befristet" if event.review_on else "unbefristet")
+    if event is not None and event.kind == "erlass":
+        values["waived_amount"] = event.amount
+    return values
+
+
+def write_letter(session: Session, actor: Actor, loan, event: LoanEvent, user=None):
+    """The letter of an event (approval, deferral, write-off, waiver), archived with a documentation entry
+    of its service (services.yaml: ``darlehen_*``) on the loan's case. Returns the Letter."""
+    from ..letters.archive import generate_letter
+    from ..letters.entries import entry_for_letter
+    from ..letters.sources import case_letter_context
+    template = LETTERS.get(event.kind)
+    if template is None:
+        raise LoanError(f"Zu „{EVENT_LABELS.get(event.kind, event.kind)}“ gibt es keinen Brief.")
+    case = session.get(built_registry().model("case"), loan.case_id)
+    context = case_letter_context(session, case, user=user, actor=actor, today=actor.today,
+                                  extra={"loan": letter_values(session, loan, event)})
+    entry = entry_for_letter(session, case, template, user, actor.today)
+    letter = generate_letter(session, template, context, case=case, doc_entry_id=entry.id if entry else None,
+                             user=user or actor.name, pdf=False, today=actor.today, actor=actor)
+    _history(session, actor, loan, "update", "Brief", None, letter.file_name)
+    return letter

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import abort, flash, redirect, request, send_file, url_for
+from markupsafe import Markup
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from sqlalchemy import func, select
@@ -25,6 +26,8 @@ from ..domain.dates import format_date
 from ..domain.loans import LoanError
 from ..domain.money import format_money, parse_money
 from ..domain.periods import parse_date
+from ..errors import DomainError
+from ..problems import Problems
 from ..extensions import db
 from ..integrations.pipeline import ImportFailed
 from ..integrations.treasury.export import ExportError, batches, export
@@ -107,8 +110,9 @@ class LoanAccountView(BaseView):
         actor = current_actor()
         action = request.form.get("action", "")
         try:
+            letter_event = None
             if action == "bewilligen":
-                loans.approve(db.session, actor, loan)
+                letter_event = loans.approve(db.session, actor, loan)
                 done = f"Bewilligt; Auszahlungsanordnung über {format_money(loan.amount)} an die Kasse vorgemerkt."
             elif action == "ablehnen":
                 loans.reject(db.session, actor, loan, request.form.get("note"))
@@ -117,8 +121,8 @@ class LoanAccountView(BaseView):
                 plan = loans.set_plan(db.session, actor, loan, _money("rate", "Rate"), _date("first_due", "Erste Fälligkeit"))
                 done = f"Ratenplan: {len(plan.instalments)} Raten, letzte am {format_date(plan.last_due)}."
             elif action == "stunden":
-                loans.defer(db.session, actor, loan, _date("date_from", "Stundung ab"), _date("date_to", "Stundung bis"),
-                            request.form.get("note"))
+                letter_event = loans.defer(db.session, actor, loan, _date("date_from", "Stundung ab"),
+                                           _date("date_to", "Stundung bis"), request.form.get("note"))
                 done = "Gestundet; der Plan ist verschoben."
             elif action == "stundung_widerrufen":
                 loans.revoke_deferral(db.session, actor, loan, int(request.form.get("event_id", 0)))
@@ -128,14 +132,16 @@ class LoanAccountView(BaseView):
                 event = loans.write_off(db.session, actor, loan, _date("review_on", "Wiedervorlage") if limited else None,
                                         request.form.get("note"))
                 done = "Niederschlagung wartet auf Freigabe durch eine zweite Person." if event.pending else "Niedergeschlagen."
+                letter_event = None if event.pending else event
             elif action == "niederschlagung_aufheben":
                 loans.lift_write_off(db.session, actor, loan, int(request.form.get("event_id", 0)))
                 done = "Niederschlagung aufgehoben."
             elif action == "erlassen":
                 event = loans.waive(db.session, actor, loan, request.form.get("note"))
                 done = "Erlass wartet auf Freigabe durch eine zweite Person." if event.pending else "Erlassen."
+                letter_event = None if event.pending else event
             elif action == "freigeben":
-                loans.approve_pending(db.session, actor, loan, int(request.form.get("event_id", 0)))
+                letter_event = loans.approve_pending(db.session, actor, loan, int(request.form.get("event_id", 0)))
                 done = "Freigegeben."
             elif action == "zahlung":
                 loans.book_payment(db.session, actor, loan, _date("day", "Buchungstag"), _money("amount", "Betrag"),
@@ -145,10 +151,26 @@ class LoanAccountView(BaseView):
                 abort(400)
             db.session.commit()
             flash(done, "success")
-        except (LoanError, ValueError) as exc:
+            if letter_event is not None and letter_event.kind in loans.LETTERS:
+                self._letter(actor, loan, letter_event)
+        except (LoanError, ValueError, DomainError) as exc:
             db.session.rollback()
             flash(str(exc), "danger")
         return redirect(url_for("LoanAccountView.account", loan_id=loan.id))
+
+    def _letter(self, actor, loan, event) -> None:
+        """The event's letter, archived with a documentation entry; a letter that cannot be made (e.g. no legal
+        remedy text for the office yet) leaves the booking done and says why."""
+        from flask_login import current_user
+        try:
+            letter = loans.write_letter(db.session, actor, loan, event, user=current_user._get_current_object())
+            db.session.commit()
+        except (DomainError, LoanError, ValueError, Problems) as exc:
+            db.session.rollback()
+            flash(f"Der Brief konnte nicht erzeugt werden: {exc}", "warning")
+            return
+        flash(Markup('Brief archiviert (mit Doku-Eintrag): <a href="{}">{}</a>').format(
+            url_for("LetterView.download_docx", letter_id=letter.id), letter.file_name), "success")
 
     @expose("/bericht")
     @has_access

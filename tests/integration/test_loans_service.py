@@ -131,3 +131,46 @@ def test_success_measures_gain_the_loans(story, tmp_path):
     write_xlsx(measures, target, clock.now())
     sheet = load_workbook(target)["Darlehen"]
     assert [c.value for c in sheet[5]][:4] == ["nord", "Fachstelle Nord", "Darlehen", 1]
+
+
+@pytest.mark.parametrize("kind", ["bewilligung", "stundung", "niederschlagung", "erlass"])
+def test_letters_archived_with_documentation_entry(story, factory, kind):
+    import io
+
+    from docx import Document
+
+    from app.letters.models import Letter
+    from app.letters.storage import read_verified
+    from app.metamodel.build_models import built_registry
+    from app.services import loans
+    db, loan, _ = story
+    loan.amount_operating = Decimal("0")
+    event = loans.approve(db.session, actor(), loan)
+    loans.set_plan(db.session, actor(), loan, Decimal("100"), date(2027, 1, 1))
+    if kind == "stundung":
+        event = loans.defer(db.session, actor(), loan, date(2027, 2, 1), date(2027, 4, 30))
+    elif kind == "niederschlagung":
+        event = loans.write_off(db.session, actor(), loan, review_on=date(2027, 12, 1))
+    elif kind == "erlass":
+        event = loans.waive(db.session, actor(), loan)   # 1.000 € is not above the four-eyes amount
+    from app.letters.models import OfficeDetails
+    office = db.session.query(OfficeDetails).filter_by(org_unit_id=loan.org_unit_id).first()
+    if office is None:
+        office = OfficeDetails(org_unit_id=loan.org_unit_id, authority="Stadt Musterstadt")
+        db.session.add(office)
+    office.legal_remedy = "Gegen diesen Bescheid kann innerhalb eines Monats Widerspruch erhoben werden."
+    from flask_appbuilder.security.sqla.models import User
+    factory("address", None, partner_id=loan.borrower_id, kind_id=factory.value("address_kind", "main").id,
+            street="Lindenweg", house_number="3", postcode="12345", city="Musterstadt")
+    user = db.session.query(User).filter_by(username="sachbearbeitung_nord").one()
+    letter = loans.write_letter(db.session, actor(), loan, event, user=user)
+    db.session.commit()
+    assert letter.doc_entry_id is not None
+    entry = db.session.get(built_registry().model("doc_entry"), letter.doc_entry_id)
+    assert entry.service.code == f"darlehen_{kind}" and entry.case_id == loan.case_id
+    text = "\n".join(p.text for p in Document(io.BytesIO(read_verified(letter.path, letter.sha256))).paragraphs)
+    assert loans.shown(loan.kassenzeichen) in text and "Widerspruch" in text
+    expected = {"bewilligung": "1.000,00 €", "stundung": "bis zum 30.04.2027", "niederschlagung": "01.12.2027",
+                "erlass": "erlassen"}[kind]
+    assert expected in text, text
+    assert db.session.query(Letter).count() == 1
