@@ -140,6 +140,71 @@ TEMPLATES = {
             ("p", "{{ notice.legal_remedy }}"),
         ],
     },
+    # --- Darlehen (#13): Bescheide aus dem Darlehenskonto, DIN 5008, mit Rechtsbehelfsbelehrung ---
+    "darlehen_bewilligung": {
+        "title": "Darlehen: Bewilligungsbescheid",
+        "subject": "Bescheid über die Übernahme von Schulden ({{ loan.legal_basis }}) – Kassenzeichen {{ loan.kassenzeichen }}",
+        "body": [
+            ("p", "auf Ihren Antrag ergeht folgender Bescheid:"),
+            ("h", "Entscheidung"),
+            ("p", "Ihre Schulden werden in Höhe von {{ loan.amount }} als {{ loan.kind }} nach {{ loan.legal_basis }} "
+                  "übernommen ({{ loan.purposes }}). Der Betrag wird direkt an {{ loan.payee }} "
+                  "(IBAN {{ loan.payee_iban }}) überwiesen."),
+            ("p", "{% if loan.rate %}Das Darlehen ist in {{ loan.instalments }} monatlichen Raten von {{ loan.rate }} "
+                  "zurückzuzahlen, erstmals am {{ loan.first_due }}, zuletzt am {{ loan.last_due }}. Bitte geben Sie "
+                  "bei jeder Zahlung das Kassenzeichen {{ loan.kassenzeichen }} an.{% endif %}"),
+            ("h", "Begründung"),
+            ("p", "Die Übernahme ist gerechtfertigt und notwendig, um den Verlust Ihrer Wohnung abzuwenden "
+                  "({{ loan.legal_basis }}). Die Schulden werden in der Regel als Darlehen übernommen."),
+            ("h", "Rechtsbehelfsbelehrung"),
+            ("p", "{{ notice.legal_remedy }}"),
+        ],
+    },
+    "darlehen_stundung": {
+        "title": "Darlehen: Stundung",
+        "subject": "Stundung Ihres Darlehens – Kassenzeichen {{ loan.kassenzeichen }}",
+        "body": [
+            ("p", "auf Ihren Antrag ergeht folgender Bescheid:"),
+            ("h", "Entscheidung"),
+            ("p", "Die Raten Ihres Darlehens (offen: {{ loan.open_amount }}) werden vom {{ loan.deferred_from }} "
+                  "bis zum {{ loan.deferred_to }} gestundet. Die nächste Rate ist am {{ loan.next_due }} fällig; "
+                  "alle folgenden Raten verschieben sich entsprechend."),
+            ("p", "Die Stundung ist jederzeit widerruflich, insbesondere wenn sich Ihre wirtschaftlichen Verhältnisse "
+                  "bessern."),
+            ("h", "Begründung"),
+            ("p", "Die sofortige Zahlung wäre für Sie mit einer erheblichen Härte verbunden; die Forderung wird durch "
+                  "die Stundung nicht gefährdet."),
+            ("h", "Rechtsbehelfsbelehrung"),
+            ("p", "{{ notice.legal_remedy }}"),
+        ],
+    },
+    "darlehen_niederschlagung": {
+        "title": "Darlehen: Niederschlagung",
+        "subject": "Ihr Darlehen – Kassenzeichen {{ loan.kassenzeichen }}",
+        "body": [
+            ("p", "wir teilen Ihnen mit, dass die offene Forderung von {{ loan.open_amount }} vorerst nicht "
+                  "weiter eingezogen wird ({{ loan.write_off_kind }}e Niederschlagung{% if loan.review_on %}, "
+                  "erneute Prüfung am {{ loan.review_on }}{% endif %})."),
+            ("p", "Die Niederschlagung ist eine verwaltungsinterne Maßnahme. Die Forderung bleibt in voller Höhe "
+                  "bestehen; Zahlungen sind weiterhin möglich und werden angerechnet."),
+            ("h", "Hinweis"),
+            ("p", "{{ notice.legal_remedy }}"),
+        ],
+    },
+    "darlehen_erlass": {
+        "title": "Darlehen: Erlass",
+        "subject": "Erlass Ihrer Darlehensforderung – Kassenzeichen {{ loan.kassenzeichen }}",
+        "body": [
+            ("p", "auf Ihren Antrag ergeht folgender Bescheid:"),
+            ("h", "Entscheidung"),
+            ("p", "Die offene Forderung aus Ihrem Darlehen wird in Höhe von {{ loan.waived_amount }} erlassen. "
+                  "Die Forderung erlischt damit."),
+            ("h", "Begründung"),
+            ("p", "Die Einziehung wäre nach Lage des Einzelfalles unbillig (§ 44 SGB II)."),
+            ("h", "Rechtsbehelfsbelehrung"),
+            ("p", "{{ notice.legal_remedy }}"),
+        ],
+    },
 }
 
 

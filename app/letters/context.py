@@ -347,6 +347,7 @@ def build_context(partner, *, address=None, addresses: Iterable = (), user=None,
         "appointment": appointment_block(appointment, office_data, clerk),
         "notice": notice_block(office),
         "fee": fee_block(),
+        "loan": {key: "" for key in PLACEHOLDERS["loan"]},  # #13: filled by the loan account's letters
     }
     for group, values in (extra or {}).items():
         if group not in PLACEHOLDERS:
@@ -387,6 +388,15 @@ def sample_context(today: date = date(2026, 11, 3)) -> dict:
     return build_context(partner, address=address, user=user, staff=staff, org_unit=unit, office=office, case=case,
                          emergency=emergency, appointment=appointment, today=today,
                          extra={"letter": {"your_letter_of": date(2026, 10, 28), "your_ref": "M-4711"},
+                                "loan": {"kassenzeichen": "52.000001-9", "kind": "Darlehen",
+                                         "legal_basis": "§ 22 Abs. 8 SGB II", "amount": Decimal("1234.56"),
+                                         "purposes": "Mietrückstand 1.000,00 €, Betriebskosten 234,56 €",
+                                         "payee": "Wohnbau GmbH", "payee_iban": "DE89 3704 0044 0532 0130 00",
+                                         "rate": Decimal("100.00"), "first_due": date(2027, 1, 1), "instalments": "13",
+                                         "last_due": date(2028, 1, 1), "deferred_from": date(2027, 2, 15),
+                                         "deferred_to": date(2027, 5, 14), "next_due": date(2027, 6, 1),
+                                         "review_on": date(2027, 12, 1), "write_off_kind": "befristet",
+                                         "open_amount": Decimal("1134.56"), "waived_amount": Decimal("1134.56")},
                                 "notice": {"subject": "Übernahme von Mietschulden nach § 22 Abs. 8 SGB II",
                                            "decision": "Die Mietschulden werden als Darlehen übernommen.",
                                            "reasons": "Die Übernahme ist gerechtfertigt und notwendig, "

@@ -95,6 +95,27 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "payer": "Zahlungspflichtige/r",
         "bank": "Bankverbindung der Stadtkasse",
     },
+    # --- Darlehen (#13): gefüllt, wenn ein Brief aus dem Darlehenskonto entsteht ---
+    "loan": {
+        "kassenzeichen": "Kassenzeichen (wie die Stadtkasse es druckt)",
+        "kind": "„Darlehen“ oder „Beihilfe (Zuschuss)“",
+        "legal_basis": "Rechtsgrundlage, z. B. „§ 22 Abs. 8 SGB II“",
+        "amount": "Betrag gesamt",
+        "purposes": "Beträge nach Zweck in einer Zeile (Mietrückstand, Betriebskosten, Energie, Kosten)",
+        "payee": "Zahlungsempfänger (Vermieter/in, Energieversorger)",
+        "payee_iban": "IBAN des Zahlungsempfängers",
+        "rate": "Monatsrate",
+        "first_due": "erste Rate fällig am",
+        "instalments": "Zahl der Raten",
+        "last_due": "letzte Rate fällig am",
+        "deferred_from": "Stundung ab",
+        "deferred_to": "Stundung bis",
+        "next_due": "nächste Rate nach der Stundung fällig am",
+        "review_on": "Wiedervorlage der befristeten Niederschlagung",
+        "write_off_kind": "„befristet“ oder „unbefristet“",
+        "open_amount": "offener Betrag",
+        "waived_amount": "erlassener Betrag",
+    },
 }
 LIST_PLACEHOLDERS = frozenset({"recipient.address_lines", "office.address_lines", "fee.lines", "fee.due_dates"})
 

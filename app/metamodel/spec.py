@@ -154,7 +154,7 @@ class ExportLayoutSpec(Strict):
     encoding: Literal["utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-15"] = "utf-8"
     decimal_comma: bool = True
     date_format: Literal["%d.%m.%Y", "%Y-%m-%d", "%Y%m%d", "%d%m%Y"] = "%d.%m.%Y"
-    line_end: Literal["\n", "\r\n"] = "\r\n"
+    line_end: Literal["lf", "crlf"] = "crlf"
     art_codes: dict[Literal["soll", "sollabgang", "sollzugang", "auszahlung"], str] = {}
 
 
@@ -211,7 +211,7 @@ class ProfileSpec(Strict):
     # "roles" is the name "profiles" had before #11 (the profile editor; see build_roles.ADMIN_FUNCTION_ALIASES).
     admin: list[Literal["catalogues", "users", "profiles", "roles", "org_units", "streets", "merge", "history",
                         "letters", "indicators", "access_standards", "imports", "login_audit",
-                        "fees"]] = []
+                        "fees", "treasury"]] = []
 
 
 class FollowUpSpec(Strict):

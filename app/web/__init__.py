@@ -74,6 +74,8 @@ def register_web(app: Flask, appbuilder) -> None:
     register_indicator_views(appbuilder)
     from .fees import register_fee_views  # #12: Gebührenlauf, Gebührenbescheid
     register_fee_views(app, appbuilder)
+    from .loans import register_loan_views
+    register_loan_views(appbuilder)  # loan accounts, open-loans report, treasury export/payments (#13)
 
     from .surface import api_error, is_api_request
 

@@ -28,6 +28,12 @@ ACCESS_STANDARDS = "access_standards"
 LOGIN_AUDIT = "login_audit"
 # --- Gebühren (#12) ---
 FEE_RUN = "fee_run"
+# Loans and the treasury (#13)
+TREASURY = "treasury"
+TREASURY_PAYMENTS = "treasury_payments"
+TREASURY_CLEAR = "treasury_clear"
+LOAN_REPORT = "loan_report"
+LOANS_CATEGORY = "loans"
 # The YAML menu of doc_entry: the documentation overview and the letters sit in it.
 DOCUMENTATION_CATEGORY = "Falldokumentation"
 # Categories of our own
@@ -56,6 +62,11 @@ LABELS = {
     LOGIN_AUDIT: "Anmeldeprotokoll",
     FEE_RUN: "Gebührenlauf",  # #12
     ADMIN: "Administration",
+    TREASURY: "Kasse: Export",
+    TREASURY_PAYMENTS: "Kasse: Zahlungen einlesen",
+    TREASURY_CLEAR: "Kasse: Klärfälle",
+    LOAN_REPORT: "Offene Darlehen",
+    LOANS_CATEGORY: "Darlehen",
     REPORTS: "Berichte",
 }
 
