@@ -100,9 +100,13 @@ class FeeNoticeView(BaseView):
                                                                      case_id=letter.case_id))
 
 
-def fee_lines_of_occupancy(occupancy_id: int) -> list[FeeLine]:
-    """For the occupancy page: its fee lines the user may see."""
-    return fees.lines_for(db.session, current_actor(), occupancy_ids=[occupancy_id])
+def fee_lines_of_occupancy(occupancy_id) -> list[FeeLine]:
+    """For the occupancy page: its fee lines the user may see (the page's ``pk`` is text)."""
+    try:
+        key = int(occupancy_id)
+    except (TypeError, ValueError):
+        return []
+    return fees.lines_for(db.session, current_actor(), occupancy_ids=[key])
 
 
 def register_fee_views(app, appbuilder) -> None:
