@@ -342,6 +342,8 @@ from .cli_fees import register as _register_fees  # noqa: E402  (#12: fees run, 
 _register_fees(main)
 from .cli_loans import register as _register_loans  # noqa: E402  (treasury export, payments, loans: #13)
 _register_loans(main)
+from .cli_accommodation import register as _register_accommodation  # noqa: E402  (#12: occupancy-report, imports)
+_register_accommodation(main)
 
 
 def register_cli(app) -> None:

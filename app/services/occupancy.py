@@ -29,6 +29,7 @@ from ..errors import DomainError
 from ..metamodel.build_models import built_registry
 from ..metamodel.migrate import after_migrate
 from .history import acting_as
+from .save_hooks import on_validate
 
 # --- the SQL twin of rules.accommodated_on ------------------------------------------------------------
 
@@ -238,6 +239,21 @@ def _before_flush(session: Session, flush_context, instances) -> None:
                 check_occupancy(session, obj)
             elif _entity(obj) == "reservation" and (obj in session.new or session.is_modified(obj)):
                 check_reservation(session, obj)
+
+
+@on_validate("occupancy")
+def _validate_occupancy_form(item) -> None:
+    """The form's check before FAB saves: the same rule as the flush, said before the commit."""
+    from ..extensions import db
+    with db.session.no_autoflush:
+        check_occupancy(db.session, item)
+
+
+@on_validate("reservation")
+def _validate_reservation_form(item) -> None:
+    from ..extensions import db
+    with db.session.no_autoflush:
+        check_reservation(db.session, item)
 
 
 def install(session_class=Session) -> None:

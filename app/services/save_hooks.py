@@ -42,3 +42,23 @@ def before_add(entity_name: str, values) -> list:
     for check in _CHECKS.get(entity_name, ()):
         found.extend(check(values))
     return found
+
+
+# --- before a form saves a record (add or edit): entity rules that refuse with a German message ----------
+_VALIDATORS: dict[str, list[Callable]] = {}
+
+
+def on_validate(entity_name: str):
+    """Register ``check(item)`` that raises ``DomainError`` when a form's record may not be saved (the
+    overbooking check of #12); the form shows the message and keeps the input."""
+    def register(check: Callable) -> Callable:
+        checks = _VALIDATORS.setdefault(entity_name, [])
+        if check not in checks:
+            checks.append(check)
+        return check
+    return register
+
+
+def validate(entity_name: str, item) -> None:
+    for check in _VALIDATORS.get(entity_name, ()):
+        check(item)

@@ -76,6 +76,8 @@ def register_web(app: Flask, appbuilder) -> None:
     register_fee_views(app, appbuilder)
     from .loans import register_loan_views
     register_loan_views(appbuilder)  # loan accounts, open-loans report, treasury export/payments (#13)
+    from .accommodation import register_accommodation_views
+    register_accommodation_views(appbuilder)  # #12: board, household page, matching, lists, utilisation
 
     from .surface import api_error, is_api_request
 

@@ -39,6 +39,9 @@ PAGE_PERMISSIONS = {
     # Loans (#13): the account page of a loan and the open-loans report for whoever may read loans.
     "loan": [("can_show", "LoanAccountView"), ("can_report", "LoanAccountView"), ("menu_access", menus.LOAN_REPORT),
              ("menu_access", menus.LOANS_CATEGORY)],
+    # Unterbringung (#12): board, lists and utilisation come with reading occupancies
+    "occupancy": [("menu_access", menus.OCCUPANCY_BOARD), ("menu_access", menus.UTILISATION),
+                  ("menu_access", "Unterbringung")],
 }
 # Writing letters (single and series) comes with writing documentation: a letter is an entry's result.
 LETTER_WRITING = [("can_create", "LetterView"), ("can_series", "LetterView"), ("menu_access", menus.LETTER_SERIES),
