@@ -65,7 +65,7 @@ def run_cmd(month, dry_run, fmt):
     with app.app_context():
         try:
             result = run_month(db.session, CLI_ACTOR, month, dry_run=dry_run)
-        except DomainError as exc:
+        except (DomainError, ValueError) as exc:  # ValueError: e.g. the Kassenzeichen range is exhausted
             db.session.rollback()
             _fail(str(exc))
         if dry_run:

@@ -97,14 +97,14 @@ def load_data(engine, spec) -> dict:
         provider = "freier_traeger" if s % 6 == 0 else ("gewerblich" if s % 5 == 0 else "gemeinde")
         shelters.append({"id": s, "name": f"Unterkunft {s:03d}", "name_lc": f"unterkunft {s:03d}",
                          "shelter_type_id": v[("shelter_type", "notunterkunft")],
-                         "provider_type_id": v[("provider_type", provider)], "capacity": 25, "org_unit_id": unit})
+                         "provider_type_id": v[("provider_type", provider)], "capacity": 25, "org_unit_id": unit, "version": 1})
         for r in range(ROOMS_PER_SHELTER):
             room_id = len(rooms) + 1
             rooms.append({"id": room_id, "shelter_id": s, "label": f"R{r + 1}", "label_lc": f"r{r + 1}",
-                          "places": PLACES_PER_ROOM, "area_m2": Decimal("30.00"), "org_unit_id": unit})
+                          "places": PLACES_PER_ROOM, "area_m2": Decimal("30.00"), "org_unit_id": unit, "version": 1})
             for p in range(PLACES_PER_ROOM):
                 places.append({"id": len(places) + 1, "room_id": room_id, "shelter_id": s, "label": str(p + 1),
-                               "label_lc": str(p + 1), "org_unit_id": unit})
+                               "org_unit_id": unit, "version": 1})
     shelter_of = {p["id"]: p["shelter_id"] for p in places}
     partners, cases, occupancies = [], [], []
     obg, sgb = v[("accommodation_basis", "obg")], v[("accommodation_basis", "sgb12_67")]
@@ -112,15 +112,18 @@ def load_data(engine, spec) -> dict:
     def person() -> int:
         i = len(partners) + 1
         partners.append({"id": i, "kind_id": v[("partner_kind", "person")], "surname": f"Person{i}",
-                         "surname_lc": f"person{i}", "first_name": "Anna", "org_unit_id": unit})
+                         "surname_lc": f"person{i}", "first_name": "Anna", "first_name_lc": "anna", "org_unit_id": unit,
+                         "version": 1})
         cases.append({"id": i, "client_id": i, "file_number": f"U-{i:06d}", "file_number_lc": f"u-{i:06d}",
-                      "opened_on": date(2015, 1, 1), "status_id": v[("case_status", "open")], "org_unit_id": unit})
+                      "opened_on": date(2015, 1, 1), "status_id": v[("case_status", "open")], "org_unit_id": unit,
+                      "version": 1})
         return i
 
     def occupancy(pid, place, move_in, move_out, legal=None):
         occupancies.append({"id": len(occupancies) + 1, "case_id": pid, "person_id": pid, "place_id": place,
                             "shelter_id": shelter_of[place], "move_in": move_in, "move_out": move_out,
-                            "legal_basis_id": legal or (obg if rng.random() < 0.9 else sgb), "org_unit_id": unit})
+                            "legal_basis_id": legal or (obg if rng.random() < 0.9 else sgb), "org_unit_id": unit,
+                            "version": 1})
 
     free_from = {}
     for k in range(CURRENT):
@@ -194,8 +197,10 @@ def bench(name: str, url: str, spec, runs: int) -> tuple[list[tuple], dict, bool
     rows, slow = [], False
     app = Flask("bench")  # the services read the registry and spec only; an app context for the clock is enough
     with app.app_context(), Session(engine) as session:
-        def clear():
-            for model in (TreasuryPosting, FeeLine, FeeRun, KassenzeichenEntry, KassenzeichenCounter):
+        def clear(numbers_too=True):
+            models = (TreasuryPosting, FeeLine, FeeRun) + ((KassenzeichenEntry, KassenzeichenCounter)
+                                                           if numbers_too else ())
+            for model in models:
                 session.execute(delete(model))
             session.commit()
 
@@ -209,11 +214,15 @@ def bench(name: str, url: str, spec, runs: int) -> tuple[list[tuple], dict, bool
             session.rollback()
             return result.as_json()
 
-        median, p95, result = timed(full_run, runs, before=clear)
-        rows.append((name, f"Gebührenlauf {MONTH}, ganze Stadt (schreibt {result['neu']} Zeilen + Kassenbuchungen)",
+        median, p95, result = timed(full_run, runs, before=lambda: clear(numbers_too=False))
+        rows.append((name, f"Gebührenlauf {MONTH}, ganze Stadt: {result['neu']} Zeilen, Kassenbuchungen je "
+                           f"Zahlungspflichtigem und Sachkonto (Kassenzeichen aus den Vormonaten bekannt)",
                      median, p95))
         slow |= median >= LIMIT_SECONDS
         info["json"] = result
+        median, p95, result = timed(full_run, runs, before=clear)
+        rows.append((name, "derselbe Lauf als allererster der Stadt (zieht zusätzlich "
+                           f"{info.get('payers', 'alle')} Kassenzeichen)", median, p95))
         median, p95, again = timed(full_run, runs)
         rows.append((name, f"zweiter Lauf desselben Monats (neu = {again['neu']})", median, p95))
         slow |= median >= LIMIT_SECONDS

@@ -17,18 +17,21 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from ..actor import Actor
 from ..domain import fees as rules
 from ..domain.money import quantize
-from ..fee_models import FeeLine, FeeRun
+from ..fee_models import FeeRun
 from ..metamodel.build_models import built_registry
-from ..treasury_models import KassenzeichenEntry, TreasuryPosting
+from ..core_models import utcnow
+from ..domain import kassenzeichen as kz_rules
+from ..treasury_models import POSTING_KINDS, KassenzeichenCounter, KassenzeichenEntry, TreasuryPosting
 from .documentation import working_calendar
-from .kassenzeichen import next_kassenzeichen
-from .treasury_postings import add_posting
+from .kassenzeichen import KassenzeichenError, next_kassenzeichen
+from .kassenzeichen import config as kz_config
+from .treasury_postings import PostingError, add_posting, cost_defaults
 
 FEE_KIND = "shelter_fee"
 RENT_KIND = "shelter_rent"
@@ -41,6 +44,49 @@ def payer_kassenzeichen(session: Session, actor: Actor, payer_id: int, org_unit_
     if found:
         return found
     return next_kassenzeichen(session, actor, FEE_KIND, payer_id, org_unit_id)
+
+
+def payers_kassenzeichen(session: Session, actor: Actor, payers: dict[int, int | None]) -> dict[int, str]:
+    """``payer_kassenzeichen`` for many payers ({payer: org unit}): the known ones in one query."""
+    known = dict(session.execute(select(KassenzeichenEntry.source_id, KassenzeichenEntry.value).where(
+        KassenzeichenEntry.source_kind == FEE_KIND)).all())
+    missing = sorted(payer for payer in payers if payer not in known)
+    if len(missing) <= 3:
+        for payer in missing:
+            known[payer] = next_kassenzeichen(session, actor, FEE_KIND, payer, payers[payer])
+    elif missing:
+        known.update(_draw_many(session, actor, {payer: payers[payer] for payer in missing}))
+    return {payer: known[payer] for payer in payers}
+
+
+def _draw_many(session: Session, actor: Actor, payers: dict[int, int | None]) -> dict[int, str]:
+    """``next_kassenzeichen`` for many payers under one lock of the counter, registered with one INSERT
+    (the first run of a city draws a number for every payer)."""
+    cfg = kz_config()
+    counter = session.execute(select(KassenzeichenCounter).where(KassenzeichenCounter.prefix == cfg.prefix)
+                              .with_for_update()).scalar_one_or_none()
+    if counter is None:
+        counter = KassenzeichenCounter(prefix=cfg.prefix, last=cfg.start - 1)
+        session.add(counter)
+    taken = set(session.scalars(select(KassenzeichenEntry.value)))
+    drawn, rows = {}, []
+    number = max(counter.last, cfg.start - 1)
+    for payer, unit in payers.items():
+        while True:
+            number += 1
+            if number > cfg.end:
+                raise KassenzeichenError(f"Der Nummernkreis der Kassenzeichen ({cfg.start}–{cfg.end}) ist erschöpft; "
+                                         "bitte in settings.yaml (treasury.kassenzeichen) erweitern.")
+            value = kz_rules.compose(cfg.prefix, number, cfg.digits, cfg.check_digit)
+            if value not in taken:  # a number entered by hand from the treasury may be taken: skip it
+                break
+        drawn[payer] = value
+        rows.append(dict(value=value, source_kind=FEE_KIND, source_id=payer, org_unit_id=unit,
+                         created_by=actor.name, created_at=utcnow()))
+    counter.last = number
+    session.execute(insert(KassenzeichenEntry), rows)
+    session.flush()
+    return drawn
 
 
 def due_date(year: int, month: int, today: date) -> date:
@@ -57,37 +103,78 @@ def _names(session: Session, partner_ids) -> dict[int, tuple[str, str | None]]:
     return {r.id: (r.surname or f"Partner {r.id}", r.first_name) for r in rows}
 
 
-def hand_over(session: Session, actor: Actor, run: FeeRun, lines: list[FeeLine], year: int, month: int
+def hand_over(session: Session, actor: Actor, run: FeeRun, lines: list[dict], year: int, month: int
               ) -> tuple[int, int]:
-    """Postings for the run's new lines and the month's payouts; returns (debit postings, payouts)."""
+    """Postings for the run's new lines (dicts, before they are written: this sets their ``kassenzeichen`` and
+    ``posting_id``) and the month's payouts; returns (debit postings, payouts)."""
     due = due_date(year, month, actor.today)
-    groups: dict[tuple, list[FeeLine]] = defaultdict(list)
+    payers = {}
     for line in lines:
-        if not line.kassenzeichen:
-            line.kassenzeichen = payer_kassenzeichen(session, actor, line.payer_id, line.org_unit_id)
-        groups[(line.payer_id, line.kassenzeichen, line.sachkonto, line.kostenstelle, line.produkt)].append(line)
+        if not line["kassenzeichen"]:
+            payers.setdefault(line["payer_id"], line["org_unit_id"])
+    numbers = payers_kassenzeichen(session, actor, payers)
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for line in lines:
+        if not line["kassenzeichen"]:
+            line["kassenzeichen"] = numbers[line["payer_id"]]
+        groups[(line["payer_id"], line["kassenzeichen"], line["sachkonto"], line["kostenstelle"],
+                line["produkt"])].append(line)
     names = _names(session, {key[0] for key in groups})
     earlier = {(kz, konto) for kz, konto in session.execute(
-        select(TreasuryPosting.kassenzeichen, TreasuryPosting.sachkonto).where(TreasuryPosting.source_kind == FEE_KIND,
-                                                    TreasuryPosting.buchungstext.like(f"%{month:02d}/{year:04d}%")))}
-    count = 0
-    for (payer_id, kz, sachkonto, kostenstelle, produkt), group in sorted(groups.items(), key=lambda kv: str(kv[0])):
-        net = sum((ln.amount for ln in group), Decimal("0.00"))
+        select(TreasuryPosting.kassenzeichen, TreasuryPosting.sachkonto).where(
+            TreasuryPosting.source_kind == FEE_KIND,
+            TreasuryPosting.buchungstext.like(f"%{month:02d}/{year:04d}%")))}
+    postings: list[tuple[dict, list[dict]]] = []
+    for (payer_id, number, sachkonto, kostenstelle, produkt), group in sorted(groups.items(),
+                                                                             key=lambda kv: str(kv[0])):
+        net = sum((ln["amount"] for ln in group), Decimal("0.00"))
         if net == 0:
             continue
-        art = "sollabgang" if net < 0 else ("sollzugang" if (kz, sachkonto) in earlier else "soll")
+        art = "sollabgang" if net < 0 else ("sollzugang" if (number, sachkonto) in earlier else "soll")
         surname, first_name = names.get(payer_id, (f"Partner {payer_id}", None))
-        shelters = sorted({ln.shelter_name for ln in group if ln.shelter_name})
-        posting = add_posting(
-            session, actor, kassenzeichen=kz, faellig_am=due, betrag=abs(net), art=art, name=surname,
-            vorname=first_name, buchungstext=f"Unterkunftsgebühr {month:02d}/{year:04d} {', '.join(shelters)}"[:140],
-            source_kind=FEE_KIND, source_id=payer_id, org_unit_id=group[0].org_unit_id,
-            sachkonto=sachkonto, kostenstelle=kostenstelle, produkt=produkt)
+        shelters = sorted({ln["shelter_name"] for ln in group if ln["shelter_name"]})
+        fields = dict(kassenzeichen=number, faellig_am=due, betrag=abs(net), art=art, name=surname,
+                      vorname=first_name,
+                      buchungstext=f"Unterkunftsgebühr {month:02d}/{year:04d} {', '.join(shelters)}"[:140],
+                      source_kind=FEE_KIND, source_id=payer_id, org_unit_id=group[0]["org_unit_id"],
+                      sachkonto=sachkonto, kostenstelle=kostenstelle, produkt=produkt,
+                      vorgang=f"{FEE_KIND}-{run.id}-{len(postings) + 1}")  # unique per run and posting
+        postings.append((fields, group))
+        earlier.add((number, sachkonto))
+    ids = add_postings(session, actor, [fields for fields, _ in postings])
+    for posting_id, (_, group) in zip(ids, postings):
         for ln in group:
-            ln.posting_id = posting.id
-        earlier.add((kz, posting.sachkonto))
-        count += 1
+            ln["posting_id"] = posting_id
+    count = len(ids)
     return count, rent_payouts(session, actor, year, month, due)
+
+
+def add_postings(session: Session, actor: Actor, items: list[dict]) -> list[int]:
+    """Many postings at once, by the rules of ``treasury_postings.add_posting`` (docs/kasse.md: positive amount,
+    known ``art``, a date, the city's cost defaults for empty fields, normalised Kassenzeichen), written with one
+    INSERT … RETURNING instead of a flush per posting (a city's month has thousands). Returns the ids in order."""
+    if not items:
+        return []
+    defaults = cost_defaults()
+    rows = []
+    for fields in items:
+        if fields["art"] not in POSTING_KINDS:
+            raise PostingError(f"art: „{fields['art']}“ ist keine Buchungsart.")
+        betrag = quantize(fields["betrag"])
+        if betrag <= 0:
+            raise PostingError("betrag: muss größer als 0,00 € sein (die Richtung steht in „art“).")
+        if not isinstance(fields["faellig_am"], date) or not fields.get("name") or not fields.get("vorgang"):
+            raise PostingError("Kassenbuchung: es fehlt faellig_am, name oder vorgang.")
+        rows.append(dict(
+            kassenzeichen=kz_rules.normalise(fields["kassenzeichen"]), faellig_am=fields["faellig_am"],
+            betrag=betrag, art=fields["art"], name=str(fields["name"])[:120], vorname=fields.get("vorname") or None,
+            buchungstext=fields.get("buchungstext") or None, vorgang=fields["vorgang"], iban=fields.get("iban") or None,
+            source_kind=fields["source_kind"], source_id=int(fields["source_id"]),
+            org_unit_id=fields.get("org_unit_id"), batch_id=None, created_by=actor.name, created_at=utcnow(),
+            **{name: fields.get(name) or defaults[name] for name in defaults}))
+    result = session.execute(insert(TreasuryPosting).returning(TreasuryPosting.id, sort_by_parameter_order=True),
+                             rows)
+    return [row.id for row in result]
 
 
 def rent_payouts(session: Session, actor: Actor, year: int, month: int, due: date) -> int:

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from .. import settings
@@ -233,11 +234,13 @@ class RunResult:
                 "unterkuenfte": {name: f"{amount:.2f}" for name, amount in sorted(self.unterkuenfte.items())}}
 
 
-def live_lines(session: Session, month_text: str) -> list[FeeLine]:
-    """The month's lines that are not reversed and not a reversal themselves."""
+def live_lines(session: Session, month_text: str) -> list[SimpleNamespace]:
+    """The month's lines that are not reversed and not a reversal themselves (plain rows, not ORM objects:
+    thousands of objects in the session would make every later flush slow)."""
     reversed_ids = select(FeeLine.reverses_id).where(FeeLine.month == month_text, FeeLine.reverses_id.is_not(None))
-    return list(session.scalars(select(FeeLine).where(
-        FeeLine.month == month_text, FeeLine.kind != "storno", FeeLine.id.not_in(reversed_ids))))
+    rows = session.execute(select(FeeLine.__table__).where(
+        FeeLine.month == month_text, FeeLine.kind != "storno", FeeLine.id.not_in(reversed_ids)))
+    return [SimpleNamespace(**row._mapping) for row in rows]
 
 
 def _sums(lines: Iterable[tuple[str, Decimal]]) -> tuple[Decimal, dict[str, Decimal]]:
@@ -286,36 +289,37 @@ def run_month(session: Session, actor: Actor, month_text: str, dry_run: bool = F
     run = FeeRun(month=month_text, new_lines=result.neu, total=total, run_by=actor.name)
     session.add(run)
     session.flush()
-    new_rows: list[FeeLine] = []
+    new_rows: list[dict] = []
     for line in to_reverse:
-        row = FeeLine(month=month_text, key=line.key, kind="storno", reverses_id=line.id,
-                      occupancy_id=line.occupancy_id, subscription_id=line.subscription_id, case_id=line.case_id,
-                      person_id=line.person_id, place_id=line.place_id, shelter_id=line.shelter_id,
-                      shelter_name=line.shelter_name, org_unit_id=line.org_unit_id, tariff=line.tariff,
-                      component=line.component, label=f"Storno: {line.label}"[:200], first_day=line.first_day,
-                      last_day=line.last_day, days=-line.days, amount=-line.amount,
-                      calculation=f"Storno der Zeile {line.id}", payer_id=line.payer_id,
-                      kassenzeichen=line.kassenzeichen, sachkonto=line.sachkonto, kostenstelle=line.kostenstelle,
-                      produkt=line.produkt, run_id=run.id, created_by=actor.name)
-        new_rows.append(row)
+        new_rows.append(dict(
+            month=month_text, key=line.key, kind="storno", reverses_id=line.id, occupancy_id=line.occupancy_id,
+            subscription_id=line.subscription_id, case_id=line.case_id, person_id=line.person_id,
+            place_id=line.place_id, shelter_id=line.shelter_id, shelter_name=line.shelter_name,
+            org_unit_id=line.org_unit_id, tariff=line.tariff, component=line.component,
+            label=f"Storno: {line.label}"[:200], first_day=line.first_day, last_day=line.last_day, days=-line.days,
+            amount=-line.amount, calculation=f"Storno der Zeile {line.id}", payer_id=line.payer_id,
+            kassenzeichen=line.kassenzeichen, sachkonto=line.sachkonto, kostenstelle=line.kostenstelle,
+            produkt=line.produkt, run_id=run.id, posting_id=None, created_by=actor.name))
     for item in to_add:
         ln, occ = item.line, item.occ
-        new_rows.append(FeeLine(
-            month=month_text, key=item.key, kind=item.kind, occupancy_id=occ.id or None,
+        new_rows.append(dict(
+            month=month_text, key=item.key, kind=item.kind, reverses_id=None, occupancy_id=occ.id or None,
             subscription_id=item.subscription_id, case_id=occ.case_id, person_id=ln.person, place_id=ln.place,
             shelter_id=occ.shelter_id, shelter_name=ln.shelter or "", org_unit_id=occ.org_unit_id,
             tariff=ln.tariff, component=ln.component, label=ln.label[:200], first_day=ln.first_day,
             last_day=ln.last_day, days=ln.days, amount=quantize(ln.amount), calculation=ln.calculation[:200],
-            payer_id=occ.payer_id, sachkonto=ln.sachkonto or None, kostenstelle=ln.kostenstelle or None,
-            produkt=ln.produkt or None, run_id=run.id, created_by=actor.name))
-    session.add_all(new_rows)
-    session.flush()
-    result.added = [r for r in new_rows if r.kind != "storno"]
-    result.reversed = [r for r in new_rows if r.kind == "storno"]
+            payer_id=occ.payer_id, kassenzeichen=None, sachkonto=ln.sachkonto or None,
+            kostenstelle=ln.kostenstelle or None, produkt=ln.produkt or None, run_id=run.id, posting_id=None,
+            created_by=actor.name))
     if treasury:
         from .fee_treasury import hand_over
+        # Kassenzeichen and posting ids go onto the rows before they are written (one bulk insert).
         result.postings, result.payouts = hand_over(session, actor, run, new_rows, year, month)
         run.postings = result.postings
+    if new_rows:
+        session.execute(insert(FeeLine), new_rows)
+    result.added = [r for r in new_rows if r["kind"] != "storno"]
+    result.reversed = [r for r in new_rows if r["kind"] == "storno"]
     return result
 
 

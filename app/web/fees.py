@@ -60,7 +60,7 @@ class FeeRunView(BaseView):
             # The run bills every shelter of the city: the permission says who may, the actor says "all".
             result = fees.run_month(db.session, Actor.system(current_user.username), month)
             db.session.commit()
-        except DomainError as exc:
+        except (DomainError, ValueError) as exc:  # ValueError: e.g. the Kassenzeichen range is exhausted
             db.session.rollback()
             flash(str(exc), "danger")
         else:

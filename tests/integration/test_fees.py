@@ -230,3 +230,18 @@ def test_clerk_without_the_fee_function_may_not_run(world, client):
     assert client.post("/fees/run", data={"month": "2025-06"}).status_code in (302, 403)
     from app.fee_models import FeeRun
     assert world.db.session.scalars(select(FeeRun)).first() is None
+
+
+def test_many_new_payers_draw_distinct_kassenzeichen_in_one_go(world):
+    from app.domain import kassenzeichen as kz
+    from app.fee_models import FeeLine
+    from app.services.kassenzeichen import config
+    w = world
+    for i in range(5):
+        p = w.person(f"Neu{i}")
+        w.book(w.case(p), p, w.a_places[i % 4] if i < 4 else w.b_places[0], date(2025, 6, 1))
+    assert run()["neu"] == 10
+    numbers = {ln.person_id: ln.kassenzeichen for ln in w.db.session.scalars(select(FeeLine))}
+    assert len(set(numbers.values())) == 5
+    method = config().check_digit
+    assert all(kz.is_valid(n, method) for n in numbers.values()) or method == "keine"
