@@ -390,6 +390,9 @@ def tariff_from_data(data: Mapping, where: str = "tariffs[0]") -> Tariff:
             basis=_choice(comp.get("basis", "person"), BASES, f"{here}.basis"),
             unit=_choice(comp.get("unit", "month"), UNITS, f"{here}.unit"),
             sachkonto=str(comp.get("sachkonto") or "")))
+    codes = [c.code for c in components]
+    if len(set(codes)) != len(codes):
+        raise FeeError(f"{where}.components: ein Kürzel kommt doppelt vor.")
     applies = data.get("applies_to") or {}
     if not isinstance(applies, Mapping) or set(applies) - _APPLIES_KEYS:
         raise FeeError(f"{where}.applies_to: nur legal_basis, provider_type, shelter erlaubt.")
