@@ -245,3 +245,26 @@ def test_many_new_payers_draw_distinct_kassenzeichen_in_one_go(world):
     assert len(set(numbers.values())) == 5
     method = config().check_digit
     assert all(kz.is_valid(n, method) for n in numbers.values()) or method == "keine"
+
+
+def test_leistungsabo_by_hand_is_billed_by_the_run(world, factory):
+    from app.fee_models import FeeLine
+    w = world
+    p = w.person("Abo")
+    c = w.case(p)
+    occ = w.book(c, p, w.a_places[0], date(2025, 5, 1))
+    from app.services.history import acting_as
+    sub = w.registry.model("fee_subscription")(
+        case=c, person=p, place=w.a_places[0], label="Stromkostenpauschale", amount=Decimal("20.00"),
+        units=Decimal("1"), unit=factory.value("fee_unit", "month"), first_day=date(2025, 6, 16), sachkonto="432140")
+    sub.org_unit_id = c.org_unit_id
+    with acting_as("test"):  # ("unit" is a field here, so not through factory(entity, unit, …))
+        w.db.session.add(sub)
+        w.db.session.commit()
+    result = run()
+    # Heiligenhaus 184,00 for all June, plus the Leistungsabo from the 16th: 20,00 × 15/30 days
+    assert result == {"monat": "2025-06", "neu": 3, "summe": "194.00", "unterkuenfte": {"Haus A": "194.00"}}
+    hand = w.db.session.scalars(select(FeeLine).where(FeeLine.kind == "hand")).one()
+    assert (hand.amount, hand.days, hand.sachkonto, hand.person_id) == (Decimal("10.00"), 15, "432140", p.id)
+    assert occ.id in {ln.occupancy_id for ln in w.db.session.scalars(select(FeeLine).where(FeeLine.kind == "auto"))}
+    assert run()["neu"] == 0
