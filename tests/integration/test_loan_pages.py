@@ -15,7 +15,7 @@ def test_clerk_approves_and_sets_the_plan(story, client):
     db_, loan, _ = story
     login(client, "sachbearbeitung_nord")
     page = client.get(f"/darlehen/{loan.id}")
-    assert page.status_code == 200 and "Bewilligen und Auszahlung anordnen" in page.text and "confirm(" in page.text
+    assert page.status_code == 200 and "Bewilligen und Auszahlung anordnen" in page.text and "data-confirm=" in page.text
     response = client.post(f"/darlehen/{loan.id}/aktion", data={"action": "bewilligen"}, follow_redirects=True)
     assert response.status_code == 200 and "Bewilligt; Auszahlungsanordnung über 1.234,56 €" in response.text
     response = client.post(f"/darlehen/{loan.id}/aktion", data={"action": "raten", "rate": "0", "first_due": "01.01.2027"},
