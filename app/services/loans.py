@@ -208,6 +208,21 @@ def _cost(loan) -> dict:
             for name in ("sachkonto", "kostenstelle", "produkt")}
 
 
+def prepare_application(session: Session, loan) -> bool:
+    """A loan not yet decided: its total from the amounts by purpose and the state "beantragt" (the form does
+    not send read-only fields). True if something changed (the caller commits)."""
+    changed = False
+    if loan.state is None:
+        value = catalogue_value(session, "loan_state", rules.BEANTRAGT)
+        loan.state_id, loan.state = value.id, value
+        changed = True
+    total = total_amount(loan)
+    if loan.amount != total:
+        loan.amount = total
+        changed = True
+    return changed
+
+
 def approve(session: Session, actor: Actor, loan) -> LoanEvent:
     """Bewilligen and order the payout in one step: Kassenzeichen, state, payout order to the treasury."""
     rules.check_transition(code(loan.state) or rules.BEANTRAGT, "bewilligen")

@@ -36,6 +36,7 @@ from ..metamodel.build_models import built_registry
 from ..scoping import scope_query
 from ..services import loan_reports, loans
 from ..services.kassenzeichen import shown
+from ..services.save_hooks import on_saved
 from ..services.treasury_payments import PaymentError, assign, open_cases
 from ..treasury_models import POSTING_KINDS, TreasuryPosting
 from .actor import current_actor
@@ -274,6 +275,19 @@ class TreasuryView(BaseView):
             return redirect(url_for("TreasuryView.clear"))
         return self.render_template("fachstelle/loans/clear.html", cases=open_cases(db.session, current_actor()),
                                     money=format_money, date=format_date)
+
+
+@on_saved("loan")
+def loan_saved(loan, created: bool) -> None:
+    """After the loan form: the total from the amounts by purpose and the state "beantragt" (read-only fields
+    the form does not send), and "Darlehenskonto öffnen" in the success message."""
+    from flask import g
+    if loans.code(loan.state) in (None, rules.BEANTRAGT):
+        changed = loans.prepare_application(db.session, loan)
+        if changed:
+            db.session.commit()
+    g.setdefault("fs_save_actions", []).append(Markup('<a class="btn btn-primary btn-sm" href="{}">{}</a>').format(
+        url_for("LoanAccountView.account", loan_id=loan.id), "Darlehenskonto öffnen"))
 
 
 def loan_worklist() -> dict | None:
