@@ -10,7 +10,9 @@ Kassenzeichen column, 30 % with the Kassenzeichen only in the purpose text (with
 (Klärfälle). Measured: the import with matching and booking (commit included), the same file again (nothing
 booked), ``report_json`` as of a day (every loan's figures), and as the plain reference in the same run a bare
 ``csv.reader`` plus Core executemany of the same 100,000 rows into ``treasury_payment``.
-Targets (issue #13): import ≤ 30 s, second import ≤ 10 s, report ≤ 2 s.
+Targets (issue #13): import ≤ 30 s, second import ≤ 10 s, report ≤ 2 s. Wall and CPU seconds are both
+printed: on a shared machine (load above the core count) the wall time is mostly waiting for a core. The report
+is measured after the import, so it sums 90,000 bookings too.
 """
 from __future__ import annotations
 
@@ -135,22 +137,22 @@ def child(db: str, url: str, payments: int, loans: int, workdir: Path) -> dict:
             fdb.session.commit()
         path = workdir / "zahlungen.csv"
         write_payments(path, numbers, payments)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         first = import_payments(fdb.session, path, actor)
         fdb.session.commit()
-        first_s = time.perf_counter() - started
-        started = time.perf_counter()
+        first_s, first_cpu = time.perf_counter() - started, time.process_time() - cpu
+        started, cpu = time.perf_counter(), time.process_time()
         second = import_payments(fdb.session, path, actor)
         fdb.session.commit()
-        second_s = time.perf_counter() - started
+        second_s, second_cpu = time.perf_counter() - started, time.process_time() - cpu
         if db == "postgresql":
             fdb.session.execute(text("ANALYZE"))
             fdb.session.commit()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         report = report_json(fdb.session, actor, AS_OF)
-        report_s = time.perf_counter() - started
+        report_s, report_cpu = time.perf_counter() - started, time.process_time() - cpu
         reference = _reference(fdb, path)
-    return {"payments": payments, "loans": loans, "first": first_s, "second": second_s, "report": report_s,
+    return {"payments": payments, "loans": loans, "first": first_s, "second": second_s, "first_cpu": first_cpu, "second_cpu": second_cpu, "report": report_s, "report_cpu": report_cpu,
             "booked": first.booked, "to_clear": first.to_clear, "again_booked": second.booked,
             "skipped": second.skipped, "reported": len(report["darlehen"]), "reference": reference}
 
@@ -209,8 +211,9 @@ def main(argv: list[str] | None = None) -> int:
           "| Darlehen | Bericht (≤ 2 s) | Last vorher → nachher |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     print(f"| {args.db} | {r['payments']:,} ({r['booked']:,} gebucht, {r['to_clear']:,} Klärfälle) | {r['first']:.1f} s "
-          f"| {r['second']:.1f} s ({r['again_booked']} gebucht, {r['skipped']:,} übersprungen) | {r['reference']:.1f} s "
-          f"| {r['loans']:,} | {r['report']:.2f} s ({r['reported']:,} im Bericht) | {load:.1f} → {os.getloadavg()[0]:.1f} |")
+          f"(CPU {r['first_cpu']:.1f} s) | {r['second']:.1f} s (CPU {r['second_cpu']:.1f} s; {r['again_booked']} gebucht, "
+          f"{r['skipped']:,} übersprungen) | {r['reference']:.1f} s | {r['loans']:,} | {r['report']:.2f} s (CPU "
+          f"{r['report_cpu']:.2f} s; {r['reported']:,} im Bericht) | {load:.1f} → {os.getloadavg()[0]:.1f} |")
     return 0
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..actor import Actor
@@ -63,18 +63,28 @@ def loan_lines(session: Session, actor: Actor, as_of: date, only_active: bool = 
         query = query.where(state.code.in_(ACTIVE))
     rows = list(session.execute(scope_query(query, loan, actor=actor)))
     ids = [row.id for row in rows]
+    wanted = set(ids)
     events, bookings = defaultdict(list), defaultdict(list)
-    for chunk in _chunks(ids):
-        for event in session.execute(select(LoanEvent.loan_id, LoanEvent.kind, LoanEvent.day, LoanEvent.date_from,
-                                            LoanEvent.date_to, LoanEvent.review_on, LoanEvent.ended_on,
-                                            LoanEvent.amount, LoanEvent.pending)
-                                     .where(LoanEvent.loan_id.in_(chunk), LoanEvent.day <= as_of)
-                                     .order_by(LoanEvent.day, LoanEvent.id)):
-            events[event.loan_id].append(event)
-        for booking in session.execute(select(LoanBooking.loan_id, LoanBooking.day, LoanBooking.kind,
-                                              LoanBooking.amount).where(LoanBooking.loan_id.in_(chunk),
-                                                                        LoanBooking.day <= as_of)):
-            bookings[booking.loan_id].append(booking)
+    # Many loans: one pass over the table, filtered here (an IN list of 20,000 ids costs more than it saves).
+    chunks = [None] if len(ids) > 5000 else list(_chunks(ids))
+    event_columns = (LoanEvent.loan_id, LoanEvent.kind, LoanEvent.day, LoanEvent.date_from, LoanEvent.date_to,
+                     LoanEvent.review_on, LoanEvent.ended_on, LoanEvent.amount, LoanEvent.pending)
+    # Bookings are summed per loan and kind in the database, in whole cents (SQLite's NUMERIC is a float:
+    # rounding each amount to cents before the sum keeps the total exact).
+    cents = func.sum(func.round(LoanBooking.amount * 100))
+    for chunk in chunks:
+        query = select(*event_columns).where(LoanEvent.day <= as_of).order_by(LoanEvent.day, LoanEvent.id)
+        sums = (select(LoanBooking.loan_id, LoanBooking.kind, cents).where(LoanBooking.day <= as_of)
+                .group_by(LoanBooking.loan_id, LoanBooking.kind))
+        if chunk is not None:
+            query = query.where(LoanEvent.loan_id.in_(chunk))
+            sums = sums.where(LoanBooking.loan_id.in_(chunk))
+        for event in session.execute(query):
+            if event.loan_id in wanted:
+                events[event.loan_id].append(event)
+        for loan_id, kind_code, total in session.execute(sums):
+            if loan_id in wanted:
+                bookings[loan_id].append(rules.Booking(as_of, kind_code, Decimal(int(total)) / 100))
     mask = registry.spec.settings.treasury.kassenzeichen.mask
     lines = []
     for row in rows:
@@ -92,8 +102,11 @@ def open_cases_until(session: Session, as_of: date) -> list[str]:
                                                                                           TreasuryPayment.id)))
 
 
+_CENT = Decimal("0.01")
+
+
 def _amount(value: Decimal) -> str:
-    return f"{value:.2f}"
+    return str(value.quantize(_CENT))  # "1234.56": a decimal point, two places
 
 
 def report_json(session: Session, actor: Actor, as_of: date) -> dict:
