@@ -229,7 +229,17 @@ def _digest(source: Path | bytes) -> str:
 
 
 def _seen(session: Session, ids: list[str]) -> set[str]:
+    """The booking ids of the file that an earlier file brought already.
+
+    PostgreSQL: one array parameter per 50,000 ids (``= ANY(:ids)``, one index probe each); an IN list of
+    thousands of bound parameters is parsed and planned per statement and took 15 s for 100,000 ids.
+    """
     seen: set[str] = set()
+    if session.get_bind().dialect.name == "postgresql":
+        for start in range(0, len(ids), 50_000):
+            seen.update(session.scalars(text("SELECT buchungs_id FROM treasury_payment WHERE buchungs_id = ANY(:ids)"),
+                                        {"ids": ids[start:start + 50_000]}))
+        return seen
     for start in range(0, len(ids), 5000):
         chunk = ids[start:start + 5000]
         seen.update(session.scalars(select(TreasuryPayment.buchungs_id).where(TreasuryPayment.buchungs_id.in_(chunk))))
