@@ -101,7 +101,7 @@ BERLIN_DISTRICTS = [
     ("marzahn_hellersdorf", "Marzahn-Hellersdorf"), ("lichtenberg", "Lichtenberg"), ("reinickendorf", "Reinickendorf"),
 ]
 BASE_ENTITIES = ["address", "appointment", "case", "contact", "doc_entry", "eviction_lawsuit", "forced_eviction",
-                 "household_income", "household_member", "housing_emergency", "partner", "partner_role_assignment",
+                 "household_income", "household_member", "housing_emergency", "loan", "partner", "partner_role_assignment",
                  "relationship", "service", "social_situation", "task"]
 
 
@@ -162,8 +162,9 @@ def db(request) -> str:
 
 
 @pytest.mark.parametrize(("city", "summary"), [
-    ("berlin", "Konfiguration in Ordnung: 16 Seiten, 24 Kataloge, 5 Profile (Stadt: berlin)."),
-    ("musterhausen", "Konfiguration in Ordnung: 16 Seiten, 24 Kataloge, 6 Profile (Stadt: musterhausen)."),
+    # #13 added the page "Darlehen", its four catalogues and the profile "Darlehen/Kasse".
+    ("berlin", "Konfiguration in Ordnung: 17 Seiten, 28 Kataloge, 6 Profile (Stadt: berlin)."),
+    ("musterhausen", "Konfiguration in Ordnung: 17 Seiten, 28 Kataloge, 7 Profile (Stadt: musterhausen)."),
 ])
 def test_check_config_accepts_the_shipped_overlay(built, city, summary):
     code, out, err = built[city]["check"]
@@ -228,7 +229,7 @@ def test_overlay_profiles_in_domain_terms():
     assert [(p.name, p.label) for p in berlin.roles.profiles] == [
         ("Sachbearbeitung", "Sachbearbeitung Wohnungsnotfall"), ("Sozialarbeit", "Sozialarbeit (Soziale Betreuung)"),
         ("Teamleitung", "Gruppenleitung Soziale Wohnhilfe"), ("Controlling", "Controlling (Bezirk und Senatsverwaltung)"),
-        ("Fachadmin", "Fachadministration der Stadt")]
+        ("Fachadmin", "Fachadministration der Stadt"), ("Darlehen/Kasse", "Darlehensverwaltung und Kasse")]
     musterhausen = load_spec(ROOT / "config", "musterhausen")
     shelter = next(p for p in musterhausen.roles.profiles if p.name == "Obdachverwaltung")
     granted = profile_permissions(musterhausen, shelter)
