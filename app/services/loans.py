@@ -223,8 +223,9 @@ def prepare_application(session: Session, loan) -> bool:
     return changed
 
 
-def approve(session: Session, actor: Actor, loan) -> LoanEvent:
-    """Bewilligen and order the payout in one step: Kassenzeichen, state, payout order to the treasury."""
+def approve(session: Session, actor: Actor, loan, kassenzeichen: str | None = None) -> LoanEvent:
+    """Bewilligen and order the payout in one step: Kassenzeichen (drawn from the city's range, or
+    ``kassenzeichen`` as the treasury gave it, check digit checked), state, payout order to the treasury."""
     rules.check_transition(code(loan.state) or rules.BEANTRAGT, "bewilligen")
     today = actor.today
     problems = check_master_data(session, loan, today)
@@ -235,7 +236,14 @@ def approve(session: Session, actor: Actor, loan) -> LoanEvent:
     for field, value in _cost(loan).items():
         if not getattr(loan, field):
             setattr(loan, field, value or None)
-    if not loan.kassenzeichen:
+    if kassenzeichen and kassenzeichen.strip():
+        from .kassenzeichen import KassenzeichenError
+        try:
+            loan.kassenzeichen = register(session, actor, kassenzeichen, ENTITY, loan.id, loan.org_unit_id, check=True)
+        except KassenzeichenError as exc:
+            raise LoanError(str(exc)) from None
+        _history(session, actor, loan, "update", "Kassenzeichen", None, shown(loan.kassenzeichen))
+    elif not loan.kassenzeichen:
         loan.kassenzeichen = next_kassenzeichen(session, actor, ENTITY, loan.id, loan.org_unit_id)
         _history(session, actor, loan, "update", "Kassenzeichen", None, shown(loan.kassenzeichen))
     else:

@@ -113,7 +113,7 @@ class LoanAccountView(BaseView):
         try:
             letter_event = None
             if action == "bewilligen":
-                letter_event = loans.approve(db.session, actor, loan)
+                letter_event = loans.approve(db.session, actor, loan, request.form.get("kassenzeichen"))
                 done = f"Bewilligt; Auszahlungsanordnung über {format_money(loan.amount)} an die Kasse vorgemerkt."
             elif action == "ablehnen":
                 loans.reject(db.session, actor, loan, request.form.get("note"))
