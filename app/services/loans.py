@@ -31,6 +31,7 @@ from ..metamodel.build_models import built_registry
 from ..treasury_models import LoanBooking, LoanEvent, TreasuryPosting
 from .history import change_row
 from .kassenzeichen import next_kassenzeichen, register, shown
+from .save_hooks import on_updating
 from .seed import catalogue_value
 from .treasury_payments import on_payments
 from .treasury_postings import add_posting
@@ -206,6 +207,39 @@ def _cost(loan) -> dict:
     settings = _settings()
     return {name: getattr(loan, name) or getattr(settings.loans, name) or getattr(settings.treasury, name) or None
             for name in ("sachkonto", "kostenstelle", "produkt")}
+
+
+LOCKED_AFTER_DECISION = ("amount_rent", "amount_operating", "amount_energy", "amount_costs", "borrower_id",
+                         "co_borrower_id", "payee_id", "payee_iban", "kind_id", "legal_basis_id", "rate", "first_due",
+                         "case_id")
+
+
+@on_updating(ENTITY)
+def refuse_changes_after_decision(loan) -> None:
+    """After the approval the amounts, parties, IBAN and plan terms are what the treasury has: a correction is
+    a booking (Erlass/Sollabgang, Stundung), never an edit of the loan. Other fields (info, cost accounting for
+    the future) stay editable."""
+    from sqlalchemy import inspect as sa_inspect
+
+    from ..errors import DomainError
+    state = sa_inspect(loan)
+    history = state.attrs.state_id.history
+    stored_state = history.deleted[0] if history.deleted else (history.unchanged[0] if history.unchanged else loan.state_id)
+    value = state.session.get(type(loan.state), stored_state) if stored_state and loan.state is not None else None
+    if value is None or value.code in (rules.BEANTRAGT,):
+        return
+    changed = [name for name in LOCKED_AFTER_DECISION if name in state.attrs.keys() and state.attrs[name].history.has_changes()
+               and _really_changed(state.attrs[name].history)]
+    if changed:
+        raise DomainError("Nach der Bewilligung sind Beträge, Darlehensnehmer, Zahlungsempfänger, IBAN und Raten nicht "
+                          "mehr änderbar (die Kasse kennt sie); Korrekturen über Stundung, Erlass oder Niederschlagung "
+                          "im Darlehenskonto.")
+
+
+def _really_changed(history) -> bool:
+    old = history.deleted[0] if history.deleted else (history.unchanged[0] if history.unchanged else None)
+    new = history.added[0] if history.added else old
+    return old != new
 
 
 def prepare_application(session: Session, loan) -> bool:

@@ -93,3 +93,22 @@ def test_worklist_shows_arrears_and_payments_to_clear(story, client):
     assert page.status_code == 200, page.status_code
     assert "Rückstand 300,00 €" in page.text or "Rückstand 200,00 €" in page.text
     assert "1 Zahlung(en) ohne Konto" in page.text
+
+
+def test_amounts_locked_after_approval(story, client):
+    from app.actor import Actor
+    from app.extensions import db
+    from app.services import loans
+    db_, loan, _ = story
+    login(client, "sachbearbeitung_nord")
+    page = client.get(f"/loan/edit/{loan.id}")
+    assert page.status_code == 200
+    loans.approve(db.session, Actor(name="sb", units="all", profiles=("Teamleitung",), day=date(2026, 12, 6)), loan)
+    db.session.commit()
+    response = client.put(f"/api/v1/loan/{loan.id}", json={"amount_rent": "5000.00"})
+    assert response.status_code in (400, 409, 422), response.status_code
+    assert "nicht mehr änderbar" in response.json["message"]
+    db.session.expire_all()
+    assert loan.amount_rent == Decimal("1000.00")
+    ok = client.put(f"/api/v1/loan/{loan.id}", json={"info": "Rücksprache mit Vermieter"})
+    assert ok.status_code == 200, ok.get_data(as_text=True)
