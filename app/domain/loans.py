@@ -320,3 +320,9 @@ def check_borrower(age_years: int | None) -> None:
     """§ 22 Abs. 8 SGB II: the loan goes to the party to the tenancy, never to a minor."""
     if age_years is not None and age_years < 18:
         raise LoanError("Darlehensnehmer: Minderjährige können nicht Darlehensnehmer sein.")
+
+
+def offset_rate(regelbedarf, percent=Decimal("5")) -> Decimal:
+    """The monthly Aufrechnung of § 42a Abs. 2 SGB II: ``percent`` (5 % since 1.7.2023, also with several loans)
+    of the Regelbedarf, rounded half up to the cent."""
+    return quantize(to_decimal(regelbedarf) * to_decimal(percent) / 100)

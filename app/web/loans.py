@@ -100,7 +100,15 @@ class LoanAccountView(BaseView):
             problems=loans.check_master_data(db.session, loan, today) if loans.code(loan.state) == "beantragt" else [],
             open_deferrals=[e for e in events if e.kind == "stundung" and e.ended_on is None],
             open_write_offs=[e for e in events if e.kind == "niederschlagung" and e.ended_on is None and not e.pending],
-            pending=[e for e in events if e.pending])
+            pending=[e for e in events if e.pending], offset=self._offset(loan))
+
+    @staticmethod
+    def _offset(loan) -> str | None:
+        """The proposed rate for an Aufrechnung (settings.yaml loans.regelbedarf, 5 %), else None."""
+        settings = built_registry().spec.settings.loans
+        if loans.code(loan.repayment) != "aufrechnung" or settings.regelbedarf is None:
+            return None
+        return format_money(rules.offset_rate(settings.regelbedarf, settings.offset_percent)).replace(" €", "")
 
     @expose("/<int:loan_id>/aktion", methods=["POST"])
     @has_access

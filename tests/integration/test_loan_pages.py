@@ -112,3 +112,17 @@ def test_amounts_locked_after_approval(story, client):
     assert loan.amount_rent == Decimal("1000.00")
     ok = client.put(f"/api/v1/loan/{loan.id}", json={"info": "Rücksprache mit Vermieter"})
     assert ok.status_code == 200, ok.get_data(as_text=True)
+
+
+def test_aufrechnung_proposes_five_percent(story, client):
+    from app.actor import Actor
+    from app.extensions import db
+    from app.services import loans
+    from app.services.seed import catalogue_value
+    db_, loan, _ = story
+    loan.repayment_id = catalogue_value(db.session, "loan_repayment", "aufrechnung").id
+    loans.approve(db.session, Actor(name="sb", units="all", profiles=("Teamleitung",), day=date(2026, 12, 6)), loan)
+    db.session.commit()
+    login(client, "sachbearbeitung_nord")
+    page = client.get(f"/darlehen/{loan.id}")
+    assert 'value="28,15"' in page.text      # 5 % of 563,00 € (settings.yaml loans.regelbedarf)

@@ -195,3 +195,14 @@ def test_counted_due_equals_the_plan(as_of, amount, rate, first):
     counted = figures(Account(kind=DARLEHEN, amount=D(amount), terms=Terms(D(rate), d(first))), d(as_of))
     planned = figures(Account(kind=DARLEHEN, amount=D(amount), plan=plan), d(as_of))
     assert (counted.due, counted.arrears, counted.next_due) == (planned.due, planned.arrears, planned.next_due)
+
+
+@pytest.mark.parametrize(("regelbedarf", "percent", "rate"), [
+    ("563.00", "5", "28.15"),    # § 42a Abs. 2 SGB II: 5 % of Regelbedarfsstufe 1 (2026)
+    ("502.00", "5", "25.10"),    # 2023
+    ("449.00", "10", "44.90"),   # the old 10 % (before 1.7.2023), configurable
+    ("563.30", "5", "28.17"),    # 28.165 rounds half up
+], ids=["2026", "2023", "old-10", "half-up"])
+def test_offset_rate(regelbedarf, percent, rate):
+    from app.domain.loans import offset_rate
+    assert offset_rate(D(regelbedarf), D(percent)) == D(rate)
