@@ -340,6 +340,10 @@ from .cli_indicators import register as _register_indicators  # noqa: E402  (ind
 _register_indicators(main)
 from .cli_loans import register as _register_loans  # noqa: E402  (treasury export, payments, loans: #13)
 _register_loans(main)
+from .cli_statistics import register as _register_statistics  # noqa: E402  (statistics nrw|bund, #14)
+_register_statistics(main)
+from .cli_accommodation import register as _register_accommodation  # noqa: E402  (#12: occupancy-report, imports)
+_register_accommodation(main)
 
 
 def register_cli(app) -> None:

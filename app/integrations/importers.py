@@ -43,6 +43,14 @@ def _loans(session, path, file_name, actor, progress, dry_run) -> str:
 def _payments(session, path, file_name, actor, progress, dry_run) -> str:
     from .treasury.payments import import_payments
     return import_payments(session, path, actor, file_name=file_name, progress=progress).report(dry_run)
+def _shelters(session, path, file_name, actor, progress, dry_run) -> str:
+    from .accommodation_import import import_shelters
+    return import_shelters(session, path, actor, file_name=file_name, progress=progress).report(dry_run)
+
+
+def _occupancy(session, path, file_name, actor, progress, dry_run) -> str:
+    from .accommodation_import import import_occupancy
+    return import_occupancy(session, path, actor, file_name=file_name, progress=progress).report(dry_run)
 
 
 IMPORTERS = {i.key: i for i in (
@@ -55,4 +63,10 @@ IMPORTERS = {i.key: i for i in (
              _loans),
     Importer("payments", "Zahlungen der Stadtkasse", "buchungs_id;kassenzeichen;betrag;buchungstag;verwendungszweck",
              _payments),
+    # Unterbringung (#12)
+    Importer("shelters", "Unterkünfte (Altliste)", "unterkunft;art;anbieter;verband;gemeindeschluessel;plaetze",
+             _shelters),
+    Importer("occupancy", "Belegung (Altliste)", "haushalt;person;name;vorname;geburtsdatum;geschlecht;"
+             "staatsangehoerigkeit;zuwanderungsgeschichte;rolle;unterkunft;platz;einzug;auszug;rechtsgrundlage",
+             _occupancy),
 )}

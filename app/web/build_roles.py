@@ -39,6 +39,9 @@ PAGE_PERMISSIONS = {
     # Loans (#13): the account page of a loan and the open-loans report for whoever may read loans.
     "loan": [("can_show", "LoanAccountView"), ("can_report", "LoanAccountView"), ("menu_access", menus.LOAN_REPORT),
              ("menu_access", menus.LOANS_CATEGORY)],
+    # Unterbringung (#12): board, lists and utilisation come with reading occupancies
+    "occupancy": [("menu_access", menus.OCCUPANCY_BOARD), ("menu_access", menus.UTILISATION),
+                  ("menu_access", "Unterbringung")],
 }
 # Writing letters (single and series) comes with writing documentation: a letter is an entry's result.
 LETTER_WRITING = [("can_create", "LetterView"), ("can_series", "LetterView"), ("menu_access", menus.LETTER_SERIES),
@@ -77,11 +80,14 @@ ADMIN_FUNCTIONS = {
     "treasury": [("can_export", "TreasuryView"), ("can_payments", "TreasuryView"), ("can_clear", "TreasuryView"),
                  ("menu_access", menus.TREASURY), ("menu_access", menus.TREASURY_PAYMENTS),
                  ("menu_access", menus.TREASURY_CLEAR), ("menu_access", menus.LOANS_CATEGORY)],
+    # Official housing statistics (#14): NRW form and federal records, snapshots, drill-down (menu "Berichte").
+    "statistics": [("can_show", "HousingStatistics"), ("can_edit", "HousingStatistics"),
+                   ("menu_access", menus.HOUSING_STATISTICS), ("menu_access", menus.REPORTS)],
 }
 # Before #11 "roles" granted FAB's role screens; it now means the profile editor, as "profiles" does.
 ADMIN_FUNCTION_ALIASES = {"roles": "profiles"}
 ADMIN_FUNCTIONS.update({alias: ADMIN_FUNCTIONS[name] for alias, name in ADMIN_FUNCTION_ALIASES.items()})
-OWN_MENU_FUNCTIONS = {"indicators", "treasury"}  # not under "Administration"
+OWN_MENU_FUNCTIONS = {"indicators", "treasury", "statistics"}  # not under "Administration"
 # What the profile editor calls the levels and the admin functions.
 LEVEL_LABELS = {"none": "kein Zugriff", "read": "lesen", "write": "schreiben", "delete": "löschen"}
 ADMIN_FUNCTION_LABELS = {
@@ -98,6 +104,7 @@ ADMIN_FUNCTION_LABELS = {
     "access_standards": "Einheitlicher Zugang (QS 1.5)",
     "login_audit": "Anmeldeprotokoll lesen",
     "treasury": "Stadtkasse: Export, Zahlungsimport, Klärfälle",
+    "statistics": "Amtliche Statistik (NRW 30.06., Bund 31.01.)",
 }
 
 

@@ -111,6 +111,7 @@ class EntityModelView(ModelViewWall):
     def pre_add(self, item):
         # A DomainError (e.g. an account without an org unit) is flashed by FAB's _add; nothing is saved.
         records.assign_org_unit(self.entity_spec, item, current_actor())
+        save_hooks.validate(self.entity_spec.name, item)
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -172,6 +173,7 @@ class EntityModelView(ModelViewWall):
     def pre_update(self, item):
         records.check_refs_visible(self.entity_spec, item, current_actor())
         save_hooks.before_update(self.entity_spec.name, item)  # a DomainError is flashed by FAB; nothing saved
+        save_hooks.validate(self.entity_spec.name, item)
         expect_version(item, g.pop("fs_seen_version", None))
 
     def post_update(self, item):

@@ -32,6 +32,11 @@ TREASURY_PAYMENTS = "treasury_payments"
 TREASURY_CLEAR = "treasury_clear"
 LOAN_REPORT = "loan_report"
 LOANS_CATEGORY = "loans"
+# Official housing statistics (#14)
+HOUSING_STATISTICS = "housing_statistics"
+# Unterbringung (#12): the board (with lists and household pages behind it) and the utilisation
+OCCUPANCY_BOARD = "occupancy_board"
+UTILISATION = "utilisation"
 # The YAML menu of doc_entry: the documentation overview and the letters sit in it.
 DOCUMENTATION_CATEGORY = "Falldokumentation"
 # Categories of our own
@@ -58,6 +63,9 @@ LABELS = {
     INDICATOR_REPORT: "Kennzahlen Prävention",
     ACCESS_STANDARDS: "Einheitlicher Zugang (QS 1.5)",
     LOGIN_AUDIT: "Anmeldeprotokoll",
+    HOUSING_STATISTICS: "Amtliche Statistik",
+    OCCUPANCY_BOARD: "Belegungsübersicht",
+    UTILISATION: "Auslastung",
     ADMIN: "Administration",
     TREASURY: "Kasse: Export",
     TREASURY_PAYMENTS: "Kasse: Zahlungen einlesen",
