@@ -181,15 +181,30 @@ class WriteOff:
 
 
 @dataclass(frozen=True)
+class Terms:
+    """What a plan is made from: the rate and the first due date (``instalment_plan`` makes the plan)."""
+    rate: Decimal
+    first_due: date
+
+
+@dataclass(frozen=True)
 class Account:
     kind: str                     # DARLEHEN or BEIHILFE
     amount: Decimal
     workflow: str = TILGUNG       # stored workflow state
-    plan: Plan | None = None      # instalments (None: none fixed yet)
+    plan: Plan | None = None      # instalments (None: none fixed yet, or see ``terms``)
     deferrals: tuple[Deferral, ...] = ()
     write_offs: tuple[WriteOff, ...] = ()
     bookings: tuple[Booking, ...] = field(default_factory=tuple)
     waived_on: date | None = None
+    terms: Terms | None = None    # instead of ``plan``: the report over 20,000 loans builds no plan it need not
+
+    def full_plan(self) -> Plan | None:
+        if self.plan is not None:
+            return self.plan
+        if self.terms is None:
+            return None
+        return instalment_plan(self.amount, self.terms.rate, self.terms.first_due)
 
 
 @dataclass(frozen=True)
@@ -219,10 +234,35 @@ def figures(account: Account, as_of: date) -> Figures:
     status = _status(account, as_of, open_)
     if account.kind != DARLEHEN or status in (ERLASSEN, NIEDERGESCHLAGEN):
         return Figures(account.amount, paid, waived, open_, None, None, status)
-    plan = deferred_plan(account.plan, account.deferrals, as_of) if account.plan else None
-    due = plan.due_by(as_of) if plan else ZERO
+    if account.plan is None and account.terms is not None and not account.deferrals:
+        due, following = _due_undeferred(account.amount, account.terms, as_of)
+    else:
+        plan = account.full_plan()
+        plan = deferred_plan(plan, account.deferrals, as_of) if plan else None
+        due, following = (plan.due_by(as_of), plan.next_due(as_of)) if plan else (ZERO, None)
     arrears = max(ZERO, quantize(due - paid))
-    return Figures(account.amount, paid, waived, open_, due, arrears, status, plan.next_due(as_of) if plan else None)
+    return Figures(account.amount, paid, waived, open_, due, arrears, status, following)
+
+
+def _due_undeferred(amount: Decimal, terms: Terms, as_of: date) -> tuple[Decimal, Instalment | None]:
+    """What ``instalment_plan(...).due_by`` and ``next_due`` give, without making the plan: the instalments
+    due by ``as_of`` are counted from the months between (the k-th on first_due + k months, clipped)."""
+    amount, rate = quantize(amount), quantize(terms.rate)
+    if rate <= 0 or amount <= 0:
+        return ZERO, None
+    count = int((amount / rate).to_integral_value(rounding=ROUND_CEILING))
+    first = terms.first_due
+    months = (as_of.year - first.year) * 12 + as_of.month - first.month
+    if months < 0:
+        done = 0
+    else:
+        done = months + 1 if add_months(first, months, first.day) <= as_of else months
+    done = min(done, count)
+    due = min(amount, rate * done)
+    if done >= count:
+        return due, None
+    value = rate if done < count - 1 else amount - rate * (count - 1)
+    return due, Instalment(done + 1, done, value, add_months(first, done, first.day))
 
 
 def _status(account: Account, as_of: date, open_: Decimal) -> str:
@@ -280,3 +320,9 @@ def check_borrower(age_years: int | None) -> None:
     """§ 22 Abs. 8 SGB II: the loan goes to the party to the tenancy, never to a minor."""
     if age_years is not None and age_years < 18:
         raise LoanError("Darlehensnehmer: Minderjährige können nicht Darlehensnehmer sein.")
+
+
+def offset_rate(regelbedarf, percent=Decimal("5")) -> Decimal:
+    """The monthly Aufrechnung of § 42a Abs. 2 SGB II: ``percent`` (5 % since 1.7.2023, also with several loans)
+    of the Regelbedarf, rounded half up to the cent."""
+    return quantize(to_decimal(regelbedarf) * to_decimal(percent) / 100)

@@ -183,6 +183,9 @@ class LoansSpec(Strict):
 
     limits: dict[str, dict[Literal["bewilligen", "stunden", "niederschlagen", "erlassen"], Decimal]] = {}
     four_eyes_above: Decimal | None = None  # write-offs and waivers above it need a second person
+    # § 42a Abs. 2 SGB II: Aufrechnung with 5 % of the Regelbedarf (since 1.7.2023); the rate the page proposes.
+    regelbedarf: Decimal | None = None
+    offset_percent: Decimal = Decimal("5")
     sachkonto: Annotated[str, StringConstraints(max_length=20)] | None = None  # default: treasury.sachkonto
     kostenstelle: Annotated[str, StringConstraints(max_length=20)] | None = None
     produkt: Annotated[str, StringConstraints(max_length=30)] | None = None

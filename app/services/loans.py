@@ -31,6 +31,7 @@ from ..metamodel.build_models import built_registry
 from ..treasury_models import LoanBooking, LoanEvent, TreasuryPosting
 from .history import change_row
 from .kassenzeichen import next_kassenzeichen, register, shown
+from .save_hooks import on_updating
 from .seed import catalogue_value
 from .treasury_payments import on_payments
 from .treasury_postings import add_posting
@@ -106,18 +107,23 @@ def bookings(session: Session, loan_id: int) -> list[LoanBooking]:
 
 def domain_account(loan, loan_events, loan_bookings) -> rules.Account:
     """The pure account of a loan row with its events and bookings (no queries)."""
-    plan = None
+    return account_of(code(loan.kind), code(loan.state), loan.amount, loan_events, loan_bookings)
+
+
+def account_of(kind: str | None, state: str | None, amount, loan_events, loan_bookings) -> rules.Account:
+    """The pure account from plain values (the report reads them with one Core query per table)."""
+    terms = None
     plan_events = [e for e in loan_events if e.kind == "plan" and not e.pending]
-    if plan_events and code(loan.kind) == rules.DARLEHEN:
+    if plan_events and (kind or rules.DARLEHEN) == rules.DARLEHEN:
         last = plan_events[-1]
-        plan = rules.instalment_plan(loan.amount, last.amount, last.date_from)
+        terms = rules.Terms(last.amount, last.date_from)
     deferrals = tuple(rules.Deferral(e.date_from, e.date_to, e.ended_on) for e in loan_events
                       if e.kind == "stundung" and not e.pending)
     write_offs = tuple(rules.WriteOff(e.day, e.review_on, e.ended_on) for e in loan_events
                        if e.kind == "niederschlagung" and not e.pending)
     waived = next((e.day for e in loan_events if e.kind == "erlass" and not e.pending), None)
-    return rules.Account(kind=code(loan.kind) or rules.DARLEHEN, amount=loan.amount or Decimal("0.00"),
-                         workflow=code(loan.state) or rules.BEANTRAGT, plan=plan, deferrals=deferrals,
+    return rules.Account(kind=kind or rules.DARLEHEN, amount=amount or Decimal("0.00"),
+                         workflow=state or rules.BEANTRAGT, terms=terms, deferrals=deferrals,
                          write_offs=write_offs, waived_on=waived,
                          bookings=tuple(rules.Booking(b.day, b.kind, b.amount) for b in loan_bookings))
 
@@ -203,8 +209,57 @@ def _cost(loan) -> dict:
             for name in ("sachkonto", "kostenstelle", "produkt")}
 
 
-def approve(session: Session, actor: Actor, loan) -> LoanEvent:
-    """Bewilligen and order the payout in one step: Kassenzeichen, state, payout order to the treasury."""
+LOCKED_AFTER_DECISION = ("amount_rent", "amount_operating", "amount_energy", "amount_costs", "borrower_id",
+                         "co_borrower_id", "payee_id", "payee_iban", "kind_id", "legal_basis_id", "rate", "first_due",
+                         "case_id")
+
+
+@on_updating(ENTITY)
+def refuse_changes_after_decision(loan) -> None:
+    """After the approval the amounts, parties, IBAN and plan terms are what the treasury has: a correction is
+    a booking (Erlass/Sollabgang, Stundung), never an edit of the loan. Other fields (info, cost accounting for
+    the future) stay editable."""
+    from sqlalchemy import inspect as sa_inspect
+
+    from ..errors import DomainError
+    state = sa_inspect(loan)
+    history = state.attrs.state_id.history
+    stored_state = history.deleted[0] if history.deleted else (history.unchanged[0] if history.unchanged else loan.state_id)
+    value = state.session.get(type(loan.state), stored_state) if stored_state and loan.state is not None else None
+    if value is None or value.code in (rules.BEANTRAGT,):
+        return
+    changed = [name for name in LOCKED_AFTER_DECISION if name in state.attrs.keys() and state.attrs[name].history.has_changes()
+               and _really_changed(state.attrs[name].history)]
+    if changed:
+        raise DomainError("Nach der Bewilligung sind Beträge, Darlehensnehmer, Zahlungsempfänger, IBAN und Raten nicht "
+                          "mehr änderbar (die Kasse kennt sie); Korrekturen über Stundung, Erlass oder Niederschlagung "
+                          "im Darlehenskonto.")
+
+
+def _really_changed(history) -> bool:
+    old = history.deleted[0] if history.deleted else (history.unchanged[0] if history.unchanged else None)
+    new = history.added[0] if history.added else old
+    return old != new
+
+
+def prepare_application(session: Session, loan) -> bool:
+    """A loan not yet decided: its total from the amounts by purpose and the state "beantragt" (the form does
+    not send read-only fields). True if something changed (the caller commits)."""
+    changed = False
+    if loan.state is None:
+        value = catalogue_value(session, "loan_state", rules.BEANTRAGT)
+        loan.state_id, loan.state = value.id, value
+        changed = True
+    total = total_amount(loan)
+    if loan.amount != total:
+        loan.amount = total
+        changed = True
+    return changed
+
+
+def approve(session: Session, actor: Actor, loan, kassenzeichen: str | None = None) -> LoanEvent:
+    """Bewilligen and order the payout in one step: Kassenzeichen (drawn from the city's range, or
+    ``kassenzeichen`` as the treasury gave it, check digit checked), state, payout order to the treasury."""
     rules.check_transition(code(loan.state) or rules.BEANTRAGT, "bewilligen")
     today = actor.today
     problems = check_master_data(session, loan, today)
@@ -215,7 +270,14 @@ def approve(session: Session, actor: Actor, loan) -> LoanEvent:
     for field, value in _cost(loan).items():
         if not getattr(loan, field):
             setattr(loan, field, value or None)
-    if not loan.kassenzeichen:
+    if kassenzeichen and kassenzeichen.strip():
+        from .kassenzeichen import KassenzeichenError
+        try:
+            loan.kassenzeichen = register(session, actor, kassenzeichen, ENTITY, loan.id, loan.org_unit_id, check=True)
+        except KassenzeichenError as exc:
+            raise LoanError(str(exc)) from None
+        _history(session, actor, loan, "update", "Kassenzeichen", None, shown(loan.kassenzeichen))
+    elif not loan.kassenzeichen:
         loan.kassenzeichen = next_kassenzeichen(session, actor, ENTITY, loan.id, loan.org_unit_id)
         _history(session, actor, loan, "update", "Kassenzeichen", None, shown(loan.kassenzeichen))
     else:
@@ -285,9 +347,9 @@ def defer(session: Session, actor: Actor, loan, start: date, end: date, note: st
     current = account(session, loan)
     open_amount = rules.figures(current, actor.today).open
     _check_limit(actor, "stunden", open_amount)
-    if current.plan is None:
+    if current.full_plan() is None:
         raise LoanError("Stundung: es gibt noch keinen Ratenplan.")
-    before = rules.deferred_plan(current.plan, current.deferrals)
+    before = rules.deferred_plan(current.full_plan(), current.deferrals)
     after = rules.defer(before, deferral)
     event = _event(session, actor, loan, "stundung", date_from=start, date_to=end, note=note, amount=open_amount)
     _post_plan_change(session, actor, loan, before, after, "Stundung")
@@ -299,9 +361,11 @@ def revoke_deferral(session: Session, actor: Actor, loan, event_id: int) -> None
     if event is None or event.loan_id != loan.id or event.kind != "stundung" or event.ended_on is not None:
         raise LoanError("Diese Stundung gibt es nicht (mehr).")
     current = account(session, loan)
-    before = rules.deferred_plan(current.plan, current.deferrals)
+    before = rules.deferred_plan(current.full_plan(), current.deferrals)
     event.ended_on = actor.today
-    after = rules.deferred_plan(account(session, loan).plan, account(session, loan).deferrals)
+    session.flush()
+    changed = account(session, loan)
+    after = rules.deferred_plan(changed.full_plan(), changed.deferrals)
     _event(session, actor, loan, "stundung_widerruf", note=f"Stundung vom {format_date(event.date_from)}")
     _post_plan_change(session, actor, loan, before, after, "Widerruf der Stundung")
 
@@ -401,16 +465,45 @@ class PlanRow:
 
 def plan_rows(session: Session, loan) -> list[PlanRow]:
     current = account(session, loan)
-    if current.plan is None:
+    plan = current.full_plan()
+    if plan is None:
         return []
-    moved = rules.deferred_plan(current.plan, current.deferrals)
-    return [PlanRow(i.number, i.due, i.amount, i.due != o.due) for i, o in zip(moved.instalments, current.plan.instalments)]
+    moved = rules.deferred_plan(plan, current.deferrals)
+    return [PlanRow(i.number, i.due, i.amount, i.due != o.due) for i, o in zip(moved.instalments, plan.instalments)]
 
 
 def postings(session: Session, loan) -> list[TreasuryPosting]:
     return list(session.scalars(select(TreasuryPosting).where(TreasuryPosting.source_kind == ENTITY,
                                                               TreasuryPosting.source_id == loan.id)
                                 .order_by(TreasuryPosting.id)))
+
+
+def _bulk(session: Session, table, rows: list[dict]) -> None:
+    """Many rows at once: COPY on PostgreSQL, one prepared executemany on SQLite (what the import pipeline does;
+    services may not import it, so the same two paths in short)."""
+    dialect = session.get_bind().dialect
+    if not rows or dialect.name not in ("postgresql", "sqlite"):
+        if rows:
+            session.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    processors = [table.c[name].type.bind_processor(dialect) for name in names]
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(n) for n in names)
+    values = ([p(row[n]) if p is not None and row[n] is not None else row[n] for n, p in zip(names, processors)]
+              for row in rows)
+    raw = session.connection().connection.driver_connection
+    if dialect.name == "postgresql":
+        with raw.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+    else:
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})",
+                               values)
+        finally:
+            cursor.close()
 
 
 @on_payments(ENTITY)
@@ -430,8 +523,8 @@ def book_imported_payments(session: Session, actor: Actor, items: list[tuple[dic
                                   f"{format_money(values['betrag'])} am {format_date(values['buchungstag'])} "
                                   f"(Kasse {values['buchungs_id']})"))
     for start in range(0, len(rows), 5000):
-        session.execute(insert(LoanBooking.__table__), rows[start:start + 5000])
-        session.execute(insert(ChangeLog.__table__), history[start:start + 5000])
+        _bulk(session, LoanBooking.__table__, rows[start:start + 5000])
+        _bulk(session, ChangeLog.__table__, history[start:start + 5000])
     paid = {}
     for row in rows:
         if row["amount"] > 0:
@@ -460,7 +553,8 @@ def letter_values(session: Session, loan, event: LoanEvent | None = None) -> dic
     today = clock.today()
     current = account(session, loan)
     f = rules.figures(current, event.day if event else today)
-    plan = rules.deferred_plan(current.plan, current.deferrals) if current.plan else None
+    full = current.full_plan()
+    plan = rules.deferred_plan(full, current.deferrals) if full else None
     payee = _person(session, loan.payee_id)
     purposes = ", ".join(f"{rules.PURPOSES[p]} {format_money(getattr(loan, name))}"
                          for name, p in PURPOSE_FIELDS.items() if getattr(loan, name))
@@ -469,7 +563,7 @@ def letter_values(session: Session, loan, event: LoanEvent | None = None) -> dic
               "purposes": purposes, "payee": str(payee) if payee else "",
               "payee_iban": format_iban(loan.payee_iban) if loan.payee_iban else "", "open_amount": f.open}
     if plan:
-        values.update(rate=current.plan.instalments[0].amount, first_due=current.plan.first_due,
+        values.update(rate=full.instalments[0].amount, first_due=full.first_due,
                       instalments=str(len(plan.instalments)), last_due=plan.last_due)
     if event is not None and event.kind == "stundung":
         values.update(deferred_from=event.date_from, deferred_to=event.date_to)

@@ -36,6 +36,7 @@ from ..metamodel.build_models import built_registry
 from ..scoping import scope_query
 from ..services import loan_reports, loans
 from ..services.kassenzeichen import shown
+from ..services.save_hooks import on_saved
 from ..services.treasury_payments import PaymentError, assign, open_cases
 from ..treasury_models import POSTING_KINDS, TreasuryPosting
 from .actor import current_actor
@@ -99,7 +100,15 @@ class LoanAccountView(BaseView):
             problems=loans.check_master_data(db.session, loan, today) if loans.code(loan.state) == "beantragt" else [],
             open_deferrals=[e for e in events if e.kind == "stundung" and e.ended_on is None],
             open_write_offs=[e for e in events if e.kind == "niederschlagung" and e.ended_on is None and not e.pending],
-            pending=[e for e in events if e.pending])
+            pending=[e for e in events if e.pending], offset=self._offset(loan))
+
+    @staticmethod
+    def _offset(loan) -> str | None:
+        """The proposed rate for an Aufrechnung (settings.yaml loans.regelbedarf, 5 %), else None."""
+        settings = built_registry().spec.settings.loans
+        if loans.code(loan.repayment) != "aufrechnung" or settings.regelbedarf is None:
+            return None
+        return format_money(rules.offset_rate(settings.regelbedarf, settings.offset_percent)).replace(" €", "")
 
     @expose("/<int:loan_id>/aktion", methods=["POST"])
     @has_access
@@ -112,7 +121,7 @@ class LoanAccountView(BaseView):
         try:
             letter_event = None
             if action == "bewilligen":
-                letter_event = loans.approve(db.session, actor, loan)
+                letter_event = loans.approve(db.session, actor, loan, request.form.get("kassenzeichen"))
                 done = f"Bewilligt; Auszahlungsanordnung über {format_money(loan.amount)} an die Kasse vorgemerkt."
             elif action == "ablehnen":
                 loans.reject(db.session, actor, loan, request.form.get("note"))
@@ -274,6 +283,19 @@ class TreasuryView(BaseView):
             return redirect(url_for("TreasuryView.clear"))
         return self.render_template("fachstelle/loans/clear.html", cases=open_cases(db.session, current_actor()),
                                     money=format_money, date=format_date)
+
+
+@on_saved("loan")
+def loan_saved(loan, created: bool) -> None:
+    """After the loan form: the total from the amounts by purpose and the state "beantragt" (read-only fields
+    the form does not send), and "Darlehenskonto öffnen" in the success message."""
+    from flask import g
+    if loans.code(loan.state) in (None, rules.BEANTRAGT):
+        changed = loans.prepare_application(db.session, loan)
+        if changed:
+            db.session.commit()
+    g.setdefault("fs_save_actions", []).append(Markup('<a class="btn btn-primary btn-sm" href="{}">{}</a>').format(
+        url_for("LoanAccountView.account", loan_id=loan.id), "Darlehenskonto öffnen"))
 
 
 def loan_worklist() -> dict | None:

@@ -15,7 +15,7 @@ def test_clerk_approves_and_sets_the_plan(story, client):
     db_, loan, _ = story
     login(client, "sachbearbeitung_nord")
     page = client.get(f"/darlehen/{loan.id}")
-    assert page.status_code == 200 and "Bewilligen und Auszahlung anordnen" in page.text and "confirm(" in page.text
+    assert page.status_code == 200 and "Bewilligen und Auszahlung anordnen" in page.text and "data-confirm=" in page.text
     response = client.post(f"/darlehen/{loan.id}/aktion", data={"action": "bewilligen"}, follow_redirects=True)
     assert response.status_code == 200 and "Bewilligt; Auszahlungsanordnung über 1.234,56 €" in response.text
     response = client.post(f"/darlehen/{loan.id}/aktion", data={"action": "raten", "rate": "0", "first_due": "01.01.2027"},
@@ -93,3 +93,36 @@ def test_worklist_shows_arrears_and_payments_to_clear(story, client):
     assert page.status_code == 200, page.status_code
     assert "Rückstand 300,00 €" in page.text or "Rückstand 200,00 €" in page.text
     assert "1 Zahlung(en) ohne Konto" in page.text
+
+
+def test_amounts_locked_after_approval(story, client):
+    from app.actor import Actor
+    from app.extensions import db
+    from app.services import loans
+    db_, loan, _ = story
+    login(client, "sachbearbeitung_nord")
+    page = client.get(f"/loan/edit/{loan.id}")
+    assert page.status_code == 200
+    loans.approve(db.session, Actor(name="sb", units="all", profiles=("Teamleitung",), day=date(2026, 12, 6)), loan)
+    db.session.commit()
+    response = client.put(f"/api/v1/loan/{loan.id}", json={"amount_rent": "5000.00"})
+    assert response.status_code in (400, 409, 422), response.status_code
+    assert "nicht mehr änderbar" in response.json["message"]
+    db.session.expire_all()
+    assert loan.amount_rent == Decimal("1000.00")
+    ok = client.put(f"/api/v1/loan/{loan.id}", json={"info": "Rücksprache mit Vermieter"})
+    assert ok.status_code == 200, ok.get_data(as_text=True)
+
+
+def test_aufrechnung_proposes_five_percent(story, client):
+    from app.actor import Actor
+    from app.extensions import db
+    from app.services import loans
+    from app.services.seed import catalogue_value
+    db_, loan, _ = story
+    loan.repayment_id = catalogue_value(db.session, "loan_repayment", "aufrechnung").id
+    loans.approve(db.session, Actor(name="sb", units="all", profiles=("Teamleitung",), day=date(2026, 12, 6)), loan)
+    db.session.commit()
+    login(client, "sachbearbeitung_nord")
+    page = client.get(f"/darlehen/{loan.id}")
+    assert 'value="28,15"' in page.text      # 5 % of 563,00 € (settings.yaml loans.regelbedarf)

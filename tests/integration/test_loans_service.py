@@ -174,3 +174,16 @@ def test_letters_archived_with_documentation_entry(story, factory, kind):
                 "erlass": "erlassen"}[kind]
     assert expected in text, text
     assert db.session.query(Letter).count() == 1
+
+
+def test_kassenzeichen_entered_from_the_treasury(story):
+    from app.domain import kassenzeichen as kz
+    from app.services import loans
+    db, loan, _ = story
+    given = "52000777" + kz.check_digit("52000777", "mod11")
+    wrong = given[:-1] + str((int(given[-1]) + 1) % 10)
+    with pytest.raises(LoanError, match="Prüfziffer stimmt nicht"):
+        loans.approve(db.session, actor(), loan, kassenzeichen=kz.display(wrong, "##.######-#"))
+    db.session.rollback()
+    loans.approve(db.session, actor(), loan, kassenzeichen=kz.display(given, "##.######-#"))
+    assert loan.kassenzeichen == given and loans.shown(loan.kassenzeichen) == "52.000777-" + given[-1]

@@ -182,3 +182,27 @@ def test_minor_is_no_borrower():
     check_borrower(18)
     with pytest.raises(LoanError, match="Minderjährige"):
         check_borrower(17)
+
+
+@pytest.mark.parametrize("as_of", ["31.12.2026", "01.01.2027", "27.02.2027", "28.02.2027", "31.03.2027",
+                                   "30.04.2027", "15.01.2028", "31.12.2030"])
+@pytest.mark.parametrize(("amount", "rate", "first"), [("1234.56", "100", "31.01.2027"), ("300", "99.99", "01.01.2027"),
+                                                       ("50", "100", "28.02.2027")])
+def test_counted_due_equals_the_plan(as_of, amount, rate, first):
+    # The report's fast path (no plan made) must give what the plan gives, month ends and remainders included.
+    from app.domain.loans import Terms
+    plan = instalment_plan(D(amount), D(rate), d(first))
+    counted = figures(Account(kind=DARLEHEN, amount=D(amount), terms=Terms(D(rate), d(first))), d(as_of))
+    planned = figures(Account(kind=DARLEHEN, amount=D(amount), plan=plan), d(as_of))
+    assert (counted.due, counted.arrears, counted.next_due) == (planned.due, planned.arrears, planned.next_due)
+
+
+@pytest.mark.parametrize(("regelbedarf", "percent", "rate"), [
+    ("563.00", "5", "28.15"),    # § 42a Abs. 2 SGB II: 5 % of Regelbedarfsstufe 1 (2026)
+    ("502.00", "5", "25.10"),    # 2023
+    ("449.00", "10", "44.90"),   # the old 10 % (before 1.7.2023), configurable
+    ("563.30", "5", "28.17"),    # 28.165 rounds half up
+], ids=["2026", "2023", "old-10", "half-up"])
+def test_offset_rate(regelbedarf, percent, rate):
+    from app.domain.loans import offset_rate
+    assert offset_rate(D(regelbedarf), D(percent)) == D(rate)

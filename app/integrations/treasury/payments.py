@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ... import clock
@@ -34,8 +34,8 @@ from ...metamodel.build_models import built_registry
 from ...services import loans as _loans  # noqa: F401  (registers the loan handler for matched payments)
 from ...services.treasury_payments import GEBUCHT, KLAERFALL, dispatch, known_kassenzeichen
 from ...treasury_models import PaymentImport, TreasuryPayment
-from ..pipeline import (DUPLICATE, INVALID_VALUE, UNREADABLE, Collector, Column, CsvFile, ImportFailed, Invalid,
-                        ProgressFn, header_key, map_columns, parse_rows)
+from ..pipeline import (BATCH, DUPLICATE, INVALID_VALUE, UNREADABLE, Collector, Column, CsvFile, ImportFailed, Invalid,
+                        ProgressFn, header_key, insert_rows, map_columns, parse_rows)
 
 CAMT_VERSIONS = {"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08": "camt.053",
                  "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08": "camt.054"}
@@ -229,7 +229,17 @@ def _digest(source: Path | bytes) -> str:
 
 
 def _seen(session: Session, ids: list[str]) -> set[str]:
+    """The booking ids of the file that an earlier file brought already.
+
+    PostgreSQL: one array parameter per 50,000 ids (``= ANY(:ids)``, one index probe each); an IN list of
+    thousands of bound parameters is parsed and planned per statement and took 15 s for 100,000 ids.
+    """
     seen: set[str] = set()
+    if session.get_bind().dialect.name == "postgresql":
+        for start in range(0, len(ids), 50_000):
+            seen.update(session.scalars(text("SELECT buchungs_id FROM treasury_payment WHERE buchungs_id = ANY(:ids)"),
+                                        {"ids": ids[start:start + 50_000]}))
+        return seen
     for start in range(0, len(ids), 5000):
         chunk = ids[start:start + 5000]
         seen.update(session.scalars(select(TreasuryPayment.buchungs_id).where(TreasuryPayment.buchungs_id.in_(chunk))))
@@ -291,11 +301,10 @@ def import_payments(session: Session, source: Path | bytes, actor: Actor, file_n
             result.to_clear += 1
             result.reasons[reason] = result.reasons.get(reason, 0) + 1
     matched = []
-    for start in range(0, len(values), 5000):
-        chunk = values[start:start + 5000]
-        ids = session.execute(insert(TreasuryPayment.__table__).returning(TreasuryPayment.__table__.c.id,
-                                                                          sort_by_parameter_order=True), chunk).scalars().all()
-        for payment_id, value, owner in zip(ids, chunk, owners[start:start + 5000]):
+    for start in range(0, len(values), BATCH):
+        chunk = values[start:start + BATCH]
+        ids = insert_rows(session, TreasuryPayment.__table__, chunk)  # COPY on PostgreSQL, ids in row order
+        for payment_id, value, owner in zip(ids, chunk, owners[start:start + BATCH]):
             if owner is not None:
                 value["id"] = payment_id
                 matched.append((value, owner[0], owner[1]))
