@@ -48,6 +48,8 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     from flask_appbuilder import AppBuilder
 
     from . import core_models  # noqa: F401  (tables and the user's org units)
+    from . import treasury_models  # noqa: F401  (treasury postings, payments, loan bookings: #13)
+    from . import fee_models  # noqa: F401  (fee lines and runs: #12)
     from .extensions import csrf, db
     from .metamodel.build_models import build_models
     from .web.build_views import register_views
@@ -55,6 +57,7 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     from .web import register_web
     from .web.entity_api import install_schema_cache
     from .web.index import FachstelleIndexView
+    from .web.lazy_rules import LazyBuilderRule
     from .web.security import FachstelleSecurityManager
 
     config = settings.flask_config(overrides)
@@ -64,6 +67,7 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
 
     app = Flask(__name__, instance_path=str(settings.instance_dir()), template_folder="web/templates",
                 static_folder="web/static", static_url_path="/static/fachstelle")
+    app.url_rule_class = LazyBuilderRule  # URL builders compiled on first use (start-up time)
     app.config.update(config)
     app.config["FACHSTELLE_SPEC"] = spec
     app.config["FACHSTELLE_REGISTRY"] = registry

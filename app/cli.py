@@ -338,6 +338,12 @@ def serve(host, port, workers):
 
 from .cli_indicators import register as _register_indicators  # noqa: E402  (indicators, success-measures)
 _register_indicators(main)
+from .cli_statistics import register as _register_statistics  # noqa: E402  (statistics nrw|bund, #14)
+_register_statistics(main)
+from .cli_fees import register as _register_fees  # noqa: E402  (#12: fees run, tariffs)
+_register_fees(main)
+from .cli_loans import register as _register_loans  # noqa: E402  (treasury export, payments, loans: #13)
+_register_loans(main)
 from .cli_accommodation import register as _register_accommodation  # noqa: E402  (#12: occupancy-report, imports)
 _register_accommodation(main)
 

@@ -50,6 +50,9 @@ class SuccessMeasures:
     averted_labels: set[str]
     products: list[tuple[OrgUnit, str, int, int]]       # unit, product number, entries, cases
     services: list[tuple[OrgUnit, str, str, int]]       # unit, product number, service, entries
+    # Loans and grants approved in the period (#13): unit, kind label, count, sum, of which "Wohnungsverlust
+    # dadurch verhindert" (prevented housing losses by loan).
+    loans: list[tuple[OrgUnit, str, int, object, int]] = field(default_factory=list)
 
 
 def success_measures(session: Session, period: Period, units: list[OrgUnit],
@@ -96,67 +99,82 @@ def success_measures(session: Session, period: Period, units: list[OrgUnit],
     labels = [v.label for v in results]
     if any(NO_RESULT in o.by_result for o in outcomes.values()):
         labels.append(NO_RESULT)
-    return SuccessMeasures(period, units, outcomes, labels, {label[i] for i in averted_ids}, products, services)
+    return SuccessMeasures(period, units, outcomes, labels, {label[i] for i in averted_ids}, products, services,
+                           _loans(session, period, by_id, actor))
+
+
+def _loans(session: Session, period: Period, by_id: dict, actor: Actor | None) -> list:
+    """Loans approved in the period per unit and kind, with the prevented housing losses (#13)."""
+    registry = built_registry()
+    if registry.spec.entity("loan") is None:
+        return []
+    loan = registry.model("loan")
+    kind = CatalogueValue
+    rows = session.execute(scope_query(
+        select(loan.org_unit_id, kind.label, func.count(loan.id), func.sum(loan.amount),
+               func.count(loan.id).filter(loan.prevented_loss.is_(True)))
+        .join(kind, kind.id == loan.kind_id)
+        .where(loan.decided_on >= period.start, loan.decided_on <= period.end, loan.org_unit_id.in_(list(by_id) or [-1]))
+        .group_by(loan.org_unit_id, kind.label), loan, actor=actor))
+    from ..domain.money import quantize
+    return sorted(((by_id[u], label, n, quantize(str(total or 0)), prevented) for u, label, n, total, prevented in rows),
+                  key=lambda r: (r[0].id, r[1]))
 
 
 def write_xlsx(measures: SuccessMeasures, target, created: datetime) -> None:
-    """Three sheets: evictions averted per district, services per product number, services per service."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
+    """Four sheets: evictions averted per district, services per product number and per service, loans.
 
-    bold, head = Font(bold=True), PatternFill("solid", fgColor="DDDDDD")
-    wb = Workbook()
+    Written with the app's one XLSX writer (``xlsx_export``, #14); ``target`` a path or a binary file."""
+    from .xlsx_export import XlsxColumn, XlsxSheet, write_sheets
 
-    def start(ws, title: str, columns: tuple[str, ...]) -> None:
-        ws["A1"] = title
-        ws["A1"].font = Font(bold=True, size=14)
-        ws["A2"] = f"Zeitraum: {describe(measures.period)} ({measures.period.start:%d.%m.%Y} – " \
-                   f"{measures.period.end:%d.%m.%Y}), erstellt am {created:%d.%m.%Y %H:%M}"
-        ws.append(())
-        ws.append(columns)
-        for cell in ws[4]:
-            cell.font, cell.fill = bold, head
+    subtitle = (f"Zeitraum: {describe(measures.period)} ({measures.period.start:%d.%m.%Y} – "
+                f"{measures.period.end:%d.%m.%Y}), erstellt am {created:%d.%m.%Y %H:%M}")
+    unit_columns = [XlsxColumn("Kostenstelle", "text", 26), XlsxColumn("Dienststelle", "text", 40)]
 
-    ws = wb.active
-    ws.title = "Wohnraumerhalt"
-    start(ws, "Erfolgsmessung: abgewendete Wohnungsverluste",
-          ("Kostenstelle", "Dienststelle", "abgeschlossene Wohnungsnotfälle", "davon Wohnraum erhalten",
-           "Anteil", *measures.result_labels))
-    total = UnitOutcome()
-    for unit in measures.units:
-        o = measures.outcomes[unit.name]
-        total.closed += o.closed
-        total.averted += o.averted
-        for k, v in o.by_result.items():
-            total.by_result[k] = total.by_result.get(k, 0) + v
-        _outcome_row(ws, unit.code, unit.name, o, measures.result_labels)
-    if len(measures.units) != 1:
-        _outcome_row(ws, "", "Gesamt", total, measures.result_labels)
-        for cell in ws[ws.max_row]:
-            cell.font = bold
-    ws.append(())
-    ws.append((f"Wohnraum erhalten: Ergebnis {', '.join(sorted(measures.averted_labels))}.",))
-    ws.append(("Kostenstelle: Kürzel der Dienststelle (je Bezirk eine Kostenstelle „Fachstelle Soziale "
-               "Wohnhilfen“, Maßnahme 6).",))
+    def outcomes():
+        total = UnitOutcome()
+        for unit in measures.units:
+            o = measures.outcomes[unit.name]
+            total.closed += o.closed
+            total.averted += o.averted
+            for k, v in o.by_result.items():
+                total.by_result[k] = total.by_result.get(k, 0) + v
+            yield _outcome_row(unit.code, unit.name, o, measures.result_labels)
+        if len(measures.units) != 1:
+            yield _outcome_row("", "Gesamt", total, measures.result_labels)
 
-    ws = wb.create_sheet("Leistungen je Produkt")
-    start(ws, "Leistungen je Produktnummer und Kostenstelle (KLR)",
-          ("Kostenstelle", "Dienststelle", "Produktnummer", "Leistungen (Doku-Einträge)", "Fälle"))
-    for unit, product, entries, cases in measures.products:
-        ws.append((unit.code, unit.name, product, entries, cases))
-    ws = wb.create_sheet("Leistungen je Leistung")
-    start(ws, "Leistungen je Leistung, Produktnummer und Kostenstelle",
-          ("Kostenstelle", "Dienststelle", "Produktnummer", "Leistung", "Anzahl"))
-    for unit, product, name, entries in measures.services:
-        ws.append((unit.code, unit.name, product, name, entries))
-    for sheet in wb.worksheets:
-        for col, width in zip("ABCDEFGHIJKLMN", (26, 40, 18, 26, 12, *([22] * 9))):
-            sheet.column_dimensions[col].width = width
-    wb.save(target)
+    write_sheets(target, [
+        XlsxSheet("Wohnraumerhalt",
+                  unit_columns + [XlsxColumn("abgeschlossene Wohnungsnotfälle", "int", 18),
+                                  XlsxColumn("davon Wohnraum erhalten", "int", 26), XlsxColumn("Anteil", "percent", 12),
+                                  *[XlsxColumn(label, "int", 22) for label in measures.result_labels]],
+                  outcomes(), "Erfolgsmessung: abgewendete Wohnungsverluste", subtitle,
+                  notes=[f"Wohnraum erhalten: Ergebnis {', '.join(sorted(measures.averted_labels))}.",
+                         "Kostenstelle: Kürzel der Dienststelle (je Bezirk eine Kostenstelle „Fachstelle Soziale "
+                         "Wohnhilfen“, Maßnahme 6)."]),
+        XlsxSheet("Leistungen je Produkt",
+                  unit_columns + [XlsxColumn("Produktnummer", "text", 18),
+                                  XlsxColumn("Leistungen (Doku-Einträge)", "int", 26), XlsxColumn("Fälle", "int", 12)],
+                  ((unit.code, unit.name, product, entries, cases)
+                   for unit, product, entries, cases in measures.products),
+                  "Leistungen je Produktnummer und Kostenstelle (KLR)", subtitle),
+        XlsxSheet("Leistungen je Leistung",
+                  unit_columns + [XlsxColumn("Produktnummer", "text", 18), XlsxColumn("Leistung", "text", 26),
+                                  XlsxColumn("Anzahl", "int", 12)],
+                  ((unit.code, unit.name, product, name, entries)
+                   for unit, product, name, entries in measures.services),
+                  "Leistungen je Leistung, Produktnummer und Kostenstelle", subtitle),
+        XlsxSheet("Darlehen",
+                  unit_columns + [XlsxColumn("Art", "text", 18), XlsxColumn("bewilligt", "int", 12),
+                                  XlsxColumn("Summe (€)", "money", 16),
+                                  XlsxColumn("davon Wohnungsverlust verhindert", "int", 30)],
+                  ((unit.code, unit.name, kind_label, count, total, prevented)
+                   for unit, kind_label, count, total, prevented in measures.loans),
+                  "Darlehen und Beihilfen: bewilligt im Zeitraum, verhinderte Wohnungsverluste", subtitle),
+    ])
 
 
-def _outcome_row(ws, code: str, name: str, o: UnitOutcome, labels: list[str]) -> None:
-    share = o.percent
-    ws.append((code, name, o.closed, o.averted, "–" if share is None else float(share) / 100,
-               *(o.by_result.get(label, 0) for label in labels)))
-    ws.cell(ws.max_row, 5).number_format = "0.0%"
+def _outcome_row(code: str, name: str, o: UnitOutcome, labels: list[str]) -> tuple:
+    share = o.percent  # percent 0–100 (Decimal); the sheet shows a fraction as "0.0 %"
+    return (code, name, o.closed, o.averted, "–" if share is None else share / 100,
+            *(o.by_result.get(label, 0) for label in labels))

@@ -36,6 +36,9 @@ PAGE_PERMISSIONS = {
     "doc_entry": [("menu_access", menus.DOC_OVERVIEW), ("menu_access", menus.DOCUMENTATION_CATEGORY),
                   ("can_form", "MyLetterheadView"), ("menu_access", menus.MY_LETTERHEAD)],
     "forced_eviction": [("menu_access", menus.EVICTION_NOTICE)],
+    # Loans (#13): the account page of a loan and the open-loans report for whoever may read loans.
+    "loan": [("can_show", "LoanAccountView"), ("can_report", "LoanAccountView"), ("menu_access", menus.LOAN_REPORT),
+             ("menu_access", menus.LOANS_CATEGORY)],
     # Unterbringung (#12): board, lists and utilisation come with reading occupancies
     "occupancy": [("menu_access", menus.OCCUPANCY_BOARD), ("menu_access", menus.UTILISATION),
                   ("menu_access", "Unterbringung")],
@@ -60,7 +63,8 @@ ADMIN_FUNCTIONS = {
     # FAB's raw role and permission screens stay with the technical "Admin" role (#11).
     "profiles": [(a, "AccessProfileView") for a in ("can_list", "can_edit", "can_export")]
                 + [("menu_access", menus.PROFILES)],
-    "history": [],
+    # The history of each record is on its page; the export history (#14) is its own page.
+    "history": [("can_list", "ExportHistory"), ("menu_access", menus.EXPORT_HISTORY)],
     "letters": [("can_read", "LetterTemplateAdminView"), ("can_write", "LetterTemplateAdminView"),
                 ("menu_access", menus.LETTER_TEMPLATES),
                 *[(a, v) for v in ("StaffDetailsView", "OfficeDetailsView")
@@ -73,11 +77,23 @@ ADMIN_FUNCTIONS = {
     "login_audit": [("can_list", "LoginAuditView"), ("menu_access", menus.LOGIN_AUDIT)],
     "access_standards": [("can_list", "AccessStandard"), ("can_edit", "AccessStandard"),
                          ("menu_access", menus.ACCESS_STANDARDS)],
+    # Official housing statistics (#14): NRW form and federal records, snapshots, drill-down (menu "Berichte").
+    "statistics": [("can_show", "HousingStatistics"), ("can_edit", "HousingStatistics"),
+                   ("menu_access", menus.HOUSING_STATISTICS), ("menu_access", menus.REPORTS)],
+    # The research module (#14): free queries within the profile's pages and units, saved and shared.
+    "research": [("can_show", "Research"), ("menu_access", menus.RESEARCH), ("menu_access", menus.REPORTS)],
+    # #12: the monthly fee run of the whole city (Obdachverwaltung › Gebührenlauf) and its preview.
+    "fees": [("can_show", "FeeRunView"), ("can_run", "FeeRunView"), ("menu_access", menus.FEE_RUN),
+             ("menu_access", "Unterbringung")],
+    # The treasury (#13): export to the Stadtkasse, payment import, Klärfälle.
+    "treasury": [("can_export", "TreasuryView"), ("can_payments", "TreasuryView"), ("can_clear", "TreasuryView"),
+                 ("menu_access", menus.TREASURY), ("menu_access", menus.TREASURY_PAYMENTS),
+                 ("menu_access", menus.TREASURY_CLEAR), ("menu_access", menus.LOANS_CATEGORY)],
 }
 # Before #11 "roles" granted FAB's role screens; it now means the profile editor, as "profiles" does.
 ADMIN_FUNCTION_ALIASES = {"roles": "profiles"}
 ADMIN_FUNCTIONS.update({alias: ADMIN_FUNCTIONS[name] for alias, name in ADMIN_FUNCTION_ALIASES.items()})
-OWN_MENU_FUNCTIONS = {"indicators"}  # not under "Administration"
+OWN_MENU_FUNCTIONS = {"indicators", "statistics", "research", "fees", "treasury"}  # not under "Administration"
 # What the profile editor calls the levels and the admin functions.
 LEVEL_LABELS = {"none": "kein Zugriff", "read": "lesen", "write": "schreiben", "delete": "löschen"}
 ADMIN_FUNCTION_LABELS = {
@@ -93,6 +109,10 @@ ADMIN_FUNCTION_LABELS = {
     "indicators": "Kennzahlen Prävention (Berichte)",
     "access_standards": "Einheitlicher Zugang (QS 1.5)",
     "login_audit": "Anmeldeprotokoll lesen",
+    "statistics": "Amtliche Statistik (NRW 30.06., Bund 31.01.)",
+    "research": "Recherche (freie Abfragen, Berichte)",
+    "fees": "Gebührenlauf der Unterbringung (ganze Stadt)",
+    "treasury": "Stadtkasse: Export, Zahlungsimport, Klärfälle",
 }
 
 

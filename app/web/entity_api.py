@@ -9,7 +9,7 @@ from ..metamodel.build_models import VERSION_COLUMN
 from ..metamodel.kinds import kind_of
 from ..scoping import OrgUnitFilter
 from .actor import current_actor
-from ..services import records
+from ..services import records, save_hooks
 from ..services.conflicts import expect_version, find_conflict, parse_version
 from .api_schemas import FachstelleSchemaConverter
 from .fab_compat import RestApiWall, base_filters, install_rison_schema_cache
@@ -137,6 +137,7 @@ class EntityRestApi(RestApiWall):
     def pre_update(self, item):
         try:
             records.check_refs_visible(self.entity_spec, item, current_actor())
+            save_hooks.before_update(self.entity_spec.name, item)
         except DomainError as exc:
             raise Refused(str(exc)) from None
         expect_version(item, g.pop("fs_seen_version", None))

@@ -27,14 +27,28 @@ def worklist_context(actor: Actor, team: bool) -> dict:
     return {"sections": group_by_bucket(tasks, lambda t: t.due_on, today), "buckets": BUCKETS,
             "bucket_labels": BUCKET_LABELS,
             "appointments": service.upcoming_appointments(db.session, actor.user_id, today, actor=actor),
-            "today": today, "team": team, "truncated": len(tasks) >= service.LIMIT}
+            "today": today, "team": team, "truncated": len(tasks) >= service.LIMIT,
+            "statistics_due": statistics_reminder(actor)}
+
+
+def statistics_reminder(actor: Actor) -> dict | None:
+    """The federal statistic's delivery deadline (#14), for those who may open the statistics page."""
+    from flask import current_app
+    if not current_app.appbuilder.sm.has_access("can_show", "HousingStatistics"):
+        return None
+    from ..domain.worklist import bucket
+    from ..services.housing_stats import delivery_reminder
+    found = delivery_reminder(db.session, actor.today, actor=actor)
+    if found is not None:
+        found["bucket"] = bucket(found["due"], actor.today)
+    return found
 
 
 class WorklistView(BaseView):
     route_base = "/worklist"
     default_view = "index"
     class_permission_name = TASK_PERMISSION
-    method_permission_name = {"index": "list", "done": "edit"}
+    method_permission_name = {"index": "list", "done": "edit", "export": "list"}
 
     @expose("/")
     @has_access
@@ -42,6 +56,18 @@ class WorklistView(BaseView):
         team = request.args.get("team") == "1"
         return self.render_template("fachstelle/worklist/page.html",
                                     **worklist_context(current_actor(), team))
+
+    @expose("/export")
+    @has_access
+    def export(self):
+        """The open tasks of the page (mine, or the team's with ``team=1``) as XLSX, without the cap."""
+        from .list_exports import task_columns, task_row
+        from .xlsx import xlsx_response
+        actor = current_actor()
+        team = request.args.get("team") == "1"
+        tasks = service.open_tasks(db.session, actor.user_id, team=team, actor=actor, limit=None)
+        return xlsx_response(task_columns(), (task_row(t) for t in tasks), "arbeitsliste", what="Arbeitsliste",
+                             detail="Team" if team else "eigene Aufgaben")
 
     @expose("/done/<int:task_id>", methods=["POST"])
     @has_access

@@ -58,7 +58,7 @@ _PLAIN = ("string", "text", "date", "money", "decimal", "integer")
 
 def marker_field(entity: EntitySpec) -> FieldSpec:
     """The field whose (unique) value proves a body shows this record: listed strings first, then dates."""
-    fields = [f for f in entity.fields if not f.hidden and f.show_in_edit and not f.regex]
+    fields = [f for f in entity.fields if not f.hidden and f.show_in_edit and not f.regex and not f.read_only]
     for kinds, listed in ((("string",), True), (("date",), True), (("string", "text"), False), (("date",), False)):
         for f in fields:
             if f.type in kinds and (f.show_in_list or not listed):

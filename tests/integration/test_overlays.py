@@ -91,7 +91,7 @@ print(json.dumps(result, ensure_ascii=False))
 # What the probe enters into the city's own case fields ([catalogue, code] means that catalogue value).
 CASE_VALUES = {
     "berlin": {"product": ["swh_product", "p80635"]},
-    "musterhausen": {"lds_relevant": "y", "lds_household_structure": ["lds_household_structure", "paar_mit_kind"]},
+    "musterhausen": {"info": "Stichtag-Probe"},
 }
 BERLIN_DISTRICTS = [
     ("mitte", "Mitte"), ("friedrichshain_kreuzberg", "Friedrichshain-Kreuzberg"), ("pankow", "Pankow"),
@@ -102,7 +102,7 @@ BERLIN_DISTRICTS = [
 ]
 BASE_ENTITIES = sorted(["address", "appointment", "case", "contact", "doc_entry", "eviction_lawsuit", "forced_eviction",
                         "household_income", "household_member", "housing_emergency", "partner", "partner_role_assignment",
-                        "relationship", "service", "social_situation", "task",
+                        "relationship", "service", "social_situation", "task", "loan",  # Darlehen (#13)
                         # Unterbringung (#12)
                         "shelter", "room", "place", "need_profile", "reservation", "occupancy"])
 
@@ -164,8 +164,9 @@ def db(request) -> str:
 
 
 @pytest.mark.parametrize(("city", "summary"), [
-    ("berlin", "Konfiguration in Ordnung: 22 Seiten, 34 Kataloge, 6 Profile (Stadt: berlin)."),
-    ("musterhausen", "Konfiguration in Ordnung: 22 Seiten, 34 Kataloge, 6 Profile (Stadt: musterhausen)."),
+    # #12 and #14 added pages and catalogues; #13 the page "Darlehen", four catalogues, the profile "Darlehen/Kasse".
+    ("berlin", "Konfiguration in Ordnung: 23 Seiten, 38 Kataloge, 7 Profile (Stadt: berlin)."),
+    ("musterhausen", "Konfiguration in Ordnung: 23 Seiten, 37 Kataloge, 7 Profile (Stadt: musterhausen)."),
 ])
 def test_check_config_accepts_the_shipped_overlay(built, city, summary):
     code, out, err = built[city]["check"]
@@ -194,21 +195,21 @@ def test_berlin_builds_with_its_twelve_districts(built, db):
     assert "sgb2_22" in seen["values"]["legal_basis"]  # base values stay
 
 
-def test_musterhausen_builds_with_its_lds_fields(built, db):
+def test_musterhausen_builds_without_hand_ticked_statistics(built, db):
+    """#14: the statistics are derived; the clerk no longer ticks "LDS-Statistik relevant" nor picks a structure."""
     seen = built["musterhausen"]["probe"][db]
     assert (seen["city_name"], seen["holiday_subdivision"]) == ("Zentrale Fachstelle Wohnen Musterhausen", "NW")
     assert seen["units"] == [["zfw", "Zentrale Fachstelle Wohnen"], ["obdach", "Obdachverwaltung"],
                              ["vermittlung", "Wohnungsvermittlung"]]
     assert seen["entities"] == BASE_ENTITIES
     assert seen["status"] == [302, 302, 302]
-    assert (seen["case"], seen["case_unit"]) == (
-        {"lds_relevant": "True", "lds_household_structure": "Paar mit Kind(ern)"}, "zfw")
+    assert (seen["case"], seen["case_unit"]) == ({"info": "Stichtag-Probe"}, "zfw")
     form = seen["form"]
-    assert "ZeWo-Fallakte anlegen" in form and "LDS-Statistik (NRW)" in form and "LDS-Statistik relevant" in form
+    assert "ZeWo-Fallakte anlegen" in form and "LDS-Statistik" not in form and "Haushaltsstruktur" not in form
     # Hidden: gone from the form, kept in the database (no data lost).
     assert 'name="clerk"' not in form and "clerk" in seen["columns"]["case"]
-    assert {"lds_relevant", "lds_household_structure_id"} <= set(seen["columns"]["case"])
-    assert "Paar mit Kind(ern)" in seen["show"]
+    assert not {"lds_relevant", "lds_household_structure_id"} & set(seen["columns"]["case"])
+    assert "lds_household_structure" not in seen["values"]
     assert {"haftentlassene", "obdachlose"} <= set(seen["values"]["person_group"])
 
 
@@ -230,7 +231,8 @@ def test_overlay_profiles_in_domain_terms():
     assert [(p.name, p.label) for p in berlin.roles.profiles] == [
         ("Sachbearbeitung", "Sachbearbeitung Wohnungsnotfall"), ("Sozialarbeit", "Sozialarbeit (Soziale Betreuung)"),
         ("Teamleitung", "Gruppenleitung Soziale Wohnhilfe"), ("Controlling", "Controlling (Bezirk und Senatsverwaltung)"),
-        ("Fachadmin", "Fachadministration der Stadt"), ("Obdachverwaltung", "Obdachverwaltung / Unterbringung")]
+        ("Fachadmin", "Fachadministration der Stadt"), ("Obdachverwaltung", "Obdachverwaltung / Unterbringung"),
+        ("Darlehen/Kasse", "Darlehensverwaltung und Kasse")]
     musterhausen = load_spec(ROOT / "config", "musterhausen")
     shelter = next(p for p in musterhausen.roles.profiles if p.name == "Obdachverwaltung")
     granted = profile_permissions(musterhausen, shelter)
