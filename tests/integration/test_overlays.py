@@ -104,7 +104,9 @@ BASE_ENTITIES = sorted(["address", "appointment", "case", "contact", "doc_entry"
                         "household_income", "household_member", "housing_emergency", "partner", "partner_role_assignment",
                         "relationship", "service", "social_situation", "task", "loan",  # Darlehen (#13)
                         # Unterbringung (#12)
-                        "shelter", "room", "place", "need_profile", "reservation", "occupancy"])
+                        "shelter", "room", "place", "need_profile", "reservation", "occupancy",
+                        # Gebühren der Unterbringung (#12 §4)
+                        "fee_component", "fee_subscription", "fee_tariff", "shelter_lease"])
 
 
 def cli_env(tmp: Path, **extra: str) -> dict[str, str]:
@@ -165,8 +167,8 @@ def db(request) -> str:
 
 @pytest.mark.parametrize(("city", "summary"), [
     # #12 and #14 added pages and catalogues; #13 the page "Darlehen", four catalogues, the profile "Darlehen/Kasse".
-    ("berlin", "Konfiguration in Ordnung: 23 Seiten, 38 Kataloge, 7 Profile (Stadt: berlin)."),
-    ("musterhausen", "Konfiguration in Ordnung: 23 Seiten, 37 Kataloge, 7 Profile (Stadt: musterhausen)."),
+    ("berlin", "Konfiguration in Ordnung: 27 Seiten, 42 Kataloge, 7 Profile (Stadt: berlin)."),
+    ("musterhausen", "Konfiguration in Ordnung: 27 Seiten, 41 Kataloge, 7 Profile (Stadt: musterhausen)."),
 ])
 def test_check_config_accepts_the_shipped_overlay(built, city, summary):
     code, out, err = built[city]["check"]
