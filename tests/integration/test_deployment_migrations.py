@@ -138,7 +138,9 @@ def test_version_column_is_added_to_a_database_from_before(tmp_path, database):
         kind = conn.execute(text("SELECT id FROM catalogue_value WHERE catalogue = 'partner_kind' AND code = 'person'"))
         conn.execute(text("INSERT INTO partner (kind_id, surname) VALUES (:kind, 'Altbestand')"),
                      {"kind": kind.scalar_one()})
-        versioned = [t for t in inspect(conn).get_table_names() if t != "letter_template_version"  # its own kind
+        # letter_template_version and statistic_snapshot (#14) number their own versions: not the lock column.
+        versioned = [t for t in inspect(conn).get_table_names()
+                     if t not in ("letter_template_version", "statistic_snapshot")
                      and "version" in {c["name"] for c in inspect(conn).get_columns(t)}]
         for table in versioned:
             conn.execute(text(f'ALTER TABLE "{table}" DROP COLUMN version'))
