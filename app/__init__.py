@@ -80,6 +80,8 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     surface.install(app, csrf)
     documentation.install()  # before history: the tasks it creates get their history too
     attachments.install()  # a deleted entry's files go after the commit
+    from .services import care
+    care.install()  # #15: help plan measures and review dates as tasks, before history too
     history.install()
     install_schema_cache()
     with app.app_context():

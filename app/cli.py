@@ -338,6 +338,8 @@ def serve(host, port, workers):
 
 from .cli_indicators import register as _register_indicators  # noqa: E402  (indicators, success-measures)
 _register_indicators(main)
+from .cli_privacy import register as _register_privacy  # noqa: E402  (access-log, retention, subject-access: #15)
+_register_privacy(main)
 
 
 def register_cli(app) -> None:

@@ -77,8 +77,19 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "reasons": "Begründung",
         "legal_remedy": "Rechtsbehelfsbelehrung der Dienststelle",
     },
+    # #15: the help plan printed for the client's signature (app/services/care.py, ``print_plan``).
+    "plan": {
+        "version": "Version des Hilfeplans",
+        "valid_from": "Hilfeplan gültig ab",
+        "review_on": "Datum der Fortschreibung",
+        "social_worker": "Sozialarbeiter/in der Betreuung",
+        "goal_lines": "Ziele je Bereich als Liste von Zeilen",
+        "measure_lines": "Maßnahmen (wer, was, bis wann) als Liste von Zeilen",
+        "agreements": "weitere Vereinbarungen",
+    },
 }
-LIST_PLACEHOLDERS = frozenset({"recipient.address_lines", "office.address_lines"})
+LIST_PLACEHOLDERS = frozenset({"recipient.address_lines", "office.address_lines", "plan.goal_lines",
+                               "plan.measure_lines"})
 
 # What the clerk may type in when making a letter (the rest comes from the case file):
 # placeholder -> input type (date, time, text, textarea).

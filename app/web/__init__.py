@@ -72,6 +72,8 @@ def register_web(app: Flask, appbuilder) -> None:
     register_letters(app, appbuilder)
     from .indicators import register_indicator_views
     register_indicator_views(appbuilder)
+    from .privacy import register_privacy
+    register_privacy(appbuilder)  # #15: access log, retention protocol, Art. 15 export; the care overview
 
     from .surface import api_error, is_api_request
 

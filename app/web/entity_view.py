@@ -12,6 +12,7 @@ from ..core_models import CatalogueValue
 from ..metamodel.build_models import VERSION_COLUMN, short_title
 from ..scoping import OrgUnitFilter, scope_query
 from ..services import records, save_hooks
+from ..services.access_log import log_reads
 from ..services.conflicts import ADVICE, expect_version, find_conflict, parse_version
 from ..services.history import record_history
 from .actor import current_actor
@@ -111,6 +112,7 @@ class EntityModelView(ModelViewWall):
     def pre_add(self, item):
         # A DomainError (e.g. an account without an org unit) is flashed by FAB's _add; nothing is saved.
         records.assign_org_unit(self.entity_spec, item, current_actor())
+        save_hooks.before_save(self.entity_spec.name, item)
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -171,6 +173,7 @@ class EntityModelView(ModelViewWall):
 
     def pre_update(self, item):
         records.check_refs_visible(self.entity_spec, item, current_actor())
+        save_hooks.before_save(self.entity_spec.name, item)
         expect_version(item, g.pop("fs_seen_version", None))
 
     def post_update(self, item):
@@ -223,9 +226,13 @@ class EntityModelView(ModelViewWall):
         # Extras (letters, documents) need the record: the one _show read, with the same filters.
         record = g.pop("fs_shown", None) or self.datamodel.get(pk, base_filters(self))
         related = self._allowed_related()
-        return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
+        page = self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
                                     related_views=related, history=history,
                                     entity=self.entity_spec, record=record, **self.page_context(record))
+        if record is not None and self.entity_spec.is_sensitive:  # #15: every read of a sensitive page
+            log_reads(self.datamodel.session, current_actor(), self.entity_spec.name, [record], "show")
+            self.datamodel.session.commit()
+        return page
 
     def page_context(self, record) -> dict:
         """The browser title ("Fallakte 2026/0042 – Fachstelle") and the breadcrumbs (Fallakte › Doku-Eintrag)."""

@@ -26,6 +26,11 @@ PROFILES = "profiles"
 INDICATOR_REPORT = "indicator_report"
 ACCESS_STANDARDS = "access_standards"
 LOGIN_AUDIT = "login_audit"
+# --- Datenschutz und Betreuung (#15) ---
+ACCESS_LOG = "access_log"
+RETENTION_PROTOCOL = "retention_protocol"
+SUBJECT_ACCESS = "subject_access"
+PRIVACY = "Datenschutz"  # the YAML menu of erasure_request: the privacy pages sit in it
 # The YAML menu of doc_entry: the documentation overview and the letters sit in it.
 DOCUMENTATION_CATEGORY = "Falldokumentation"
 # Categories of our own
@@ -54,6 +59,9 @@ LABELS = {
     LOGIN_AUDIT: "Anmeldeprotokoll",
     ADMIN: "Administration",
     REPORTS: "Berichte",
+    ACCESS_LOG: "Zugriffsprotokoll",
+    RETENTION_PROTOCOL: "Aufbewahrung und Löschung",
+    SUBJECT_ACCESS: "Auskunft (Art. 15 DSGVO)",
 }
 
 

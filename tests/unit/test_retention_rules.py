@@ -1,0 +1,61 @@
+"""Retention rules (#15) as tables: when a record is due, what a legal hold does, who stays."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from app.domain.retention import (DUE, HOLD, KEEP_OPEN, NOT_DUE, Override, Period, Rule, add_period, decide, due_on,
+                                  latest_due_start, partner_fate)
+
+FIVE = Period(5)
+CASE_RULE = Rule("case", "closed_on", FIVE, hold="legal_hold",
+                 overrides=(Override((("legal_basis", "sgb12_67"),), Period(10)),))
+
+
+@pytest.mark.parametrize(("start", "period", "expected"), [
+    (date(2020, 3, 15), FIVE, date(2025, 3, 16)),          # the period has fully run the day after
+    (date(2020, 2, 29), Period(1), date(2021, 3, 1)),      # 29.02. + 1 year ends 28.02., due on 01.03.
+    (date(2020, 12, 31), Period(0, 2), date(2021, 3, 1)),  # 31.12. + 2 months ends 28.02.
+    (date(2016, 1, 31), Period(10), date(2026, 2, 1)),     # loans: 10 years after settlement
+], ids=["five-years", "leap-day", "month-end", "ten-years"])
+def test_due_on(start, period, expected):
+    assert due_on(start, period) == expected
+
+
+@pytest.mark.parametrize(("start", "hold", "values", "today", "expected"), [
+    (None, False, {}, date(2030, 1, 1), KEEP_OPEN),                      # case still open: no closing date
+    (date(2020, 6, 30), False, {}, date(2025, 6, 30), NOT_DUE),           # last day of the period: kept
+    (date(2020, 6, 30), False, {}, date(2025, 7, 1), DUE),                # the day after: due
+    (date(2010, 1, 1), True, {}, date(2026, 1, 1), HOLD),                 # legal hold beats any date
+    (None, True, {}, date(2026, 1, 1), HOLD),                             # legal hold on an open case too
+    (date(2019, 1, 1), False, {"legal_basis": "sgb12_67"}, date(2026, 1, 1), NOT_DUE),  # case type: 10 years
+    (date(2015, 1, 1), False, {"legal_basis": "sgb12_67"}, date(2026, 1, 1), DUE),      # 10 years have run
+    (date(2019, 1, 1), False, {"legal_basis": "other"}, date(2026, 1, 1), DUE),         # other types: 5 years
+], ids=["open", "last-day", "day-after", "hold", "hold-open", "type-not-due", "type-due", "type-other"])
+def test_decide(start, hold, values, today, expected):
+    assert decide(CASE_RULE, start=start, on_hold=hold, values=values, today=today) == expected
+
+
+@pytest.mark.parametrize("today", [date(2025, 3, 1), date(2025, 2, 28), date(2024, 2, 29), date(2026, 12, 31)])
+@pytest.mark.parametrize("period", [FIVE, Period(1), Period(0, 1), Period(10, 11)], ids=str)
+def test_latest_due_start_is_exactly_the_database_filter(today, period):
+    # ``start <= latest_due_start`` must be the same as ``due_on(start) <= today`` for every start around it.
+    cutoff = latest_due_start(today, period)
+    for offset in range(-5, 6):
+        start = cutoff + timedelta(days=offset)
+        assert (start <= cutoff) == (due_on(start, period) <= today), start
+
+
+@pytest.mark.parametrize(("other", "action", "expected"), [
+    (0, "erase", "erase"),          # nobody else names the person: erased with the case
+    (1, "erase", "keep"),           # another live case (or relationship, loan) names them: kept
+    (3, "anonymise", "keep"),
+    (0, "anonymise", "anonymise"),
+], ids=["alone", "shared", "shared-anon", "alone-anon"])
+def test_partner_fate(other, action, expected):
+    assert partner_fate(other_live_records=other, action=action) == expected
+
+
+def test_add_period_keeps_the_day():
+    assert add_period(date(2021, 5, 17), Period(2, 3)) == date(2023, 8, 17)
