@@ -16,6 +16,7 @@ from ..domain.care import GOAL_RESULT_LABELS, GOAL_RESULTS, is_overdue, MeasureS
 from ..domain.dates import try_parse_date
 from ..errors import DomainError
 from ..extensions import db
+from ..letters.render import TemplateProblem
 from ..letters.versions import LetterError
 from ..services import care as service
 from ..services.access_log import log_reads
@@ -125,9 +126,10 @@ class CareOverviewView(BaseView):
             letter = service.print_plan(db.session, plan, user=current_user, actor=actor)
             log_reads(db.session, actor, "help_plan", [plan], "letter", detail=letter.file_name)
             db.session.commit()
-        except (DomainError, LetterError) as exc:
+        except (DomainError, LetterError, TemplateProblem) as exc:
             db.session.rollback()
-            flash(str(getattr(exc, "message", None) or exc), "danger")
+            for line in getattr(exc, "lines", None) or [str(exc)]:
+                flash(line, "danger")
         else:
             entry = plan.signed_entry_id
             flash(Markup("Hilfeplan gedruckt: <a href=\"{}\">{}</a>. Den unterschriebenen Scan bitte "

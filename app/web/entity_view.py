@@ -112,7 +112,16 @@ class EntityModelView(ModelViewWall):
     def pre_add(self, item):
         # A DomainError (e.g. an account without an org unit) is flashed by FAB's _add; nothing is saved.
         records.assign_org_unit(self.entity_spec, item, current_actor())
-        save_hooks.before_save(self.entity_spec.name, item)
+        self._checked_save(item)
+
+    def _checked_save(self, item) -> None:
+        """The entity's save rules (#15: a Betreuung closes only with a result). A refusal undoes the form's
+        changes in the session, so nothing later in the request can write them; FAB flashes the message."""
+        try:
+            save_hooks.before_save(self.entity_spec.name, item)
+        except Exception:
+            self.datamodel.session.rollback()
+            raise
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -173,7 +182,7 @@ class EntityModelView(ModelViewWall):
 
     def pre_update(self, item):
         records.check_refs_visible(self.entity_spec, item, current_actor())
-        save_hooks.before_save(self.entity_spec.name, item)
+        self._checked_save(item)
         expect_version(item, g.pop("fs_seen_version", None))
 
     def post_update(self, item):
