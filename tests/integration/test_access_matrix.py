@@ -57,12 +57,14 @@ _PLAIN = ("string", "text", "date", "money", "decimal", "integer")
 
 
 def marker_field(entity: EntitySpec) -> FieldSpec:
-    """The field whose (unique) value proves a body shows this record: listed strings first, then dates."""
+    """The field whose (unique) value proves a body shows this record: listed strings first, then dates.
+    Not a sensitive field: a profile that may only list the page sees it masked (#15)."""
     fields = [f for f in entity.fields if not f.hidden and f.show_in_edit and not f.regex]
-    for kinds, listed in ((("string",), True), (("date",), True), (("string", "text"), False), (("date",), False)):
-        for f in fields:
-            if f.type in kinds and (f.show_in_list or not listed):
-                return f
+    for plain in ([f for f in fields if not f.sensitive], fields):
+        for kinds, listed in ((("string",), True), (("date",), True), (("string", "text"), False), (("date",), False)):
+            for f in plain:
+                if f.type in kinds and (f.show_in_list or not listed):
+                    return f
     raise AssertionError(f"{entity.name}: kein Feld für eine Markierung")
 
 
@@ -276,7 +278,8 @@ def test_matrix(app, matrix, user_client, profile, entity_name, action, channel)
         body = response.get_data(as_text=True)
         assert response.status_code == 200, body[:500]
         if channel == "html":
-            assert show_link in body
+            # A list-only profile (#15, level "list") sees the rows but no link into a record.
+            assert (show_link in body) == is_allowed(spec, profile, entity_name, "show")
         else:
             assert record_id in response.json["ids"]
         if marker_field(entity).show_in_list or channel == "rest":
