@@ -121,6 +121,7 @@ class EntityModelView(ModelViewWall):
             save_hooks.before_save(self.entity_spec.name, item)
         except Exception:
             self.datamodel.session.rollback()
+            g.fs_refused_save = True  # the edit page comes back with what was typed (see ``edit``)
             raise
 
     @expose("/add", methods=["GET", "POST"])
@@ -293,6 +294,13 @@ class EntityModelView(ModelViewWall):
             if refused is not None:
                 return refused
         widgets = edit_widgets(self, pk)
+        if not widgets and g.pop("fs_refused_save", False):
+            # Refused by a save rule (FAB flashed the reason): the form again, with the user's input.
+            item = self.datamodel.get(pk, base_filters(self))
+            if item is not None:
+                widgets = posted_edit_widgets(self, item, lambda form: None)
+                return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
+                                            related_views=self._allowed_related(), **self.page_context(item)), 422
         if not widgets:
             if g.pop("fs_stale_save", False):
                 # Saved by someone else between the check above and the commit: the database refused it.
