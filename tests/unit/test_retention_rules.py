@@ -59,3 +59,35 @@ def test_partner_fate(other, action, expected):
 
 def test_add_period_keeps_the_day():
     assert add_period(date(2021, 5, 17), Period(2, 3)) == date(2023, 8, 17)
+
+
+# --- the YAML of a retention rule (spec.E160/E161), as check-config reports it ---------------------------
+from tests.unit.spec_support import issue, issues_for, write_config  # noqa: E402
+
+HEAD = """\
+entities:
+  - name: loan
+    label: Darlehen
+    fields:
+      - {name: settled_on, type: date, label: getilgt am}
+      - {name: hold, type: boolean, label: Sperre}
+      - {name: note, type: string, label: Notiz}
+"""
+
+
+@pytest.mark.parametrize(("rule", "id", "path", "message"), [
+    ("{after: settled_on, years: 10, hold: hold}", None, None, None),  # loans: 10 years after settlement
+    ("{after: setled_on, years: 10}", "E160", "entities[0].retention.after",
+     "Aufbewahrung: unbekanntes Feld 'setled_on' in 'loan'"),
+    ("{after: note, years: 10}", "E161", "entities[0].retention.after",
+     "Aufbewahrung: Feld 'note' muss vom Typ date sein, ist string"),
+    ("{after: settled_on, years: 10, hold: note}", "E161", "entities[0].retention.hold",
+     "Aufbewahrung: Feld 'note' muss vom Typ boolean sein, ist string"),
+], ids=["ok", "unknown", "not-a-date", "hold-not-yes-no"])
+def test_retention_rule_in_yaml(tmp_path, rule, id, path, message):
+    root = write_config(tmp_path, HEAD + f"    retention: {rule}\n")
+    found = [i for i in issues_for(root) if i.id.startswith("spec.E16")]
+    if id is None:
+        assert found == []
+    else:
+        assert [(i.id, i.path, i.message, i.line) for i in found] == [(f"spec.{id}", path, message, 8)]
