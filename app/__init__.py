@@ -80,7 +80,7 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     surface.install(app, csrf)
     documentation.install()  # before history: the tasks it creates get their history too
     attachments.install()  # a deleted entry's files go after the commit
-    from .services import care
+    from .services import care, erasure  # noqa: F401  (erasure: its save rule registers on import)
     care.install()  # #15: help plan measures and review dates as tasks, before history too
     history.install()
     install_schema_cache()

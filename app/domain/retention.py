@@ -108,3 +108,35 @@ def rule_from_spec(entity_name: str, spec) -> Rule:
                 hold=spec.hold,
                 overrides=tuple(Override(tuple(sorted(o.when.items())), Period(o.years, o.months))
                                 for o in spec.overrides))
+
+
+# --- erasure requests (Art. 17 DSGVO) ----------------------------------------------------------------------
+# Art. 12 (3) DSGVO: the answer is due within one month of receipt.
+ANSWER_PERIOD = Period(0, 1)
+DECIDED = frozenset({"granted", "partly", "refused"})
+ERASING = frozenset({"granted", "partly"})
+
+
+def answer_due(received_on: date | None) -> date | None:
+    return add_period(received_on, ANSWER_PERIOD) if received_on else None
+
+
+def erasure_problem(*, decision: str | None, legal_check: str | None, decided_on: date | None,
+                    executed_on: date | None, received_on: date | None) -> str | None:
+    """Why an erasure request cannot be saved as it is, or None.
+
+    1. a decision (erase, partly, refuse) needs the legal check written down and its date;
+    2. an erasure is carried out only after it was granted (fully or partly);
+    3. nothing is decided or carried out before the request came in.
+    """
+    if decision in DECIDED:
+        if not (legal_check or "").strip():
+            return "Vor einer Entscheidung bitte die „Rechtliche Prüfung“ festhalten (Art. 17 Abs. 3 DSGVO, § 84 SGB X)."
+        if decided_on is None:
+            return "Bitte „entschieden am“ angeben."
+    if executed_on is not None and decision not in ERASING:
+        return "„Löschung ausgeführt am“ nur nach einer Entscheidung für die Löschung."
+    for when in (decided_on, executed_on):
+        if when is not None and received_on is not None and when < received_on:
+            return "Entscheidung und Löschung liegen nicht vor dem Eingang des Antrags."
+    return None

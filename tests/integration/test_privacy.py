@@ -235,3 +235,15 @@ def test_subject_access_command(world, tmp_path):
     assert "auskunft.docx" in zipfile.ZipFile(target).namelist()
     missing = CliRunner().invoke(main, ["subject-access", "999999", "-o", str(tmp_path / "x.zip")])
     assert missing.exit_code == 2 and "nicht gefunden" in missing.output
+
+
+def test_erasure_request_records_the_legal_check(client, world, factory):
+    login(client, "datenschutz_nord")
+    body = {"partner": world["a"].id, "received_on": "2026-03-02", "request_text": "Bitte alles löschen.",
+            "decision": factory.value("erasure_decision", "refused").id, "decided_on": "2026-03-20"}
+    refused = client.post("/api/v1/erasure_request/", json=body)
+    assert refused.status_code == 400 and "Rechtliche Prüfung" in refused.get_json()["message"]
+    made = client.post("/api/v1/erasure_request/", json={**body, "legal_check": "§ 84 Abs. 3 SGB X: laufender Fall"})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    shown = client.get(f"/api/v1/erasure_request/{made.get_json()['id']}").get_json()["result"]
+    assert shown["answer_by"] == "2026-04-02" and shown["legal_check"].startswith("§ 84")

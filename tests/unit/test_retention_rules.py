@@ -91,3 +91,32 @@ def test_retention_rule_in_yaml(tmp_path, rule, id, path, message):
         assert found == []
     else:
         assert [(i.id, i.path, i.message, i.line) for i in found] == [(f"spec.{id}", path, message, 8)]
+
+
+# --- erasure requests (Art. 17) ---------------------------------------------------------------------------
+from app.domain.retention import answer_due, erasure_problem  # noqa: E402
+
+IN = date(2026, 3, 2)
+
+
+@pytest.mark.parametrize(("decision", "check", "decided", "executed", "ok"), [
+    ("pending", None, None, None, True),                          # received, being checked
+    ("granted", None, date(2026, 3, 10), None, False),            # a decision needs the legal check
+    ("refused", "  ", date(2026, 3, 10), None, False),            # blank is no check
+    ("refused", "§ 84 Abs. 3 SGB X: Aufbewahrungspflicht", None, None, False),  # and its date
+    ("refused", "Aufbewahrungspflicht", date(2026, 3, 10), None, True),
+    ("granted", "keine Aufbewahrungspflicht", date(2026, 3, 10), date(2026, 3, 12), True),
+    ("refused", "Aufbewahrungspflicht", date(2026, 3, 10), date(2026, 3, 12), False),  # refused: nothing erased
+    ("pending", None, None, date(2026, 3, 12), False),            # not carried out before a decision
+    ("partly", "Art. 18 statt Löschung", date(2026, 3, 1), None, False),  # decided before it came in
+], ids=["pending", "no-check", "blank-check", "no-date", "refused", "granted-done", "refused-done",
+        "pending-done", "before-receipt"])
+def test_erasure_request(decision, check, decided, executed, ok):
+    problem = erasure_problem(decision=decision, legal_check=check, decided_on=decided, executed_on=executed,
+                              received_on=IN)
+    assert (problem is None) == ok, problem
+
+
+def test_answer_due_one_month_after_receipt():
+    assert answer_due(date(2026, 1, 31)) == date(2026, 2, 28)
+    assert answer_due(None) is None
