@@ -160,9 +160,11 @@ def _seed_catalogues(app):
 
 def _seed(app):
     from .extensions import db
+    from .privacy_models import install_append_only
     from .services.seed import seed_all
     with app.app_context():
         seed_all(db.session, app.config["FACHSTELLE_SPEC"])
+        install_append_only(db.session.connection())  # #15: PostgreSQL refuses UPDATE/DELETE of the access log
         db.session.commit()
 
 

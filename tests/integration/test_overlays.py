@@ -102,7 +102,11 @@ BERLIN_DISTRICTS = [
 ]
 BASE_ENTITIES = ["address", "appointment", "case", "contact", "doc_entry", "eviction_lawsuit", "forced_eviction",
                  "household_income", "household_member", "housing_emergency", "partner", "partner_role_assignment",
-                 "relationship", "service", "social_situation", "task"]
+                 "relationship", "service", "social_situation", "task",
+                 # #15: social care and help plans, erasure requests
+                 "care", "erasure_request", "help_goal", "help_goal_result", "help_measure", "help_plan",
+                 "help_review"]
+BASE_ENTITIES.sort()
 
 
 def cli_env(tmp: Path, **extra: str) -> dict[str, str]:
