@@ -111,3 +111,43 @@ def test_retention_command(cases):
     assert out.exit_code == 0 and "case: 2" in out.output
     again = runner.invoke(main, ["retention", "--dry-run", "--as-of", "30.06.2031"])
     assert "fällig nichts" in again.output
+
+
+def test_a_ruled_child_page_holds_its_case_back(cases):
+    """A page of the case with a rule of its own (as a loan: 10 years after settlement) keeps the case until it
+    is due too: here the household income, configured by YAML alone."""
+    from app.extensions import db
+    from app.metamodel.build_models import built_registry
+    from app.metamodel.spec import RetentionSpec
+    from app.services.retention import find_due
+    from app.core_models import CatalogueValue
+    made, clients, *_ = cases
+    registry = built_registry()
+    income = registry.spec.entity("household_income")
+    model = registry.model("household_income")
+    kind = db.session.scalars(select(CatalogueValue).where(CatalogueValue.catalogue == "income_type")).first()
+    row = model(case=made["old"], income_type=kind, amount=100, valid_from=date(2024, 1, 1))
+    row.org_unit_id = made["old"].org_unit_id
+    db.session.add(row)
+    db.session.commit()
+    income.retention = RetentionSpec(after="valid_from", years=10)
+    try:
+        due = {d.record_id for d in find_due(db.session, TODAY).due}
+        assert made["old"].id not in due and made["shared"].id in due  # the income runs until 2034
+        assert made["old"].id in {d.record_id for d in find_due(db.session, date(2034, 1, 2)).due}
+    finally:
+        income.retention = None
+
+
+def test_anonymise_keeps_the_row_and_clears_texts(cases):
+    from app.extensions import db
+    from app.metamodel.build_models import built_registry
+    from app.services.retention import anonymise_rows
+    made, *_ = cases
+    registry = built_registry()
+    case_id = made["recent"].id
+    anonymise_rows(db.session, registry, "case", {case_id})
+    db.session.commit()
+    db.session.expire_all()
+    case = db.session.get(registry.model("case"), case_id)
+    assert case.file_number is None and case.closed_on == date(2029, 1, 1) and case.status.code == "closed"
