@@ -151,3 +151,38 @@ def test_anonymise_keeps_the_row_and_clears_texts(cases):
     db.session.expire_all()
     case = db.session.get(registry.model("case"), case_id)
     assert case.file_number is None and case.closed_on == date(2029, 1, 1) and case.status.code == "closed"
+
+
+def test_letters_and_documents_go_with_their_case(cases, factory):
+    """The plan's print (an archived letter) and a scanned document of the old case are erased with it, files
+    included; the letters of kept cases stay."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.actor import Actor
+    from app.core_models import Attachment
+    from app.extensions import db
+    from app.letters.models import Letter
+    from app.letters.storage import absolute
+    from app.metamodel.build_models import built_registry
+    from app.services import care as care_service
+    from app.services.attachments import attach
+    from app.services.retention import apply
+    made, clients, *_ = cases
+    registry = built_registry()
+    factory("address", "nord", partner=clients["old"], kind=factory.value("address_kind", "main"), street="Altweg",
+            house_number="1", postcode="33100", city="Musterstadt")
+    system = Actor.system("test")
+    admin = db.session.query(User).filter_by(username="admin").one()
+    Plan = registry.model("help_plan")
+    plan = db.session.scalars(select(Plan)).one()
+    letter = care_service.print_plan(db.session, plan, user=admin, actor=system)
+    entry = db.session.get(registry.model("doc_entry"), plan.signed_entry_id)
+    scan = attach(db.session, entry.id, "unterschrieben.pdf", b"%PDF-1.4 signed", actor=system)
+    db.session.commit()
+    files = [absolute(letter.path), absolute(scan.path)]
+    assert all(path.exists() for path in files)
+    apply(db.session, TODAY, system)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Letter)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Attachment)) == 0
+    assert not any(path.exists() for path in files)
