@@ -42,7 +42,7 @@ class AccessLogView(ModelView):
     search_columns = ["username", "entity", "record_id", "channel", "at"]
     base_order = ("at", "desc")
     formatters_columns = {"at": _berlin, "channel": lambda value: CHANNELS.get(value, value),
-                          "entity": _entity_label}
+                          "entity": _entity_label, "detail": lambda value: value or ""}
     description_columns = {"entity": "Technischer Name der Seite, z. B. help_plan (Hilfeplan), social_situation"}
     page_size = 50
 

@@ -95,3 +95,24 @@ def test_help_plan_review_print_and_close(page_for, live_server, shoot):
     page.get_by_text("beendet am 30.06.2031").wait_for()
     assert_german_page(page)
     shoot(page, "care-07-abgeschlossen")
+
+
+def test_datenschutz_sees_the_access_log_and_masked_goals(page_for, live_server, shoot):
+    """After the walk above (or any reading of a help plan): the data-protection officer searches the access
+    log and sees the goals' list with their texts masked; a plan itself does not open for this profile."""
+    case_id, file_number, unit = _case_of_unit(live_server)
+    reader = page_for(f"sa_{unit}")
+    plans = live_server.query("SELECT id FROM help_plan ORDER BY id LIMIT 1")
+    if not plans:
+        pytest.skip("kein Hilfeplan (der Rundgang oben lief nicht)")
+    reader.goto(f"{live_server.url}/help-plan/show/{plans[0][0]}")
+    page = page_for("datenschutz")
+    page.goto(f"{live_server.url}/access-log/list/")
+    page.get_by_text(f"sa_{unit}").first.wait_for()
+    page.get_by_text("Hilfeplan (help_plan)").first.wait_for()
+    assert_german_page(page)
+    shoot(page, "care-08-zugriffsprotokoll")
+    page.goto(f"{live_server.url}/help-goal/list/")
+    page.get_by_text("••• (vertraulich)").first.wait_for()
+    assert "Mietschulden sind geregelt" not in page.locator("body").inner_text()
+    shoot(page, "care-09-ziele-verdeckt")
