@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -55,9 +55,10 @@ def log_reads(session: Session, actor: Actor, entity_name: str, records: Iterabl
 
 
 def _start(day: date) -> datetime:
-    """Berlin midnight of ``day`` as an aware datetime (the column is UTC)."""
+    """Berlin midnight of ``day`` in UTC, as the column stores it (SQLite keeps the digits and drops the zone:
+    a Berlin bound compared as text would miss the hour(s) before midnight)."""
     from zoneinfo import ZoneInfo
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo("Europe/Berlin"))
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo("Europe/Berlin")).astimezone(timezone.utc)
 
 
 def search(session: Session, *, user: str | None = None, entity: str | None = None, record_id: int | None = None,

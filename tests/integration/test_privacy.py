@@ -149,7 +149,8 @@ def test_access_log_is_append_only_and_searchable(client, world):
     rows = [r for r in json.loads(out.output) if r["id"] > _LOG_START[0]]
     assert [(r["user"], r["entity"], r["record_id"], r["channel"]) for r in rows] == [
         ("sozialarbeit_nord", "help_plan", world["help_plan"].id, "show")]
-    today = date.today().strftime("%d.%m.%Y")
+    from app import clock
+    today = clock.today().strftime("%d.%m.%Y")  # the Berlin day the log row was written
     out = runner.invoke(main, ["access-log", "--entity", "social_situation", "--id", str(world["social_situation"].id),
                                "--from", today, "--to", today, "--format", "csv"])
     lines = [line for line in out.output.strip().splitlines()
