@@ -98,7 +98,7 @@ def test_catalogue_is_picked_from_german_names_and_saved(client, app):
 
 def test_catalogue_list_is_readable(client, app):
     login(client, "fachadmin_nord")
-    page = body(client.get("/catalogues/list/?psize_CatalogueValueView=100"))
+    page = body(client.get("/catalogues/list/?psize_CatalogueValueView=250"))
     spec = app.config["FACHSTELLE_SPEC"]
     assert spec.catalogue("partner_kind").label in page  # "Partnerart", not "partner_kind"
     assert not re.search(r">\s*(True|False|None)\s*<", page)
