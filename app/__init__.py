@@ -51,10 +51,11 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     from .extensions import csrf, db
     from .metamodel.build_models import build_models
     from .web.build_views import register_views
-    from .services import attachments, documentation, history
+    from .services import attachments, documentation, history, occupancy
     from .web import register_web
     from .web.entity_api import install_schema_cache
     from .web.index import FachstelleIndexView
+    from .web.lazy_rules import LazyBuilderRule
     from .web.security import FachstelleSecurityManager
 
     config = settings.flask_config(overrides)
@@ -64,6 +65,7 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
 
     app = Flask(__name__, instance_path=str(settings.instance_dir()), template_folder="web/templates",
                 static_folder="web/static", static_url_path="/static/fachstelle")
+    app.url_rule_class = LazyBuilderRule  # URL builders compiled on first use (start-up time)
     app.config.update(config)
     app.config["FACHSTELLE_SPEC"] = spec
     app.config["FACHSTELLE_REGISTRY"] = registry
@@ -80,6 +82,7 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     surface.install(app, csrf)
     documentation.install()  # before history: the tasks it creates get their history too
     attachments.install()  # a deleted entry's files go after the commit
+    occupancy.install()  # #12: places of a room, shelter of a booking, no overbooking (before history)
     from .services import care, erasure  # noqa: F401  (erasure: its save rule registers on import)
     care.install()  # #15: help plan measures and review dates as tasks, before history too
     history.install()

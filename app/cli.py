@@ -340,6 +340,10 @@ def serve(host, port, workers):
 
 from .cli_indicators import register as _register_indicators  # noqa: E402  (indicators, success-measures)
 _register_indicators(main)
+from .cli_statistics import register as _register_statistics  # noqa: E402  (statistics nrw|bund, #14)
+_register_statistics(main)
+from .cli_accommodation import register as _register_accommodation  # noqa: E402  (#12: occupancy-report, imports)
+_register_accommodation(main)
 from .cli_privacy import register as _register_privacy  # noqa: E402  (access-log, retention, subject-access: #15)
 _register_privacy(main)
 

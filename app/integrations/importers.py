@@ -35,8 +35,24 @@ def _streets(session, path, file_name, actor, progress, dry_run) -> str:
     return f"Probelauf für {file_name}: so würde importiert, gespeichert wurde nichts.\n{text}" if dry_run else text
 
 
+def _shelters(session, path, file_name, actor, progress, dry_run) -> str:
+    from .accommodation_import import import_shelters
+    return import_shelters(session, path, actor, file_name=file_name, progress=progress).report(dry_run)
+
+
+def _occupancy(session, path, file_name, actor, progress, dry_run) -> str:
+    from .accommodation_import import import_occupancy
+    return import_occupancy(session, path, actor, file_name=file_name, progress=progress).report(dry_run)
+
+
 IMPORTERS = {i.key: i for i in (
     Importer("events", "Ereignisse aus Bezirkslisten (Altbestand)", "fall_id;bezirk;ereignis;datum;zu_zweit",
              _events),
     Importer("streets", "Straßenverzeichnis", "Straße;PLZ;Ort;Ortsteil", _streets),
+    # Unterbringung (#12)
+    Importer("shelters", "Unterkünfte (Altliste)", "unterkunft;art;anbieter;verband;gemeindeschluessel;plaetze",
+             _shelters),
+    Importer("occupancy", "Belegung (Altliste)", "haushalt;person;name;vorname;geburtsdatum;geschlecht;"
+             "staatsangehoerigkeit;zuwanderungsgeschichte;rolle;unterkunft;platz;einzug;auszug;rechtsgrundlage",
+             _occupancy),
 )}

@@ -395,9 +395,30 @@ class MigrationResult:
     notes: list[str] = field(default_factory=list)  # German lines for the admin (revisions moved or taken over)
 
 
+# Database rules a YAML entity cannot state (the exclusion constraint of the occupancy, #12): a module
+# registers ``hook(engine)``; it runs after every migration and must be idempotent.
+AFTER_MIGRATE: list = []
+
+
+def after_migrate(hook):
+    if hook not in AFTER_MIGRATE:
+        AFTER_MIGRATE.append(hook)
+    return hook
+
+
 def migrate(engine: Engine, metadata: MetaData, allow_destructive: bool = False,
             versions_dir: Path | None = None, export_dir: Path | None = None,
             message: str = "fachstelle migrate", spec=None) -> MigrationResult:
+    """Bring the database up to the configured models (``_migrate``), then the rules of ``AFTER_MIGRATE``."""
+    result = _migrate(engine, metadata, allow_destructive, versions_dir, export_dir, message, spec)
+    for hook in AFTER_MIGRATE:
+        hook(engine)
+    return result
+
+
+def _migrate(engine: Engine, metadata: MetaData, allow_destructive: bool = False,
+             versions_dir: Path | None = None, export_dir: Path | None = None,
+             message: str = "fachstelle migrate", spec=None) -> MigrationResult:
     """Bring the database up to the configured models, refusing data loss unless allowed.
 
     1. An empty database is created from the models and stamped with a baseline revision; later YAML

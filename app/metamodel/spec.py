@@ -155,6 +155,9 @@ class SettingsSpec(Strict):
     org_units: list[OrgUnitSpec] = []
     # Sign-out after this many minutes without a request (FACHSTELLE_IDLE_MINUTES overrides it).
     idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Federal housing statistic (#14): shelter type code → Art der Überlassung a–d; overrides the defaults of
+    # app.domain.housing_stats.DEFAULT_ART_DER_UEBERLASSUNG per type (docs/statistik.md).
+    art_der_ueberlassung: dict[str, Literal["a", "b", "c", "d"]] = {}
 
 
 class ProfileSpec(Strict):
@@ -167,7 +170,7 @@ class ProfileSpec(Strict):
     # "roles" is the name "profiles" had before #11 (the profile editor; see build_roles.ADMIN_FUNCTION_ALIASES).
     admin: list[Literal["catalogues", "users", "profiles", "roles", "org_units", "streets", "merge", "history",
                         "letters", "indicators", "access_standards", "imports", "login_audit",
-                        "privacy", "subject_access"]] = []
+                        "statistics", "privacy", "subject_access"]] = []
 
 
 class FollowUpSpec(Strict):

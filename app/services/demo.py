@@ -66,7 +66,8 @@ def demo_users(app, units: list[OrgUnit]) -> list[tuple[str, str, str]]:
     sm = app.appbuilder.sm
     made = []
     for unit in units:
-        for prefix, role in (("sb", "Sachbearbeitung"), ("sa", "Sozialarbeit"), ("tl", "Teamleitung")):
+        for prefix, role in (("sb", "Sachbearbeitung"), ("sa", "Sozialarbeit"), ("tl", "Teamleitung"),
+                             ("ov", "Obdachverwaltung")):
             if sm.find_role(role) is None:
                 continue
             username = f"{prefix}_{unit.code}"
@@ -103,7 +104,10 @@ def load_demo(app, size: str = "small", seed: int = 42) -> str:
     demo_letterheads(session, spec)
     entries = document_recent_cases(session, registry, seed)
     session.commit()
-    return _summary(users, f"Demodaten angelegt: {n_partners} Partner, {n_cases} Fallakten, {entries} Doku-Einträge.")
+    from .accommodation_demo import demo_accommodation  # #12: shelters, rooms, places and occupancies
+    stays = demo_accommodation(session, registry, seed) if "occupancy" in registry.entities else 0
+    return _summary(users, f"Demodaten angelegt: {n_partners} Partner, {n_cases} Fallakten, {entries} Doku-Einträge, "
+                           f"{stays} Belegungen.")
 
 
 def _summary(users, head: str) -> str:

@@ -70,6 +70,8 @@ def referrers(entity_name: str, record_id: int) -> list[tuple[str, int]]:
 
 
 def check_deletable(entity, item) -> None:
+    from .save_hooks import before_delete
+    before_delete(entity.name, item)
     refs = referrers(entity.name, item.id)
     if entity.name in ("case", "doc_entry"):
         # Archived letters are immutable and keep their case and entry.

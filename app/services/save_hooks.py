@@ -44,6 +44,26 @@ def before_add(entity_name: str, values) -> list:
     return found
 
 
+# --- before a form saves a record (add or edit): entity rules that refuse with a German message ----------
+_VALIDATORS: dict[str, list[Callable]] = {}
+
+
+def on_validate(entity_name: str):
+    """Register ``check(item)`` that raises ``DomainError`` when a form's record may not be saved (the
+    overbooking check of #12); the form shows the message and keeps the input."""
+    def register(check: Callable) -> Callable:
+        checks = _VALIDATORS.setdefault(entity_name, [])
+        if check not in checks:
+            checks.append(check)
+        return check
+    return register
+
+
+def validate(entity_name: str, item) -> None:
+    for check in _VALIDATORS.get(entity_name, ()):
+        check(item)
+
+
 # --- before a record is saved (form and REST alike): rules that refuse the save with a German message ----
 _SAVING: dict[str, list[Callable]] = {}
 
@@ -62,3 +82,23 @@ def on_saving(entity_name: str):
 def before_save(entity_name: str, item) -> None:
     for check in _SAVING.get(entity_name, ()):
         check(item)
+
+
+# --- before a record is deleted (form or REST): what goes with it ----------------------------------------
+_DELETING: dict[str, list[Callable]] = {}
+
+
+def on_deleting(entity_name: str):
+    """Register ``hook(item)`` run before the delete check: it may remove dependent rows that only exist
+    because of the record (a room's unbooked places, #12); what still refers to it then blocks the delete."""
+    def register(hook: Callable) -> Callable:
+        hooks = _DELETING.setdefault(entity_name, [])
+        if hook not in hooks:
+            hooks.append(hook)
+        return hook
+    return register
+
+
+def before_delete(entity_name: str, item) -> None:
+    for hook in _DELETING.get(entity_name, ()):
+        hook(item)

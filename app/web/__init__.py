@@ -72,6 +72,10 @@ def register_web(app: Flask, appbuilder) -> None:
     register_letters(app, appbuilder)
     from .indicators import register_indicator_views
     register_indicator_views(appbuilder)
+    from .housing_stats import register_statistics_views  # official housing statistics (#14)
+    register_statistics_views(appbuilder)
+    from .accommodation import register_accommodation_views
+    register_accommodation_views(appbuilder)  # #12: board, household page, matching, lists, utilisation
     from .privacy import register_privacy
     register_privacy(appbuilder)  # #15: access log, retention protocol, Art. 15 export; the care overview
 

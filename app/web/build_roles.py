@@ -37,6 +37,9 @@ PAGE_PERMISSIONS = {
     "doc_entry": [("menu_access", menus.DOC_OVERVIEW), ("menu_access", menus.DOCUMENTATION_CATEGORY),
                   ("can_form", "MyLetterheadView"), ("menu_access", menus.MY_LETTERHEAD)],
     "forced_eviction": [("menu_access", menus.EVICTION_NOTICE)],
+    # Unterbringung (#12): board, lists and utilisation come with reading occupancies
+    "occupancy": [("menu_access", menus.OCCUPANCY_BOARD), ("menu_access", menus.UTILISATION),
+                  ("menu_access", "Unterbringung")],
 }
 # Writing letters (single and series) comes with writing documentation: a letter is an entry's result.
 LETTER_WRITING = [("can_create", "LetterView"), ("can_series", "LetterView"), ("menu_access", menus.LETTER_SERIES),
@@ -71,6 +74,9 @@ ADMIN_FUNCTIONS = {
     "login_audit": [("can_list", "LoginAuditView"), ("menu_access", menus.LOGIN_AUDIT)],
     "access_standards": [("can_list", "AccessStandard"), ("can_edit", "AccessStandard"),
                          ("menu_access", menus.ACCESS_STANDARDS)],
+    # Official housing statistics (#14): NRW form and federal records, snapshots, drill-down (menu "Berichte").
+    "statistics": [("can_show", "HousingStatistics"), ("can_edit", "HousingStatistics"),
+                   ("menu_access", menus.HOUSING_STATISTICS), ("menu_access", menus.REPORTS)],
     # --- Datenschutz (#15) ---
     "privacy": [("can_list", "AccessLogView"), ("menu_access", menus.ACCESS_LOG),
                 ("can_list", "RetentionProtocolView"), ("menu_access", menus.RETENTION_PROTOCOL),
@@ -81,7 +87,7 @@ ADMIN_FUNCTIONS = {
 # Before #11 "roles" granted FAB's role screens; it now means the profile editor, as "profiles" does.
 ADMIN_FUNCTION_ALIASES = {"roles": "profiles"}
 ADMIN_FUNCTIONS.update({alias: ADMIN_FUNCTIONS[name] for alias, name in ADMIN_FUNCTION_ALIASES.items()})
-OWN_MENU_FUNCTIONS = {"indicators", "privacy", "subject_access"}  # not under "Administration"
+OWN_MENU_FUNCTIONS = {"indicators", "statistics", "privacy", "subject_access"}  # not under "Administration"
 # What the profile editor calls the levels and the admin functions.
 LEVEL_LABELS = {"none": "kein Zugriff", "list": "nur Liste (vertrauliche Felder verdeckt)", "read": "lesen", "write": "schreiben", "delete": "löschen"}
 ADMIN_FUNCTION_LABELS = {
@@ -97,6 +103,7 @@ ADMIN_FUNCTION_LABELS = {
     "indicators": "Kennzahlen Prävention (Berichte)",
     "access_standards": "Einheitlicher Zugang (QS 1.5)",
     "login_audit": "Anmeldeprotokoll lesen",
+    "statistics": "Amtliche Statistik (NRW 30.06., Bund 31.01.)",
     "privacy": "Datenschutz: Zugriffsprotokoll und Aufbewahrung",
     "subject_access": "Auskunft nach Art. 15 DSGVO erteilen",
 }

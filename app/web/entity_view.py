@@ -112,6 +112,7 @@ class EntityModelView(ModelViewWall):
     def pre_add(self, item):
         # A DomainError (e.g. an account without an org unit) is flashed by FAB's _add; nothing is saved.
         records.assign_org_unit(self.entity_spec, item, current_actor())
+        save_hooks.validate(self.entity_spec.name, item)
         self._checked_save(item)
 
     def _checked_save(self, item) -> None:
@@ -183,6 +184,7 @@ class EntityModelView(ModelViewWall):
 
     def pre_update(self, item):
         records.check_refs_visible(self.entity_spec, item, current_actor())
+        save_hooks.validate(self.entity_spec.name, item)
         self._checked_save(item)
         expect_version(item, g.pop("fs_seen_version", None))
 

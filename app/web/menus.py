@@ -26,6 +26,11 @@ PROFILES = "profiles"
 INDICATOR_REPORT = "indicator_report"
 ACCESS_STANDARDS = "access_standards"
 LOGIN_AUDIT = "login_audit"
+# Official housing statistics (#14)
+HOUSING_STATISTICS = "housing_statistics"
+# Unterbringung (#12): the board (with lists and household pages behind it) and the utilisation
+OCCUPANCY_BOARD = "occupancy_board"
+UTILISATION = "utilisation"
 # --- Datenschutz und Betreuung (#15) ---
 ACCESS_LOG = "access_log"
 RETENTION_PROTOCOL = "retention_protocol"
@@ -57,6 +62,9 @@ LABELS = {
     INDICATOR_REPORT: "Kennzahlen Prävention",
     ACCESS_STANDARDS: "Einheitlicher Zugang (QS 1.5)",
     LOGIN_AUDIT: "Anmeldeprotokoll",
+    HOUSING_STATISTICS: "Amtliche Statistik",
+    OCCUPANCY_BOARD: "Belegungsübersicht",
+    UTILISATION: "Auslastung",
     ADMIN: "Administration",
     REPORTS: "Berichte",
     ACCESS_LOG: "Zugriffsprotokoll",

@@ -1,7 +1,7 @@
 """The widgets of the generated pages: the list table with its capped count, and the cached search form."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_appbuilder.widgets import ListWidget, SearchWidget
 from flask_babel import get_locale
 from jinja2.utils import htmlsafe_json_dumps
@@ -12,6 +12,7 @@ from .fab_compat import as_text, render_widget_template, widget_args
 from .interface import COUNT_CAP
 from .list_table import render_list_widget, table_cells
 from .render_cache import catalogue_cache, catalogue_field_html
+from .surface import csp_nonce
 
 
 class CappedCountListWidget(ListWidget):
@@ -51,21 +52,36 @@ class CataloguesCachedSearchWidget(SearchWidget):
         form = widget_args(self)["form"]
         if kwargs or not self._whole_form_cacheable(form):
             return self._render(form, kwargs)
-        # Everything but the active filters (from the URL) is the same for every user of this view and
-        # locale: the form is rendered once with a placeholder for them (catalogue_cache says how long).
+        # Everything but the active filters (from the URL) and the request's CSP nonce is the same for every
+        # user of this view and locale: the form is rendered once with a placeholder for each
+        # (catalogue_cache says how long).
         key = ("search", self.cache_prefix, str(get_locale()), request.script_root)
-        html = catalogue_cache.get(key, lambda: str(self._render(form, {}, active_filters=_ACTIVE_SLOT)))
+        html = catalogue_cache.get(key, lambda: self._render_with_slots(form))
         slot = _tojson(_ACTIVE_SLOT)
         if html.count(slot) != 1:
             return self._render(form, kwargs)
-        return Markup(html.replace(slot, _tojson(self.filters.get_filters_values_tojson())))
+        html = html.replace(slot, _tojson(self.filters.get_filters_values_tojson()))
+        if _NONCE_SLOT in html:
+            html = html.replace(_NONCE_SLOT, csp_nonce())
+        return Markup(html)
 
     def _whole_form_cacheable(self, form) -> bool:
         # Plain inputs and catalogue drop-downs only: a drop-down of records or colleagues depends on the user.
-        # A CSP nonce (none is configured today) would differ per request.
-        return "csp_nonce" not in current_app.jinja_env.globals and all(
-            col in self.cached_cols or not isinstance(form[col], SelectFieldBase)
-            for col in widget_args(self)["include_cols"])
+        return all(col in self.cached_cols or not isinstance(form[col], SelectFieldBase)
+                   for col in widget_args(self)["include_cols"])
+
+    def _render_with_slots(self, form) -> str:
+        # The form's inline script carries the request's nonce: rendered with a placeholder in its place,
+        # the request's own nonce restored afterwards (it may already be in the page's header).
+        had, saved = "fs_csp_nonce" in g, g.get("fs_csp_nonce")
+        g.fs_csp_nonce = _NONCE_SLOT
+        try:
+            return str(self._render(form, {}, active_filters=_ACTIVE_SLOT))
+        finally:
+            if had:
+                g.fs_csp_nonce = saved
+            else:
+                g.pop("fs_csp_nonce", None)
 
     def _render(self, form, kwargs, active_filters=None):
         # FAB's SearchWidget.__call__, but the cached columns' fields go through catalogue_field_html.
@@ -84,6 +100,7 @@ class CataloguesCachedSearchWidget(SearchWidget):
 
 
 _ACTIVE_SLOT = "fs-active-filters-0x7e"  # never a filter's column, name or value
+_NONCE_SLOT = "fs-nonce-slot-0x7e"  # stands for the request's CSP nonce in the cached form
 
 
 def _tojson(value) -> str:

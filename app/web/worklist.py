@@ -27,7 +27,21 @@ def worklist_context(actor: Actor, team: bool) -> dict:
     return {"sections": group_by_bucket(tasks, lambda t: t.due_on, today), "buckets": BUCKETS,
             "bucket_labels": BUCKET_LABELS,
             "appointments": service.upcoming_appointments(db.session, actor.user_id, today, actor=actor),
-            "today": today, "team": team, "truncated": len(tasks) >= service.LIMIT}
+            "today": today, "team": team, "truncated": len(tasks) >= service.LIMIT,
+            "statistics_due": statistics_reminder(actor)}
+
+
+def statistics_reminder(actor: Actor) -> dict | None:
+    """The federal statistic's delivery deadline (#14), for those who may open the statistics page."""
+    from flask import current_app
+    if not current_app.appbuilder.sm.has_access("can_show", "HousingStatistics"):
+        return None
+    from ..domain.worklist import bucket
+    from ..services.housing_stats import delivery_reminder
+    found = delivery_reminder(db.session, actor.today, actor=actor)
+    if found is not None:
+        found["bucket"] = bucket(found["due"], actor.today)
+    return found
 
 
 class WorklistView(BaseView):

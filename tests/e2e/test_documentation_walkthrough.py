@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
 
 import pytest
 from docx import Document
 
+from app import clock  # Berlin's date: the app's today, also in the hour after Berlin's midnight
 from tests.e2e.browser_helpers import assert_german_page, choose, field
 
 pytestmark = pytest.mark.e2e
@@ -53,7 +53,7 @@ def test_entry_letter_and_worklist(live_server, page_for, shoot):
     page.locator(".nav-tabs").get_by_role("link", name="Falldokumentation", exact=True).click()
     page.locator(".tab-pane.active").locator('a[href*="/doc-entry/add"]').click()
     page.wait_for_url("**/doc-entry/add**")
-    assert field(page, "Datum").input_value() == date.today().strftime("%d.%m.%Y")  # default: today
+    assert field(page, "Datum").input_value() == clock.today().strftime("%d.%m.%Y")  # default: today
     choose(page, "Leistung", "1. Einl", "1. Einladung Räumungsklage")
     field(page, "Kurzinfo").fill("Einladung mit festem Termin")
     shoot(page, "doc-02-eintrag-neu")

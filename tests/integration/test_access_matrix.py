@@ -89,6 +89,16 @@ def marker_texts(value) -> tuple[str, str]:
     return value, value
 
 
+# Entities whose rules refuse a second record like the first: the variant gets values of its own.
+# #12: a place is booked once a night and a person accommodated once a night, so the second stay ends the
+# day the first begins (back to back).
+VARIANTS = {
+    "occupancy": lambda values, variant: {} if not variant else {
+        "move_in": values["move_in"] - timedelta(days=10 * variant),
+        "move_out": values["move_in"] - timedelta(days=10 * (variant - 1))},
+}
+
+
 def edit_value(f: FieldSpec):
     n = next(_counter)
     if f.type == "date":
@@ -96,7 +106,7 @@ def edit_value(f: FieldSpec):
     if f.type in ("money", "decimal"):
         return Decimal("100.00") + n
     if f.type == "integer":
-        return 100 + n
+        return 100 + n if f.max is None else min(100 + n, int(f.max))  # a field's maximum holds (#12)
     return f"E{n}"
 
 
@@ -120,6 +130,8 @@ class Matrix:
         for f in entity.fields:
             if f.name == marker.name:
                 out[f.name] = marker_value(self.spec, entity)
+                if variant and (f.unique or f.name in unique) and isinstance(out[f.name], str):
+                    out[f.name] += str(variant)  # a second shelter or room needs a name of its own
             elif not f.required or f.type in ("boolean", "multichoice", "file"):
                 continue
             elif f.type == "ref":
@@ -136,6 +148,7 @@ class Matrix:
                 out[f.name] = f"x{variant}"  # a second record needs a value of its own
             else:
                 out[f.name] = "x"
+        out.update(VARIANTS.get(entity.name, lambda *_: {})(out, variant))
         return out
 
     def _choice_key(self, f: FieldSpec) -> str:
@@ -233,6 +246,12 @@ def _delete_above(app, matrix: Matrix, entity_name: str, record_id: int) -> int:
     from app.extensions import db
     with app.app_context():
         model = matrix.registry.model(entity_name)
+        # Rows made along with the new records (#12: the places of a new room) go first.
+        for other in matrix.spec.entities:
+            for f in other.fields:
+                if f.type == "ref" and f.ref == entity_name and other.name != entity_name:
+                    child = matrix.registry.model(other.name)
+                    db.session.execute(delete(child).where(getattr(child, f"{f.name}_id") > record_id))
         count = db.session.execute(delete(model).where(model.id > record_id)).rowcount
         db.session.commit()
         db.session.remove()

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from tests.conftest import login
 from tests.unit.letter_docs import text_of
 
@@ -36,14 +37,14 @@ def _plan_with_goals(client, factory, case, worker):
                                                   "legal_basis": factory.value("care_legal_basis", "sgb12_67").id,
                                                   "social_worker": worker.id}))["id"]
     plan = _ok(client.post("/api/v1/help_plan/", json={
-        "care": care, "valid_from": "2026-01-10", "review_on": (date.today() + timedelta(days=30)).isoformat(),
+        "care": care, "valid_from": "2026-01-10", "review_on": (clock.today() + timedelta(days=30)).isoformat(),
         "state": factory.value("help_plan_state", "agreed").id}))["id"]
     goals = [_ok(client.post("/api/v1/help_goal/", json={"plan": plan, "area": factory.value("help_area", area).id,
                                                          "goal": text}))["id"]
              for area, text in (("wohnen", "Die Wohnung bleibt erhalten"), ("finanzen", "Schulden geordnet"))]
     measure = _ok(client.post("/api/v1/help_measure/", json={
         "goal": goals[1], "action": "Termin bei der Schuldnerberatung", "responsible":
-        factory.value("help_party", "client").id, "due_on": (date.today() + timedelta(days=14)).isoformat()}))["id"]
+        factory.value("help_party", "client").id, "due_on": (clock.today() + timedelta(days=14)).isoformat()}))["id"]
     return care, plan, goals, measure
 
 
@@ -63,7 +64,7 @@ def test_measures_and_review_dates_are_tasks_on_the_worklist(client, factory, ca
     worklist = client.get("/worklist/").get_data(as_text=True)
     assert "Hilfeplan: Termin bei der Schuldnerberatung" in worklist and "Fortschreibung Hilfeplan (Version 1)" in worklist
     # The measure done: its task done too.
-    _ok(client.put(f"/api/v1/help_measure/{measure_id}", json={"done_on": date.today().isoformat()}), 200)
+    _ok(client.put(f"/api/v1/help_measure/{measure_id}", json={"done_on": clock.today().isoformat()}), 200)
     db.session.expire_all()
     assert db.session.get(Measure, measure_id).task.state.code == "done"
 

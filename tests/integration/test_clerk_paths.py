@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from app import clock  # Berlin's date: the app's today, also in the hour after Berlin's midnight
 from app.extensions import db
 from tests.conftest import login
 
@@ -218,7 +219,7 @@ def test_after_a_lawsuit_notice_the_letter_is_two_clicks_away(client, factory, l
     saved = client.post("/notices/lawsuit", data={
         "surname": "Neumann", "first_name": "Erika", "birth_date": "01.02.1970", "street": "Hauptstraße",
         "house_number": "5", "postcode": "12345", "city": "Musterstadt", "court": court.id,
-        "court_file_number": "12 C 99/26", "received_on": date.today().strftime("%d.%m.%Y")},
+        "court_file_number": "12 C 99/26", "received_on": clock.today().strftime("%d.%m.%Y")},
         follow_redirects=True).get_data(as_text=True)
     assert "1. Einladung Räumungsklage: Brief erzeugen" in saved
     # Click 1: the entry "1. Einladung Räumungsklage" and its letter.
@@ -248,13 +249,13 @@ def test_saving_an_entry_with_a_letter_template_offers_the_letter(client, factor
     advice = db.session.scalars(select(service).where(service.code == "beratung_persoenlich")).one()
     login(client, "sachbearbeitung_nord")
     body = client.post(f"/doc-entry/add?_flt_0_case={case.id}", data={
-        "entry_date": date.today().strftime("%d.%m.%Y"), "service": invitation.id},
+        "entry_date": clock.today().strftime("%d.%m.%Y"), "service": invitation.id},
         follow_redirects=True).get_data(as_text=True)
     assert "Brief erzeugen" in " ".join(flashes(body))
     made = _post_button(client, body, "Brief erzeugen").get_data(as_text=True)
     assert "erstellt und beim Eintrag archiviert" in made
     body = client.post(f"/doc-entry/add?_flt_0_case={case.id}", data={
-        "entry_date": date.today().strftime("%d.%m.%Y"), "service": advice.id},
+        "entry_date": clock.today().strftime("%d.%m.%Y"), "service": advice.id},
         follow_redirects=True).get_data(as_text=True)
     assert "Brief erzeugen" not in " ".join(flashes(body))  # no template, no button
 

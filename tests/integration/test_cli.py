@@ -1,6 +1,8 @@
 """The `fachstelle` command as an admin uses it: non-interactive set-up, users, demo data, errors in German."""
 from __future__ import annotations
 
+import re
+
 import os
 import sqlite3
 import subprocess
@@ -62,7 +64,9 @@ def test_init_from_environment_then_users_and_demo(env, tmp_path):
     assert _user_count(tmp_path / "cli.db", "schwach") == 0
 
     demo = fachstelle(env, "demo").stdout
-    assert "Demodaten angelegt: 240 Partner, 160 Fallakten, 47 Doku-Einträge." in demo and "sb_nord" in demo
+    # #12: the demo shelters' occupancies are counted too (and the board is not empty)
+    assert re.search(r"Demodaten angelegt: 240 Partner, 160 Fallakten, 47 Doku-Einträge, [1-9]\d* Belegungen\.", demo)
+    assert "sb_nord" in demo and "ov_nord" in demo
     names = _names(tmp_path / "cli.db")
     assert len(names) > 200 and any("ü" in n or "ö" in n or "ä" in n for n in names)
     assert "schon vorhanden" in fachstelle(env, "demo").stdout  # a second run books nothing twice

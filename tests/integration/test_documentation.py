@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from app import clock  # Berlin's date: the app's today, also in the hour after Berlin's midnight
 from tests.conftest import login
 
 
@@ -167,7 +168,7 @@ def test_retired_service_is_not_offered_but_old_entries_keep_it(client, docs):
     note = docs.service("notiz")
     login(client, "sachbearbeitung_nord")
     assert "Aktennotiz" in [r["text"] for r in client.get("/typeahead/service?q=akten").get_json()["results"]]
-    note.active_to = date.today() - timedelta(days=1)
+    note.active_to = clock.today() - timedelta(days=1)
     db.session.commit()
     assert client.get("/typeahead/service?q=akten").get_json()["results"] == []
     assert "Aktennotiz" in client.get(f"/doc-entry/show/{entry.id}").get_data(as_text=True)

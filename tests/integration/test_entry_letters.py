@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, select
 
+from app import clock  # Berlin's date: the app's today, also in the hour after Berlin's midnight
 from app.actor import Actor
 from tests.conftest import login
 from tests.unit.letter_docs import text_of
@@ -32,7 +33,7 @@ def entry(ctx, factory):
     case = factory("case", "nord", client=partner, file_number="2026/0815", opened_on=date(2026, 11, 1),
                    status=factory.value("case_status", "open"))
     invitation = db.session.scalars(select(service).where(service.code == "einladung_raeumungsklage")).one()
-    made = factory("doc_entry", "nord", case=case, service=invitation, entry_date=date.today(), provider=clerk)
+    made = factory("doc_entry", "nord", case=case, service=invitation, entry_date=clock.today(), provider=clerk)
     yield made
     db.session.rollback()
     db.session.execute(delete(Letter))
@@ -111,10 +112,10 @@ def test_letter_reads_court_and_eviction_data_from_the_notice_pages(client, ctx,
 def test_series_of_todays_lawsuit_notices(client, ctx, entry, factory):
     """The day's standard letters in one series: every case whose court notice came in today, own unit only."""
     from app.extensions import db
-    factory("eviction_lawsuit", "nord", case=entry.case, received_on=date.today(), court_file_number="1 C 1/26")
+    factory("eviction_lawsuit", "nord", case=entry.case, received_on=clock.today(), court_file_number="1 C 1/26")
     other = factory("partner", "sued", kind=factory.value("partner_kind", "person"), surname="Südlich")
-    sued_case = factory("case", "sued", client=other, opened_on=date.today(), status=factory.value("case_status", "open"))
-    factory("eviction_lawsuit", "sued", case=sued_case, received_on=date.today())
+    sued_case = factory("case", "sued", client=other, opened_on=clock.today(), status=factory.value("case_status", "open"))
+    factory("eviction_lawsuit", "sued", case=sued_case, received_on=clock.today())
     login(client, "sachbearbeitung_nord")
     page = client.get("/letters/series/?notices=lawsuit").get_data(as_text=True)
     assert f"#{entry.case_id}" in page and f"#{sued_case.id}" not in page

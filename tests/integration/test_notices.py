@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from app import clock  # Berlin's date: the app's today, also in the hour after Berlin's midnight
 from app.actor import Actor
 from app.errors import DomainError
 
@@ -117,7 +118,7 @@ def test_clerk_registers_a_lawsuit_in_the_browser_form(client, reg, factory):
     page = client.get("/notices/lawsuit").get_data(as_text=True)
     assert "Räumungsklage erfassen" in page and "Eingang der Mitteilung" in page
     court = factory("partner", None, kind=factory.value("partner_kind", "institution"), surname="Amtsgericht Mitte")
-    today = date.today().strftime("%d.%m.%Y")
+    today = clock.today().strftime("%d.%m.%Y")
     response = client.post("/notices/lawsuit", data={
         "surname": "Neumann", "first_name": "Erika", "birth_date": "01.02.1970", "street": "Hauptstraße",
         "house_number": "5", "postcode": "12345", "city": "Musterstadt", "court": court.id,
@@ -149,7 +150,7 @@ def test_eviction_time_is_read_as_clerks_write_it(client, reg, factory, typed, s
     from tests.conftest import login
     from app.extensions import db
     login(client, "sachbearbeitung_nord")
-    today = date.today().strftime("%d.%m.%Y")
+    today = clock.today().strftime("%d.%m.%Y")
     response = client.post("/notices/eviction", data={
         "surname": "Neumann", "first_name": "Erika", "birth_date": "01.02.1970", "received_on": today,
         "eviction_on": "15.12.2030", "eviction_at": typed}, follow_redirects=True)
@@ -171,7 +172,7 @@ def test_a_typed_in_person_who_may_exist_gets_the_duplicate_step(client, reg, fa
     factory("partner", "nord", kind=factory.value("partner_kind", "person"), surname="Meier",
             first_name="Sieglinde", birth_date=date(1963, 10, 31))
     login(client, "sachbearbeitung_nord")
-    data = {"surname": "Meier", "birth_date": "31.10.1963", "received_on": date.today().strftime("%d.%m.%Y")}
+    data = {"surname": "Meier", "birth_date": "31.10.1963", "received_on": clock.today().strftime("%d.%m.%Y")}
     html = client.post("/notices/lawsuit", data=data).get_data(as_text=True)
     assert "Möglicher Doppelsatz" in html and "Meier, 31.10.1963 ist vielleicht schon erfasst" in html
     assert "Vorhandenen öffnen" in html and "Trotzdem anlegen" in html and 'value="Meier"' in html

@@ -91,7 +91,7 @@ print(json.dumps(result, ensure_ascii=False))
 # What the probe enters into the city's own case fields ([catalogue, code] means that catalogue value).
 CASE_VALUES = {
     "berlin": {"product": ["swh_product", "p80635"]},
-    "musterhausen": {"lds_relevant": "y", "lds_household_structure": ["lds_household_structure", "paar_mit_kind"]},
+    "musterhausen": {"info": "Stichtag-Probe"},
 }
 BERLIN_DISTRICTS = [
     ("mitte", "Mitte"), ("friedrichshain_kreuzberg", "Friedrichshain-Kreuzberg"), ("pankow", "Pankow"),
@@ -100,13 +100,14 @@ BERLIN_DISTRICTS = [
     ("neukoelln", "Neukölln"), ("treptow_koepenick", "Treptow-Köpenick"),
     ("marzahn_hellersdorf", "Marzahn-Hellersdorf"), ("lichtenberg", "Lichtenberg"), ("reinickendorf", "Reinickendorf"),
 ]
-BASE_ENTITIES = ["address", "appointment", "case", "contact", "doc_entry", "eviction_lawsuit", "forced_eviction",
-                 "household_income", "household_member", "housing_emergency", "partner", "partner_role_assignment",
-                 "relationship", "service", "social_situation", "task",
-                 # #15: social care and help plans, erasure requests
-                 "care", "erasure_request", "help_goal", "help_goal_result", "help_measure", "help_plan",
-                 "help_review"]
-BASE_ENTITIES.sort()
+BASE_ENTITIES = sorted(["address", "appointment", "case", "contact", "doc_entry", "eviction_lawsuit", "forced_eviction",
+                        "household_income", "household_member", "housing_emergency", "partner", "partner_role_assignment",
+                        "relationship", "service", "social_situation", "task",
+                        # Unterbringung (#12)
+                        "shelter", "room", "place", "need_profile", "reservation", "occupancy",
+                        # #15: social care and help plans, erasure requests
+                        "care", "erasure_request", "help_goal", "help_goal_result", "help_measure", "help_plan",
+                        "help_review"])
 
 
 def cli_env(tmp: Path, **extra: str) -> dict[str, str]:
@@ -166,8 +167,8 @@ def db(request) -> str:
 
 
 @pytest.mark.parametrize(("city", "summary"), [
-    ("berlin", "Konfiguration in Ordnung: 16 Seiten, 24 Kataloge, 5 Profile (Stadt: berlin)."),
-    ("musterhausen", "Konfiguration in Ordnung: 16 Seiten, 24 Kataloge, 6 Profile (Stadt: musterhausen)."),
+    ("berlin", "Konfiguration in Ordnung: 22 Seiten, 34 Kataloge, 6 Profile (Stadt: berlin)."),
+    ("musterhausen", "Konfiguration in Ordnung: 22 Seiten, 33 Kataloge, 6 Profile (Stadt: musterhausen)."),
 ])
 def test_check_config_accepts_the_shipped_overlay(built, city, summary):
     code, out, err = built[city]["check"]
@@ -196,21 +197,21 @@ def test_berlin_builds_with_its_twelve_districts(built, db):
     assert "sgb2_22" in seen["values"]["legal_basis"]  # base values stay
 
 
-def test_musterhausen_builds_with_its_lds_fields(built, db):
+def test_musterhausen_builds_without_hand_ticked_statistics(built, db):
+    """#14: the statistics are derived; the clerk no longer ticks "LDS-Statistik relevant" nor picks a structure."""
     seen = built["musterhausen"]["probe"][db]
     assert (seen["city_name"], seen["holiday_subdivision"]) == ("Zentrale Fachstelle Wohnen Musterhausen", "NW")
     assert seen["units"] == [["zfw", "Zentrale Fachstelle Wohnen"], ["obdach", "Obdachverwaltung"],
                              ["vermittlung", "Wohnungsvermittlung"]]
     assert seen["entities"] == BASE_ENTITIES
     assert seen["status"] == [302, 302, 302]
-    assert (seen["case"], seen["case_unit"]) == (
-        {"lds_relevant": "True", "lds_household_structure": "Paar mit Kind(ern)"}, "zfw")
+    assert (seen["case"], seen["case_unit"]) == ({"info": "Stichtag-Probe"}, "zfw")
     form = seen["form"]
-    assert "ZeWo-Fallakte anlegen" in form and "LDS-Statistik (NRW)" in form and "LDS-Statistik relevant" in form
+    assert "ZeWo-Fallakte anlegen" in form and "LDS-Statistik" not in form and "Haushaltsstruktur" not in form
     # Hidden: gone from the form, kept in the database (no data lost).
     assert 'name="clerk"' not in form and "clerk" in seen["columns"]["case"]
-    assert {"lds_relevant", "lds_household_structure_id"} <= set(seen["columns"]["case"])
-    assert "Paar mit Kind(ern)" in seen["show"]
+    assert not {"lds_relevant", "lds_household_structure_id"} & set(seen["columns"]["case"])
+    assert "lds_household_structure" not in seen["values"]
     assert {"haftentlassene", "obdachlose"} <= set(seen["values"]["person_group"])
 
 
@@ -232,13 +233,14 @@ def test_overlay_profiles_in_domain_terms():
     assert [(p.name, p.label) for p in berlin.roles.profiles] == [
         ("Sachbearbeitung", "Sachbearbeitung Wohnungsnotfall"), ("Sozialarbeit", "Sozialarbeit (Soziale Betreuung)"),
         ("Teamleitung", "Gruppenleitung Soziale Wohnhilfe"), ("Controlling", "Controlling (Bezirk und Senatsverwaltung)"),
-        ("Fachadmin", "Fachadministration der Stadt")]
+        ("Fachadmin", "Fachadministration der Stadt"), ("Obdachverwaltung", "Obdachverwaltung / Unterbringung")]
     musterhausen = load_spec(ROOT / "config", "musterhausen")
     shelter = next(p for p in musterhausen.roles.profiles if p.name == "Obdachverwaltung")
     granted = profile_permissions(musterhausen, shelter)
     assert {("can_add", "entity_case"), ("can_edit", "entity_housing_emergency"),
             ("can_list", "entity_household_income")} <= granted
     assert ("can_delete", "entity_case") not in granted  # write, not delete
+    assert {("can_add", "entity_occupancy"), ("can_edit", "entity_shelter"), ("can_delete", "entity_reservation")} <= granted
     # Health and addiction data (Art. 9 GDPR) stay closed to the shelter administration.
     assert not {perm for perm in granted if perm[1] == "entity_social_situation"}
 

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from app import clock
 from tests.conftest import login
 from tests.unit.letter_docs import text_of
 
@@ -149,7 +150,6 @@ def test_access_log_is_append_only_and_searchable(client, world):
     rows = [r for r in json.loads(out.output) if r["id"] > _LOG_START[0]]
     assert [(r["user"], r["entity"], r["record_id"], r["channel"]) for r in rows] == [
         ("sozialarbeit_nord", "help_plan", world["help_plan"].id, "show")]
-    from app import clock
     today = clock.today().strftime("%d.%m.%Y")  # the Berlin day the log row was written
     out = runner.invoke(main, ["access-log", "--entity", "social_situation", "--id", str(world["social_situation"].id),
                                "--from", today, "--to", today, "--format", "csv"])
@@ -157,7 +157,7 @@ def test_access_log_is_append_only_and_searchable(client, world):
              if line.startswith("id;") or int(line.split(";")[0]) > _LOG_START[0]]
     assert lines[0] == "id;at;user;entity;record_id;channel;org_unit_id;detail" and len(lines) == 2
     assert ";admin;social_situation;" in lines[1]
-    old = (date.today() - timedelta(days=400)).strftime("%d.%m.%Y")
+    old = (clock.today() - timedelta(days=400)).strftime("%d.%m.%Y")
     out = runner.invoke(main, ["access-log", "--to", old, "--format", "json"])
     assert json.loads(out.output) == []
     bad = runner.invoke(main, ["access-log", "--format", "xml"])

@@ -131,6 +131,31 @@ def test_cached_search_form_shows_each_requests_filters(app, user_client):
     assert _active_filters(client.get("/partner/list/").get_data(as_text=True)) == []
 
 
+def test_cached_search_form_carries_each_requests_nonce(app, user_client, monkeypatch):
+    # The form's inline script needs the request's CSP nonce (#11); the cached form gets it put in, so the
+    # cache still serves every list page (it was bypassed for all of them while a nonce was configured).
+    from app.web import widgets
+
+    client = user_client(CLERK)
+    client.get("/partner/list/")  # fills the cache
+    renders = []
+    real = widgets.CataloguesCachedSearchWidget._render
+    monkeypatch.setattr(widgets.CataloguesCachedSearchWidget, "_render",
+                        lambda self, *a, **kw: (renders.append(1), real(self, *a, **kw))[1])
+    nonces = []
+    for _ in range(2):
+        answer = client.get("/partner/list/?_flt_0_surname=M")
+        html = answer.get_data(as_text=True)
+        nonce = re.search(r"'nonce-([^']+)'", answer.headers["Content-Security-Policy"]).group(1)
+        script = re.search(r'<script nonce="([^"]*)">\s*\(function\(\$\) \{\s*const filter = new AdminFilters', html)
+        assert script, "no search form script"
+        assert script.group(1) == nonce
+        assert widgets._NONCE_SLOT not in html
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+    assert renders == []  # both from the cache
+
+
 def test_flush_invalidated_cache_stays_bounded(app):
     from app.web.render_cache import FlushInvalidatedCache, _CACHES, _store
 

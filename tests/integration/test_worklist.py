@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from app import clock  # Berlin's date: the app's today, also in the hour after Berlin's midnight
 from tests.conftest import login
 
 
@@ -23,7 +24,7 @@ def tasks(ctx, factory):
         return factory("case", unit, client=person, opened_on=date(2026, 1, 5), file_number=number,
                        status=factory.value("case_status", "open"))
 
-    today = date.today()
+    today = clock.today()
     nord, sued = case("nord", "N-1"), case("sued", "S-1")
     open_ = factory.value("task_state", "open")
     made = {}
@@ -90,11 +91,11 @@ def test_header_count_follows_every_change(client, tasks, factory):
     assert badge() == 2
     client.post(f"/worklist/done/{tasks['Heute Nord'].id}")          # the worklist's button
     assert badge() == 1
-    factory("task", "nord", case=tasks["Heute Nord"].case, title="Neu heute", due_on=date.today(),
+    factory("task", "nord", case=tasks["Heute Nord"].case, title="Neu heute", due_on=clock.today(),
             state=factory.value("task_state", "open"))                 # another ORM path
     assert badge() == 2
     task = type(tasks["Heute Nord"])
-    db.session.execute(update(task).where(task.title == "Neu heute").values(due_on=date.today() + timedelta(days=9)))
+    db.session.execute(update(task).where(task.title == "Neu heute").values(due_on=clock.today() + timedelta(days=9)))
     db.session.commit()                                                 # a bulk statement, no flush
     assert badge() == 1
 
@@ -116,7 +117,7 @@ def test_mark_done_from_the_worklist(client, tasks):
     assert response.status_code == 302
     db.session.expire_all()
     done = db.session.get(type(task), task.id)
-    assert (done.state.code, done.done_on) == ("done", date.today())
+    assert (done.state.code, done.done_on) == ("done", clock.today())
     page = client.get("/worklist/").get_data(as_text=True)
     assert "Erledigt: Heute Nord" in page  # the confirmation
     assert "Heute Nord" not in sum(_sections(page).values(), [])

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-APP = Path(__file__).resolve().parents[2] / "app"
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app"
 DIRECT = re.compile(r"\bdate\.today\b|\bdatetime\.(?:now|utcnow|today)\b")
 
 
@@ -22,3 +23,17 @@ def test_no_direct_clock_calls_in_app():
             if DIRECT.search(code):
                 found.append(f"{path.relative_to(APP.parent)}:{number}: {line.strip()}")
     assert found == [], "Use app.clock (today/now/utcnow/now_naive) instead:\n" + "\n".join(found)
+
+
+def test_no_direct_date_today_in_tests():
+    # A test that compares with date.today() fails in the hour after Berlin's midnight, when the app's
+    # today (Berlin) is already tomorrow in UTC terms (CI runs at any hour).
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        if path.name == "test_one_clock.py":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if re.search(r"\bdate\.today\(\)", code):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert found == [], "Use app.clock.today() instead:\n" + "\n".join(found)
