@@ -170,7 +170,7 @@ class ProfileSpec(Strict):
     # "roles" is the name "profiles" had before #11 (the profile editor; see build_roles.ADMIN_FUNCTION_ALIASES).
     admin: list[Literal["catalogues", "users", "profiles", "roles", "org_units", "streets", "merge", "history",
                         "letters", "indicators", "access_standards", "imports", "login_audit",
-                        "statistics", "privacy", "subject_access"]] = []
+                        "statistics", "research", "privacy", "subject_access"]] = []
 
 
 class FollowUpSpec(Strict):

@@ -101,7 +101,8 @@ def quick_search(session: Session, query: Query, actor: Actor | None, *, cases: 
 MY_CASES_LIMIT = 200
 
 
-def my_cases(session: Session, actor: Actor | None, *, include_closed: bool = False) -> tuple[list, bool]:
+def my_cases(session: Session, actor: Actor | None, *, include_closed: bool = False,
+             limit: int | None = MY_CASES_LIMIT) -> tuple[list, bool]:
     """ "Meine Fälle": the actor's cases (``clerk_user``), newest first, from the index (clerk_user, opened_on);
     open ones only unless ``include_closed``. Capped; the flag says whether there are more."""
     if actor is None or not actor.user_id:
@@ -112,5 +113,8 @@ def my_cases(session: Session, actor: Actor | None, *, include_closed: bool = Fa
         query = query.where(case.closed_on.is_(None))
     rows = list(session.scalars(scope_query(query, case, actor=actor)
                                 .options(selectinload(case.client), selectinload(case.status))
-                                .order_by(case.opened_on.desc(), case.id.desc()).limit(MY_CASES_LIMIT + 1)))
-    return rows[:MY_CASES_LIMIT], len(rows) > MY_CASES_LIMIT
+                                .order_by(case.opened_on.desc(), case.id.desc())
+                                .limit(None if limit is None else limit + 1)))
+    if limit is None:  # the XLSX export: every case
+        return rows, False
+    return rows[:limit], len(rows) > limit

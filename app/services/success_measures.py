@@ -100,63 +100,52 @@ def success_measures(session: Session, period: Period, units: list[OrgUnit],
 
 
 def write_xlsx(measures: SuccessMeasures, target, created: datetime) -> None:
-    """Three sheets: evictions averted per district, services per product number, services per service."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
+    """Three sheets: evictions averted per district, services per product number, services per service.
 
-    bold, head = Font(bold=True), PatternFill("solid", fgColor="DDDDDD")
-    wb = Workbook()
+    Written with the app's one XLSX writer (``xlsx_export``, #14); ``target`` a path or a binary file."""
+    from .xlsx_export import XlsxColumn, XlsxSheet, write_sheets
 
-    def start(ws, title: str, columns: tuple[str, ...]) -> None:
-        ws["A1"] = title
-        ws["A1"].font = Font(bold=True, size=14)
-        ws["A2"] = f"Zeitraum: {describe(measures.period)} ({measures.period.start:%d.%m.%Y} – " \
-                   f"{measures.period.end:%d.%m.%Y}), erstellt am {created:%d.%m.%Y %H:%M}"
-        ws.append(())
-        ws.append(columns)
-        for cell in ws[4]:
-            cell.font, cell.fill = bold, head
+    subtitle = (f"Zeitraum: {describe(measures.period)} ({measures.period.start:%d.%m.%Y} – "
+                f"{measures.period.end:%d.%m.%Y}), erstellt am {created:%d.%m.%Y %H:%M}")
+    unit_columns = [XlsxColumn("Kostenstelle", "text", 26), XlsxColumn("Dienststelle", "text", 40)]
 
-    ws = wb.active
-    ws.title = "Wohnraumerhalt"
-    start(ws, "Erfolgsmessung: abgewendete Wohnungsverluste",
-          ("Kostenstelle", "Dienststelle", "abgeschlossene Wohnungsnotfälle", "davon Wohnraum erhalten",
-           "Anteil", *measures.result_labels))
-    total = UnitOutcome()
-    for unit in measures.units:
-        o = measures.outcomes[unit.name]
-        total.closed += o.closed
-        total.averted += o.averted
-        for k, v in o.by_result.items():
-            total.by_result[k] = total.by_result.get(k, 0) + v
-        _outcome_row(ws, unit.code, unit.name, o, measures.result_labels)
-    if len(measures.units) != 1:
-        _outcome_row(ws, "", "Gesamt", total, measures.result_labels)
-        for cell in ws[ws.max_row]:
-            cell.font = bold
-    ws.append(())
-    ws.append((f"Wohnraum erhalten: Ergebnis {', '.join(sorted(measures.averted_labels))}.",))
-    ws.append(("Kostenstelle: Kürzel der Dienststelle (je Bezirk eine Kostenstelle „Fachstelle Soziale "
-               "Wohnhilfen“, Maßnahme 6).",))
+    def outcomes():
+        total = UnitOutcome()
+        for unit in measures.units:
+            o = measures.outcomes[unit.name]
+            total.closed += o.closed
+            total.averted += o.averted
+            for k, v in o.by_result.items():
+                total.by_result[k] = total.by_result.get(k, 0) + v
+            yield _outcome_row(unit.code, unit.name, o, measures.result_labels)
+        if len(measures.units) != 1:
+            yield _outcome_row("", "Gesamt", total, measures.result_labels)
 
-    ws = wb.create_sheet("Leistungen je Produkt")
-    start(ws, "Leistungen je Produktnummer und Kostenstelle (KLR)",
-          ("Kostenstelle", "Dienststelle", "Produktnummer", "Leistungen (Doku-Einträge)", "Fälle"))
-    for unit, product, entries, cases in measures.products:
-        ws.append((unit.code, unit.name, product, entries, cases))
-    ws = wb.create_sheet("Leistungen je Leistung")
-    start(ws, "Leistungen je Leistung, Produktnummer und Kostenstelle",
-          ("Kostenstelle", "Dienststelle", "Produktnummer", "Leistung", "Anzahl"))
-    for unit, product, name, entries in measures.services:
-        ws.append((unit.code, unit.name, product, name, entries))
-    for sheet in wb.worksheets:
-        for col, width in zip("ABCDEFGHIJKLMN", (26, 40, 18, 26, 12, *([22] * 9))):
-            sheet.column_dimensions[col].width = width
-    wb.save(target)
+    write_sheets(target, [
+        XlsxSheet("Wohnraumerhalt",
+                  unit_columns + [XlsxColumn("abgeschlossene Wohnungsnotfälle", "int", 18),
+                                  XlsxColumn("davon Wohnraum erhalten", "int", 26), XlsxColumn("Anteil", "percent", 12),
+                                  *[XlsxColumn(label, "int", 22) for label in measures.result_labels]],
+                  outcomes(), "Erfolgsmessung: abgewendete Wohnungsverluste", subtitle,
+                  notes=[f"Wohnraum erhalten: Ergebnis {', '.join(sorted(measures.averted_labels))}.",
+                         "Kostenstelle: Kürzel der Dienststelle (je Bezirk eine Kostenstelle „Fachstelle Soziale "
+                         "Wohnhilfen“, Maßnahme 6)."]),
+        XlsxSheet("Leistungen je Produkt",
+                  unit_columns + [XlsxColumn("Produktnummer", "text", 18),
+                                  XlsxColumn("Leistungen (Doku-Einträge)", "int", 26), XlsxColumn("Fälle", "int", 12)],
+                  ((unit.code, unit.name, product, entries, cases)
+                   for unit, product, entries, cases in measures.products),
+                  "Leistungen je Produktnummer und Kostenstelle (KLR)", subtitle),
+        XlsxSheet("Leistungen je Leistung",
+                  unit_columns + [XlsxColumn("Produktnummer", "text", 18), XlsxColumn("Leistung", "text", 26),
+                                  XlsxColumn("Anzahl", "int", 12)],
+                  ((unit.code, unit.name, product, name, entries)
+                   for unit, product, name, entries in measures.services),
+                  "Leistungen je Leistung, Produktnummer und Kostenstelle", subtitle),
+    ])
 
 
-def _outcome_row(ws, code: str, name: str, o: UnitOutcome, labels: list[str]) -> None:
-    share = o.percent
-    ws.append((code, name, o.closed, o.averted, "–" if share is None else float(share) / 100,
-               *(o.by_result.get(label, 0) for label in labels)))
-    ws.cell(ws.max_row, 5).number_format = "0.0%"
+def _outcome_row(code: str, name: str, o: UnitOutcome, labels: list[str]) -> tuple:
+    share = o.percent  # percent 0–100 (Decimal); the sheet shows a fraction as "0.0 %"
+    return (code, name, o.closed, o.averted, "–" if share is None else share / 100,
+            *(o.by_result.get(label, 0) for label in labels))

@@ -61,7 +61,8 @@ ADMIN_FUNCTIONS = {
     # FAB's raw role and permission screens stay with the technical "Admin" role (#11).
     "profiles": [(a, "AccessProfileView") for a in ("can_list", "can_edit", "can_export")]
                 + [("menu_access", menus.PROFILES)],
-    "history": [],
+    # The history of each record is on its page; the export history (#14) is its own page.
+    "history": [("can_list", "ExportHistory"), ("menu_access", menus.EXPORT_HISTORY)],
     "letters": [("can_read", "LetterTemplateAdminView"), ("can_write", "LetterTemplateAdminView"),
                 ("menu_access", menus.LETTER_TEMPLATES),
                 *[(a, v) for v in ("StaffDetailsView", "OfficeDetailsView")
@@ -77,6 +78,8 @@ ADMIN_FUNCTIONS = {
     # Official housing statistics (#14): NRW form and federal records, snapshots, drill-down (menu "Berichte").
     "statistics": [("can_show", "HousingStatistics"), ("can_edit", "HousingStatistics"),
                    ("menu_access", menus.HOUSING_STATISTICS), ("menu_access", menus.REPORTS)],
+    # The research module (#14): free queries within the profile's pages and units, saved and shared.
+    "research": [("can_show", "Research"), ("menu_access", menus.RESEARCH), ("menu_access", menus.REPORTS)],
     # --- Datenschutz (#15) ---
     "privacy": [("can_list", "AccessLogView"), ("menu_access", menus.ACCESS_LOG),
                 ("can_list", "RetentionProtocolView"), ("menu_access", menus.RETENTION_PROTOCOL),
@@ -87,7 +90,7 @@ ADMIN_FUNCTIONS = {
 # Before #11 "roles" granted FAB's role screens; it now means the profile editor, as "profiles" does.
 ADMIN_FUNCTION_ALIASES = {"roles": "profiles"}
 ADMIN_FUNCTIONS.update({alias: ADMIN_FUNCTIONS[name] for alias, name in ADMIN_FUNCTION_ALIASES.items()})
-OWN_MENU_FUNCTIONS = {"indicators", "statistics", "privacy", "subject_access"}  # not under "Administration"
+OWN_MENU_FUNCTIONS = {"indicators", "statistics", "research", "privacy", "subject_access"}  # not under "Administration"
 # What the profile editor calls the levels and the admin functions.
 LEVEL_LABELS = {"none": "kein Zugriff", "list": "nur Liste (vertrauliche Felder verdeckt)", "read": "lesen", "write": "schreiben", "delete": "löschen"}
 ADMIN_FUNCTION_LABELS = {
@@ -104,6 +107,7 @@ ADMIN_FUNCTION_LABELS = {
     "access_standards": "Einheitlicher Zugang (QS 1.5)",
     "login_audit": "Anmeldeprotokoll lesen",
     "statistics": "Amtliche Statistik (NRW 30.06., Bund 31.01.)",
+    "research": "Recherche (freie Abfragen, Berichte)",
     "privacy": "Datenschutz: Zugriffsprotokoll und Aufbewahrung",
     "subject_access": "Auskunft nach Art. 15 DSGVO erteilen",
 }

@@ -60,7 +60,7 @@ class DocumentationView(BaseView):
     route_base = "/documentation"
     default_view = "overview"
     class_permission_name = "entity_doc_entry"
-    method_permission_name = {"case": "list", "overview": "list"}
+    method_permission_name = {"case": "list", "overview": "list", "export": "list"}
 
     @expose("/case/<int:case_id>")
     @has_access
@@ -88,3 +88,38 @@ class DocumentationView(BaseView):
         title = "Meine Dokumentation" if scope == "mine" else "Dokumentation des Teams"
         return self.render_template("fachstelle/documentation.html", title=title, case=None, rows=rows, more=more,
                                     page=page, f=f, problems=problems, scope=scope, **filter_choices())
+
+    @expose("/export")
+    @has_access
+    def export(self):
+        """The documentation of one case (``case=``) or the overview (``scope=mine|team``) with the page's filters,
+        every page of it, as XLSX."""
+        from .list_exports import doc_columns, doc_row
+        from .xlsx import xlsx_response
+        actor = current_actor()
+        f, problems = read_filter()
+        if problems:
+            abort(400, " ".join(problems))
+        case_id = request.args.get("case", type=int)
+        if case_id is not None:
+            case = db.session.get(built_registry().model("case"), case_id)
+            if case is None or not can_see_record(case, actor):
+                abort(404)
+            provider, what = None, f"Falldokumentation {case.file_number or case.id}"
+        else:
+            scope = "team" if request.args.get("scope") == "team" else "mine"
+            provider = actor.user_id if scope == "mine" else None
+            what = "Meine Dokumentation" if scope == "mine" else "Dokumentation des Teams"
+
+        def rows():
+            page = 0
+            while True:
+                found, more = entries(db.session, f, case_id=case_id, provider_id=provider, page=page,
+                                      page_size=1000, actor=actor)
+                yield from (doc_row(e, case_id is None) for e in found)
+                if not more:
+                    return
+                page += 1
+        detail = ", ".join(f"{k}={v}" for k, v in request.args.items() if k != "_export_token") or "keine Filter"
+        return xlsx_response(doc_columns(case_id is None), rows(), what, what=what[:64], detail=detail,
+                             sheet="Dokumentation")

@@ -16,7 +16,7 @@ from ..services.access_log import log_reads
 from ..services.conflicts import ADVICE, expect_version, find_conflict, parse_version
 from ..services.history import record_history
 from .actor import current_actor
-from .fab_compat import (ModelViewWall, base_filters, deserialize_pk, edit_widgets, posted_add_widgets,
+from .fab_compat import (ModelViewWall, base_filters, deserialize_pk, edit_widgets, list_filters, posted_add_widgets,
                          posted_edit_widgets, related_view_instances, show_widgets)
 from .widgets import CappedCountListWidget, CataloguesCachedSearchWidget
 
@@ -208,6 +208,38 @@ class EntityModelView(ModelViewWall):
 
     def related_views_shown(self):
         return self._allowed_related()
+
+    # --- XLSX export of the list (#14): the list's rows (search filters, org units), the page's fields ----
+    @expose("/export_xlsx")
+    @has_access
+    def export_xlsx(self):
+        from ..metamodel.build_models import column_name
+        from ..services.xlsx_export import column_for_field
+        from .xlsx import xlsx_response
+        spec = self.entity_spec
+        fields = [spec.field(name) for name in self.show_columns if spec.field(name) is not None]
+        model = self.datamodel.obj
+        query = self.datamodel.filtered_query(self.datamodel.session.query(model), list_filters(self))
+        column, direction = self._export_order()
+        query = self.datamodel.apply_order_by(query, column, direction) if column else query
+        query = query.order_by(model.id)
+        names = [(column_name(f) if f.type not in ("choice", "multichoice", "ref", "user") else f.name) for f in fields]
+
+        def rows():
+            for record in query.yield_per(1000):
+                yield [getattr(record, name) for name in names]
+        shown = [f"{self.label_columns.get(k.split('_', 3)[-1], k)}={v}" for k, v in request.args.items()
+                 if k.startswith("_flt_") and k.count("_") >= 3]
+        return xlsx_response([column_for_field(f) for f in fields], rows(), spec.plural, what=spec.plural,
+                             detail="Filter: " + (", ".join(shown) if shown else "keine"), sheet=spec.plural)
+
+    def _export_order(self) -> tuple[str, str]:
+        name = type(self).__name__
+        column, direction = request.args.get(f"_oc_{name}", ""), request.args.get(f"_od_{name}", "")
+        column, direction = self.list_order(column, direction)
+        if not column:
+            column, direction = self.base_order or ("", "")
+        return column, direction if direction in ("asc", "desc") else "asc"
 
     # FAB's file download serves UPLOAD_FOLDER, which the app does not use (documents hang on documentation
     # entries: attachments.py). Without ``@expose`` the route is not registered: /case/download/x is a 404.

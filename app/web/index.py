@@ -19,5 +19,10 @@ class FachstelleIndexView(IndexView):
         if getattr(current_user, "is_authenticated", False) and \
                 self.appbuilder.sm.has_access("can_list", TASK_PERMISSION):
             worklist = worklist_context(current_actor(), team=False)
+        tiles = []
+        if getattr(current_user, "is_authenticated", False):
+            from .dashboard import dashboard_tiles  # the start-page dashboard (#14)
+            tiles = dashboard_tiles()
         return self.render_template(self.index_template, appbuilder=self.appbuilder,
-                                    city_name=spec.settings.city_name, units=units, worklist=worklist)
+                                    city_name=spec.settings.city_name, units=units, worklist=worklist,
+                                    tiles=tiles)

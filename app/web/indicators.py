@@ -169,6 +169,9 @@ class IndicatorReportView(BaseView):
         refs = drill_down(report, unit.name if unit else None, code, kind)
         if code != "1.5":  # standards stay in the agreement's order
             refs.sort(key=lambda r: (r.org_unit, r.on, str(r.case_id)))
+        if request.args.get("format") == "xlsx":  # every case behind the number, as on the page (#14)
+            return self._cases_xlsx(refs, set(drill_down(report, unit.name if unit else None, code, "met")),
+                                    code, kind, unit, period, as_of)
         page = max(request.args.get("page", 0, type=int), 0)
         shown = refs[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
         records = case_rows(db.session, shown, current_actor()) if code != "1.5" else {}
@@ -179,6 +182,27 @@ class IndicatorReportView(BaseView):
                                     more=len(refs) > (page + 1) * PAGE_SIZE, records=records, met=met, code=code,
                                     kind=kind, kinds=KINDS, unit=unit, text=INDICATOR_TEXTS[code],
                                     standards=ACCESS_STANDARDS, label=describe(period), as_of=as_of, back=back)
+
+    def _cases_xlsx(self, refs, met, code, kind, unit, period, as_of):
+        from ..services.xlsx_export import XlsxColumn
+        from .xlsx import xlsx_response
+        what = f"QS {code} {KINDS[kind]}" + (f" {unit.name}" if unit else "")
+        detail = f"{describe(period)}, Stand {as_of:%d.%m.%Y}"
+        if code == "1.5":
+            columns = [XlsxColumn("Dienststelle", "text", 24), XlsxColumn("Standard", "text", 50),
+                       XlsxColumn("erfüllt", "bool"), XlsxColumn("zuletzt bestätigt am", "date")]
+            rows = ([r.org_unit, ACCESS_STANDARDS.get(r.standard, r.standard), r in met, r.confirmed_on] for r in refs)
+        else:
+            records = case_rows(db.session, refs, current_actor())
+            columns = [XlsxColumn("Räumungstermin" if code == "1.4" else "Eingang der Mitteilung", "date"),
+                       XlsxColumn("Aktenzeichen", "text", 16), XlsxColumn("Klient/in", "text", 30),
+                       XlsxColumn("Dienststelle", "text", 24), XlsxColumn("Ergebnis", "text", 14)]
+            rows = ([r.on, records[r.case_id].file_number or f"Fallakte {r.case_id}",
+                     str(records[r.case_id].client or ""), r.org_unit,
+                     "erfüllt" if r in met else ("offen" if kind == "pending" else "nicht erfüllt")]
+                    for r in refs if r.case_id in records)
+        return xlsx_response(columns, rows, f"qs_{code}_{kind}", what=what, detail=detail, sheet=f"QS {code}",
+                             title=f"QS {code} {INDICATOR_TEXTS[code].title} – {KINDS[kind]}, {detail}")
 
     @expose("/download")
     @has_access
@@ -194,6 +218,7 @@ class IndicatorReportView(BaseView):
         name = f"kennzahlen_{period.start.isoformat()}_{period.end.isoformat()}"
         if len(units) == 1:
             name = f"erhebungsbogen_{units[0].code}_{period.start.isoformat()}_{period.end.isoformat()}"
+        _note_export(f"Kennzahlen Erhebungsbogen ({fmt})", period, units, as_of)
         if fmt == "xlsx":
             buffer = io.BytesIO()
             survey_form.write_xlsx(survey, buffer, clock.now())
@@ -212,12 +237,24 @@ class IndicatorReportView(BaseView):
     def success(self):
         period, _as_of = exact_args()
         actor = current_actor()
-        measures = success_measures(db.session, period, report_units(db.session, actor=actor), actor)
+        units = report_units(db.session, actor=actor)
+        measures = success_measures(db.session, period, units, actor)
+        _note_export("Erfolgsmessung", period, units, None)
         buffer = io.BytesIO()
         write_success_xlsx(measures, buffer, clock.now())
         buffer.seek(0)
         return send_file(buffer, mimetype=XLSX, as_attachment=True,
                          download_name=f"erfolgsmessung_{period.start.isoformat()}_{period.end.isoformat()}.xlsx")
+
+
+def _note_export(what: str, period, units, as_of) -> None:
+    """Every download of a report is in the export history (#14): who, which report, period, districts."""
+    from ..services.xlsx_export import record_export
+    detail = f"{describe(period)}; Bezirke: {', '.join(u.name for u in units) or 'keine'}"
+    if as_of is not None:
+        detail += f"; Stand {as_of:%d.%m.%Y}"
+    record_export(db.session, current_actor().name, what, detail, None, clock.utcnow())
+    db.session.commit()
 
 
 # --- chart: QS 1.1–1.4 per month as an inline SVG (no script, no CDN) --------------------------------

@@ -5,8 +5,9 @@ rows are written by the sign-in path (app/web/sessions.py); nobody edits or dele
 """
 from __future__ import annotations
 
-from flask_appbuilder import ModelView
+from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
 
 from ..session_models import OUTCOMES, LoginAttempt
 from . import menus
@@ -35,6 +36,29 @@ class LoginAuditView(ModelView):
     description_columns = {"username": "Bei fehlgeschlagenen Anmeldungen der eingegebene Name, auch wenn es "
                                        "kein solches Konto gibt."}
     page_size = 50
+    list_template = "fachstelle/list.html"  # with the Excel button (#14)
+    method_permission_name = {"list": "list", "export_xlsx": "list"}
+
+    @expose("/export_xlsx")
+    @has_access
+    def export_xlsx(self):
+        """The protocol as the list shows it (its search filters), newest first, as XLSX (#14)."""
+        from ..services.xlsx_export import XlsxColumn
+        from .fab_compat import list_filters
+        from .xlsx import xlsx_response
+        query = self.datamodel.apply_all(self.datamodel.session.query(LoginAttempt), list_filters(self), "at",
+                                         "desc")
+        columns = [XlsxColumn(self.label_columns[c], "datetime" if c == "at" else "text", 28 if c == "username" else None)
+                   for c in self.list_columns]
+        rows = ([a.at, a.username, a.address, OUTCOMES.get(a.outcome, a.outcome),
+                 "REST-API (Token)" if a.channel == "api" else "Anmeldeseite"] for a in query.yield_per(1000))
+        return xlsx_response(columns, rows, "anmeldeprotokoll", what="Anmeldeprotokoll",
+                             detail=", ".join(f"{k}={v}" for k, v in self._filter_args()) or "keine Filter")
+
+    @staticmethod
+    def _filter_args():
+        from flask import request
+        return [(k, v) for k, v in request.args.items() if k.startswith("_flt_")]
 
 
 def register_login_audit(appbuilder) -> None:

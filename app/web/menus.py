@@ -31,6 +31,9 @@ HOUSING_STATISTICS = "housing_statistics"
 # Unterbringung (#12): the board (with lists and household pages behind it) and the utilisation
 OCCUPANCY_BOARD = "occupancy_board"
 UTILISATION = "utilisation"
+# --- research module, exports, dashboard (#14) ---
+RESEARCH = "research"
+EXPORT_HISTORY = "export_history"
 # --- Datenschutz und Betreuung (#15) ---
 ACCESS_LOG = "access_log"
 RETENTION_PROTOCOL = "retention_protocol"
@@ -65,6 +68,8 @@ LABELS = {
     HOUSING_STATISTICS: "Amtliche Statistik",
     OCCUPANCY_BOARD: "Belegungsübersicht",
     UTILISATION: "Auslastung",
+    RESEARCH: "Recherche",
+    EXPORT_HISTORY: "Exporte (Verlauf)",
     ADMIN: "Administration",
     REPORTS: "Berichte",
     ACCESS_LOG: "Zugriffsprotokoll",

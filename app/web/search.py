@@ -41,7 +41,7 @@ class MyCasesView(BaseView):
     route_base = "/my-cases"
     default_view = "index"
     class_permission_name = "entity_case"
-    method_permission_name = {"index": "list"}
+    method_permission_name = {"index": "list", "export": "list"}
 
     @expose("/", methods=["GET"])
     @has_access
@@ -51,3 +51,15 @@ class MyCasesView(BaseView):
         rows, more = my_cases(db.session, actor, include_closed=show_closed)
         return self.render_template("fachstelle/my_cases.html", rows=rows, more=more, limit=MY_CASES_LIMIT,
                                     show_closed=show_closed, fs_page_title="Meine Fälle")
+
+    @expose("/export", methods=["GET"])
+    @has_access
+    def export(self):
+        """All of the actor's cases of the page (open ones, or all with ``closed=1``) as XLSX, without the cap."""
+        from .list_exports import case_columns, case_row
+        from .xlsx import xlsx_response
+        actor = current_actor()
+        show_closed = request.args.get("closed") == "1"
+        rows, _ = my_cases(db.session, actor, include_closed=show_closed, limit=None)
+        return xlsx_response(case_columns(), (case_row(c) for c in rows), "meine_faelle", what="Meine Fälle",
+                             detail="mit abgeschlossenen" if show_closed else "nur offene")

@@ -48,7 +48,7 @@ class WorklistView(BaseView):
     route_base = "/worklist"
     default_view = "index"
     class_permission_name = TASK_PERMISSION
-    method_permission_name = {"index": "list", "done": "edit"}
+    method_permission_name = {"index": "list", "done": "edit", "export": "list"}
 
     @expose("/")
     @has_access
@@ -56,6 +56,18 @@ class WorklistView(BaseView):
         team = request.args.get("team") == "1"
         return self.render_template("fachstelle/worklist/page.html",
                                     **worklist_context(current_actor(), team))
+
+    @expose("/export")
+    @has_access
+    def export(self):
+        """The open tasks of the page (mine, or the team's with ``team=1``) as XLSX, without the cap."""
+        from .list_exports import task_columns, task_row
+        from .xlsx import xlsx_response
+        actor = current_actor()
+        team = request.args.get("team") == "1"
+        tasks = service.open_tasks(db.session, actor.user_id, team=team, actor=actor, limit=None)
+        return xlsx_response(task_columns(), (task_row(t) for t in tasks), "arbeitsliste", what="Arbeitsliste",
+                             detail="Team" if team else "eigene Aufgaben")
 
     @expose("/done/<int:task_id>", methods=["POST"])
     @has_access

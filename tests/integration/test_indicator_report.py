@@ -258,3 +258,34 @@ def ctx_service(db, code):
     from flask import current_app
     model = current_app.config["FACHSTELLE_REGISTRY"].model("service")
     return db.session.scalars(select(model).where(model.code == code)).one()
+
+
+def test_drill_down_as_xlsx_has_every_case_of_the_page(client, world):
+    # #14: the report's lists export with the one writer, within the user's units.
+    import io
+
+    from openpyxl import load_workbook
+    login(client, "controlling_nord")
+    response = drill(client, unit="all", code="1.1", kind="all", format="xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).worksheets[0]
+    assert sheet["A1"].value.startswith("QS 1.1 ")
+    assert [c.value for c in sheet[3]] == ["Eingang der Mitteilung", "Aktenzeichen", "Klient/in", "Dienststelle",
+                                            "Ergebnis"]
+    numbers = {row[1] for row in sheet.iter_rows(min_row=4, values_only=True)}
+    assert {"N1", "N2"} <= numbers and "S1" not in numbers
+    assert sheet["A4"].number_format == "DD.MM.YYYY"
+    standards = load_workbook(io.BytesIO(drill(client, unit=world["nord"].id, code="1.5", kind="met",
+                                               format="xlsx").data)).worksheets[0]
+    assert standards.cell(4, 2).value == "Einheitliche Sammel-Mailadresse" and standards.cell(4, 3).value == "ja"
+
+
+def test_report_downloads_are_in_the_export_history(client, world):
+    from app.core_models import ChangeLog
+    from app.extensions import db
+    login(client, "controlling_nord")
+    assert client.get("/indicators/download", query_string={**ARGS, "format": "csv"}).status_code == 200
+    assert client.get("/indicators/success-measures", query_string=ARGS).status_code == 200
+    entries = db.session.query(ChangeLog).filter_by(entity="export", changed_by="controlling_nord").all()
+    assert {e.field for e in entries} >= {"Kennzahlen Erhebungsbogen (csv)", "Erfolgsmessung"}
+    assert all("Fachstelle Nord" in e.new_value for e in entries)

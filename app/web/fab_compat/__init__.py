@@ -20,15 +20,15 @@ from .schemas import SchemaConverterWall
 from .security import (SecurityManagerWall, create_builtin_roles, is_api_key_request, login_url,
                        login_user_of_request, set_login_refusal, set_request_user)
 from .templates import install_view_index, link_filters, registered_views
-from .views import (ModelViewWall, base_filters, deserialize_pk, edit_widgets, posted_add_widgets, posted_edit_widgets,
-                    related_view_instances, search_filters, show_widgets)
+from .views import (ModelViewWall, base_filters, deserialize_pk, edit_widgets, list_filters, posted_add_widgets,
+                    posted_edit_widgets, related_view_instances, search_filters, show_widgets)
 from .widgets import as_text, render_widget_template, widget_args
 
 __all__ = [
     "InterfaceWall", "ModelViewWall", "RestApiWall", "RisonSchemaCheckedOnce", "SchemaConverterWall",
     "SecurityManagerWall", "as_text", "base_filters", "create_builtin_roles", "deserialize_pk", "edit_widgets",
     "field_for_filter", "filter_conversion_table", "filter_list", "filter_pairs", "install_rison_schema_cache",
-    "install_view_index", "is_api_key_request", "is_dotted", "is_parent_filter", "link_filters", "login_url",
+    "install_view_index", "is_api_key_request", "is_dotted", "is_parent_filter", "link_filters", "list_filters", "login_url",
     "login_user_of_request", "posted_add_widgets", "posted_edit_widgets", "registered_views",
     "related_view_instances", "render_widget_template", "schema_on_first_use", "search_filters",
     "set_login_refusal", "set_request_user", "show_widgets", "widget_args",

@@ -143,6 +143,14 @@ def posted_add_widgets(view):
     return view._get_add_widget(form=form, exclude_cols=exclude_cols)
 
 
+def list_filters(view):
+    """The filters of this request's list page: the URL's search filters (``_flt_…``, as FAB's ``_list``
+    reads them with ``get_filter_args``) joined with the base filters (org units). For the XLSX export of a
+    list, which must hold exactly the rows the page lists (#14)."""
+    get_filter_args(view._filters)
+    return view._filters.get_joined_filters(view._base_filters)
+
+
 def base_filters(view):
     """A view's or REST API's base filters as a FAB ``Filters`` object (``_base_filters``; org units for ours)."""
     return view._base_filters
