@@ -12,7 +12,7 @@ from ..core_models import CatalogueValue
 from ..metamodel.build_models import VERSION_COLUMN, short_title
 from ..scoping import OrgUnitFilter, scope_query
 from ..services import records, save_hooks
-from ..services.access_log import log_reads
+from ..services.access_log import MASK, log_reads
 from ..services.conflicts import ADVICE, expect_version, find_conflict, parse_version
 from ..services.history import record_history
 from .actor import current_actor
@@ -224,10 +224,21 @@ class EntityModelView(ModelViewWall):
         query = self.datamodel.apply_order_by(query, column, direction) if column else query
         query = query.order_by(model.id)
         names = [(column_name(f) if f.type not in ("choice", "multichoice", "ref", "user") else f.name) for f in fields]
+        # #15: a profile that may list but not read gets sensitive fields masked; a profile that reads a
+        # sensitive page has every exported record in the access log (once per record and export).
+        may_read = self.appbuilder.sm.has_access("can_show", self.class_permission_name)
+        masked = set() if may_read else {i for i, f in enumerate(fields) if f.sensitive}
+        if may_read and spec.is_sensitive:
+            exported = query.with_entities(model.id.label("id"), model.org_unit_id.label("org_unit_id")) \
+                if hasattr(model, "org_unit_id") else query.with_entities(model.id.label("id"))
+            log_reads(self.datamodel.session, current_actor(), spec.name, list(exported), "export",
+                      detail="Excel-Export der Liste")
+            self.datamodel.session.commit()
 
         def rows():
             for record in query.yield_per(1000):
-                yield [getattr(record, name) for name in names]
+                values = [getattr(record, name) for name in names]
+                yield [MASK if i in masked and values[i] not in (None, "", []) else v for i, v in enumerate(values)]
         shown = [f"{self.label_columns.get(k.split('_', 3)[-1], k)}={v}" for k, v in request.args.items()
                  if k.startswith("_flt_") and k.count("_") >= 3]
         return xlsx_response([column_for_field(f) for f in fields], rows(), spec.plural, what=spec.plural,

@@ -248,3 +248,22 @@ def test_erasure_request_records_the_legal_check(client, world, factory):
     assert made.status_code == 201, made.get_data(as_text=True)
     shown = client.get(f"/api/v1/erasure_request/{made.get_json()['id']}").get_json()["result"]
     assert shown["answer_by"] == "2026-04-02" and shown["legal_check"].startswith("§ 84")
+
+
+def test_list_export_logs_each_sensitive_record_once(client, world):
+    login(client, "admin")
+    assert client.get("/help-goal/export_xlsx").status_code == 200
+    assert _logged("help_goal", world["help_goal"].id, "export") == 1
+    assert client.get("/case/export_xlsx").status_code == 200
+    assert _logged("case", world["case"].id) == 0
+
+
+def test_list_export_masks_for_list_only(client, world):
+    from openpyxl import load_workbook
+    login(client, "sachbearbeitung_nord")
+    response = client.get("/help-goal/export_xlsx")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.data))
+    cells = [str(c.value) for sheet in book for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert "••• (vertraulich)" in cells and "Wohnung halten" not in cells
+    assert _logged("help_goal", world["help_goal"].id) == 0
