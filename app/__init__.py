@@ -48,6 +48,8 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     from flask_appbuilder import AppBuilder
 
     from . import core_models  # noqa: F401  (tables and the user's org units)
+    from . import treasury_models  # noqa: F401  (treasury postings, payments, loan bookings: #13)
+    from . import fee_models  # noqa: F401  (fee lines and runs: #12)
     from .extensions import csrf, db
     from .metamodel.build_models import build_models
     from .web.build_views import register_views

@@ -142,6 +142,92 @@ TEMPLATES = {
             ("p", "{{ notice.legal_remedy }}"),
         ],
     },
+    # #12 §4: Gebührenbescheid der Unterbringung (Einzug, Umzug, Tarifänderung, Auszug).
+    "gebuehrenbescheid": {
+        "title": "Gebührenbescheid Unterbringung",
+        "subject": "Gebührenbescheid für die Benutzung der Unterkunft ({{ fee.reason }})",
+        "body": [
+            ("p", "für die Benutzung der Unterkunft {{ fee.shelter }}, {{ fee.place }}, durch {{ fee.person }} "
+                  "setze ich nach der {{ fee.satzung }} für den Zeitraum {{ fee.period }} Gebühren fest. "
+                  "Zahlungspflichtig ist {{ fee.payer }}."),
+            ("h", "Gebühr"),
+            ("p", "{{ fee.tariff }}; {{ fee.rule }}. Für einen vollen Monat beträgt die Gebühr {{ fee.monthly }}."),
+            ("h", "Berechnung"),
+            ("loop", "fee.lines"),
+            ("p", "Summe dieses Bescheids: {{ fee.total }}"),
+            ("h", "Fälligkeit und Zahlung"),
+            ("loop", "fee.due_dates"),
+            ("p", "Bitte überweisen Sie den Betrag unter Angabe des Kassenzeichens {{ fee.kassenzeichen }} an: "
+                  "{{ fee.bank }}."),
+            ("h", "Rechtsbehelfsbelehrung"),
+            ("p", "{{ notice.legal_remedy }}"),
+        ],
+    },
+    # --- Darlehen (#13): Bescheide aus dem Darlehenskonto, DIN 5008, mit Rechtsbehelfsbelehrung ---
+    "darlehen_bewilligung": {
+        "title": "Darlehen: Bewilligungsbescheid",
+        "subject": "Bescheid über die Übernahme von Schulden ({{ loan.legal_basis }}) – Kassenzeichen {{ loan.kassenzeichen }}",
+        "body": [
+            ("p", "auf Ihren Antrag ergeht folgender Bescheid:"),
+            ("h", "Entscheidung"),
+            ("p", "Ihre Schulden werden in Höhe von {{ loan.amount }} als {{ loan.kind }} nach {{ loan.legal_basis }} "
+                  "übernommen ({{ loan.purposes }}). Der Betrag wird direkt an {{ loan.payee }} "
+                  "(IBAN {{ loan.payee_iban }}) überwiesen."),
+            ("p", "{% if loan.rate %}Das Darlehen ist in {{ loan.instalments }} monatlichen Raten von {{ loan.rate }} "
+                  "zurückzuzahlen, erstmals am {{ loan.first_due }}, zuletzt am {{ loan.last_due }}. Bitte geben Sie "
+                  "bei jeder Zahlung das Kassenzeichen {{ loan.kassenzeichen }} an.{% endif %}"),
+            ("h", "Begründung"),
+            ("p", "Die Übernahme ist gerechtfertigt und notwendig, um den Verlust Ihrer Wohnung abzuwenden "
+                  "({{ loan.legal_basis }}). Die Schulden werden in der Regel als Darlehen übernommen."),
+            ("h", "Rechtsbehelfsbelehrung"),
+            ("p", "{{ notice.legal_remedy }}"),
+        ],
+    },
+    "darlehen_stundung": {
+        "title": "Darlehen: Stundung",
+        "subject": "Stundung Ihres Darlehens – Kassenzeichen {{ loan.kassenzeichen }}",
+        "body": [
+            ("p", "auf Ihren Antrag ergeht folgender Bescheid:"),
+            ("h", "Entscheidung"),
+            ("p", "Die Raten Ihres Darlehens (offen: {{ loan.open_amount }}) werden vom {{ loan.deferred_from }} "
+                  "bis zum {{ loan.deferred_to }} gestundet. Die nächste Rate ist am {{ loan.next_due }} fällig; "
+                  "alle folgenden Raten verschieben sich entsprechend."),
+            ("p", "Die Stundung ist jederzeit widerruflich, insbesondere wenn sich Ihre wirtschaftlichen Verhältnisse "
+                  "bessern."),
+            ("h", "Begründung"),
+            ("p", "Die sofortige Zahlung wäre für Sie mit einer erheblichen Härte verbunden; die Forderung wird durch "
+                  "die Stundung nicht gefährdet."),
+            ("h", "Rechtsbehelfsbelehrung"),
+            ("p", "{{ notice.legal_remedy }}"),
+        ],
+    },
+    "darlehen_niederschlagung": {
+        "title": "Darlehen: Niederschlagung",
+        "subject": "Ihr Darlehen – Kassenzeichen {{ loan.kassenzeichen }}",
+        "body": [
+            ("p", "wir teilen Ihnen mit, dass die offene Forderung von {{ loan.open_amount }} vorerst nicht "
+                  "weiter eingezogen wird ({{ loan.write_off_kind }}e Niederschlagung{% if loan.review_on %}, "
+                  "erneute Prüfung am {{ loan.review_on }}{% endif %})."),
+            ("p", "Die Niederschlagung ist eine verwaltungsinterne Maßnahme. Die Forderung bleibt in voller Höhe "
+                  "bestehen; Zahlungen sind weiterhin möglich und werden angerechnet."),
+            ("h", "Hinweis"),
+            ("p", "{{ notice.legal_remedy }}"),
+        ],
+    },
+    "darlehen_erlass": {
+        "title": "Darlehen: Erlass",
+        "subject": "Erlass Ihrer Darlehensforderung – Kassenzeichen {{ loan.kassenzeichen }}",
+        "body": [
+            ("p", "auf Ihren Antrag ergeht folgender Bescheid:"),
+            ("h", "Entscheidung"),
+            ("p", "Die offene Forderung aus Ihrem Darlehen wird in Höhe von {{ loan.waived_amount }} erlassen. "
+                  "Die Forderung erlischt damit."),
+            ("h", "Begründung"),
+            ("p", "Die Einziehung wäre nach Lage des Einzelfalles unbillig (§ 44 SGB II)."),
+            ("h", "Rechtsbehelfsbelehrung"),
+            ("p", "{{ notice.legal_remedy }}"),
+        ],
+    },
 }
 
 
@@ -249,6 +335,12 @@ def _body(document, spec: dict) -> None:
     _run(salutation, "{{ recipient.salutation }}")
     body = spec["body"]
     for n, (kind, text) in enumerate(body):
+        if kind == "loop":  # one bullet per item of a list placeholder (docxtpl paragraph loop)
+            for part, after in ((f"{{%p for zeile in {text} %}}", 0), ("{{ zeile }}", 2), ("{%p endfor %}", 9)):
+                paragraph = document.add_paragraph(style="List Bullet" if part == "{{ zeile }}" else None)
+                _no_spacing(paragraph, after=after)
+                _run(paragraph, part)
+            continue
         if kind == "li":
             paragraph = document.add_paragraph(style="List Bullet")
             last = n + 1 == len(body) or body[n + 1][0] != "li"

@@ -35,6 +35,16 @@ def _streets(session, path, file_name, actor, progress, dry_run) -> str:
     return f"Probelauf für {file_name}: so würde importiert, gespeichert wurde nichts.\n{text}" if dry_run else text
 
 
+def _loans(session, path, file_name, actor, progress, dry_run) -> str:
+    from .treasury.legacy_loans import EXPECTED, import_loans  # noqa: F401
+    return import_loans(session, path, actor, file_name=file_name, progress=progress).report(dry_run)
+
+
+def _payments(session, path, file_name, actor, progress, dry_run) -> str:
+    from .treasury.payments import import_payments
+    return import_payments(session, path, actor, file_name=file_name, progress=progress).report(dry_run)
+
+
 def _shelters(session, path, file_name, actor, progress, dry_run) -> str:
     from .accommodation_import import import_shelters
     return import_shelters(session, path, actor, file_name=file_name, progress=progress).report(dry_run)
@@ -49,6 +59,12 @@ IMPORTERS = {i.key: i for i in (
     Importer("events", "Ereignisse aus Bezirkslisten (Altbestand)", "fall_id;bezirk;ereignis;datum;zu_zweit",
              _events),
     Importer("streets", "Straßenverzeichnis", "Straße;PLZ;Ort;Ortsteil", _streets),
+    # --- loans and the treasury (#13) ---
+    Importer("loans", "Darlehen (Altbestand)", "kassenzeichen;person;name;vorname;geburtsdatum;art;rechtsgrundlage;"
+             "betrag;ausgezahlt_am;rate;erste_faelligkeit;status;gestundet_von;gestundet_bis;erlassen_betrag;erlassen_am",
+             _loans),
+    Importer("payments", "Zahlungen der Stadtkasse", "buchungs_id;kassenzeichen;betrag;buchungstag;verwendungszweck",
+             _payments),
     # Unterbringung (#12)
     Importer("shelters", "Unterkünfte (Altliste)", "unterkunft;art;anbieter;verband;gemeindeschluessel;plaetze",
              _shelters),

@@ -69,9 +69,10 @@ def _user_name(user) -> str:
 
 
 def make_letter(session: Session, template_code: str, context: dict, *, case, doc_entry_id, org_unit_id, user,
-                pdf: bool | None, series_job_id: int | None, today: date | None) -> tuple[Letter, bytes]:
+                pdf: bool | None, series_job_id: int | None, today: date | None,
+                actor: Actor | None = None) -> tuple[Letter, bytes]:
     """``generate_letter`` that also returns the .docx bytes (for series)."""
-    case = visible_case(session, case, acting(user))
+    case = visible_case(session, case, acting(user, actor))
     unit = case.org_unit_id if org_unit_id is None else org_unit_id
     if unit != case.org_unit_id:
         raise LetterError("Ein Brief gehört zur Dienststelle seiner Fallakte.")
@@ -112,14 +113,15 @@ def _log_archived(session: Session, letter: Letter) -> None:
 
 def generate_letter(session: Session, template_code: str, context: dict, *, case, doc_entry_id: int | None = None,
                     org_unit_id: int | None = None, user, pdf: bool | None = None, series_job_id: int | None = None,
-                    today: date | None = None) -> Letter:
+                    today: date | None = None, actor: Actor | None = None) -> Letter:
     """Render the newest version of ``template_code`` with ``context`` and archive it for ``case``.
 
     ``pdf``: None makes a PDF when LibreOffice is installed (and PDFs are not switched off), False never,
     True always; a failed conversion is reported in ``letter.pdf_problem`` and the .docx archived regardless.
     Raises TemplateProblem or LetterError with a German message."""
     letter, _ = make_letter(session, template_code, context, case=case, doc_entry_id=doc_entry_id,
-                            org_unit_id=org_unit_id, user=user, pdf=pdf, series_job_id=series_job_id, today=today)
+                            org_unit_id=org_unit_id, user=user, pdf=pdf, series_job_id=series_job_id, today=today,
+                            actor=actor)
     return letter
 
 

@@ -295,7 +295,19 @@ def notice_block(office) -> dict:
     }
 
 
+def fee_block() -> dict:
+    """The Gebührenbescheid's values: missing unless a fee notice fills them (app/services/fee_notice.py)."""
+    return {key: Missing(f"Gebührenbescheid: {label}") for key, label in (
+        ("reason", "Anlass"), ("person", "Person"), ("shelter", "Unterkunft"), ("place", "Platz"),
+        ("period", "Zeitraum"), ("tariff", "Tarif"), ("satzung", "Satzung"), ("rule", "Berechnungsregel"),
+        ("lines", "Berechnung"), ("total", "Summe"), ("monthly", "Monatsbetrag"), ("due_dates", "Fälligkeiten"),
+        ("kassenzeichen", "Kassenzeichen"), ("payer", "Zahlungspflichtige/r"),
+        ("bank", "Bankverbindung (fees.yaml, bank)"))}
+
+
 def _formatted(name: str, value):
+    if isinstance(value, (list, tuple)):
+        return [_text(item) for item in value]
     if isinstance(value, (date, datetime)) and name.endswith("time"):
         return format_time(value)
     if isinstance(value, (date, datetime)):
@@ -344,6 +356,8 @@ def build_context(partner, *, address=None, addresses: Iterable = (), user=None,
         "case": case_block(case, emergency),
         "appointment": appointment_block(appointment, office_data, clerk),
         "notice": notice_block(office),
+        "fee": fee_block(),
+        "loan": {key: "" for key in PLACEHOLDERS["loan"]},  # #13: filled by the loan account's letters
         "plan": plan_block(plan),
     }
     for group, values in (extra or {}).items():
@@ -389,7 +403,33 @@ def sample_context(today: date = date(2026, 11, 3)) -> dict:
     return build_context(partner, address=address, user=user, staff=staff, org_unit=unit, office=office, case=case,
                          emergency=emergency, appointment=appointment, today=today, plan=plan,
                          extra={"letter": {"your_letter_of": date(2026, 10, 28), "your_ref": "M-4711"},
+                                "loan": {"kassenzeichen": "52.000001-9", "kind": "Darlehen",
+                                         "legal_basis": "§ 22 Abs. 8 SGB II", "amount": Decimal("1234.56"),
+                                         "purposes": "Mietrückstand 1.000,00 €, Betriebskosten 234,56 €",
+                                         "payee": "Wohnbau GmbH", "payee_iban": "DE89 3704 0044 0532 0130 00",
+                                         "rate": Decimal("100.00"), "first_due": date(2027, 1, 1), "instalments": "13",
+                                         "last_due": date(2028, 1, 1), "deferred_from": date(2027, 2, 15),
+                                         "deferred_to": date(2027, 5, 14), "next_due": date(2027, 6, 1),
+                                         "review_on": date(2027, 12, 1), "write_off_kind": "befristet",
+                                         "open_amount": Decimal("1134.56"), "waived_amount": Decimal("1134.56")},
                                 "notice": {"subject": "Übernahme von Mietschulden nach § 22 Abs. 8 SGB II",
                                            "decision": "Die Mietschulden werden als Darlehen übernommen.",
                                            "reasons": "Die Übernahme ist gerechtfertigt und notwendig, "
-                                                      "um Wohnungslosigkeit zu vermeiden."}})
+                                                      "um Wohnungslosigkeit zu vermeiden."},
+                                "fee": SAMPLE_FEE})
+
+
+# The Gebührenbescheid of the sample (Heiligenhaus Satzung: 12 days of June, then July in full).
+SAMPLE_FEE = {
+    "reason": "Einzug", "person": "Günther Wonlos", "shelter": "Haus Karlstraße, Karlstr. 96, 33098 Paderborn",
+    "place": "Raum 01, Platz 1", "period": "19.06.2026 bis auf Weiteres",
+    "tariff": "Grundgebühr 108,00 € und Nebenkosten 76,00 € je Person und Monat",
+    "satzung": "Gebührensatzung für Obdachlosenunterkünfte §§ 2–4", "rule": "im Teilmonat 1/30 je Tag; "
+    "Einzugs- und Auszugstag zählen voll",
+    "lines": ["06/2026 Grundgebühr: 19.06.–30.06.2026, 108,00 € × 12/30 Tage = 43,20 €",
+              "06/2026 Nebenkosten: 19.06.–30.06.2026, 76,00 € × 12/30 Tage = 30,40 €"],
+    "total": "73,60 €", "monthly": "184,00 €",
+    "due_dates": ["73,60 € für 06/2026 am 24.06.2026", "184,00 € monatlich, jeweils am 5. Werktag des Monats"],
+    "kassenzeichen": "52.000001-9", "payer": "Günther Wonlos",
+    "bank": "Stadtkasse Paderborn, IBAN DE02 1001 0010 0006 8201 01, BIC PBNKDEFF",
+}

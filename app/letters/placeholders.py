@@ -77,6 +77,45 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "reasons": "Begründung",
         "legal_remedy": "Rechtsbehelfsbelehrung der Dienststelle",
     },
+    # Gebührenbescheid der Unterbringung (#12 §4): app/services/fee_notice.py füllt die Gruppe.
+    "fee": {
+        "reason": "Anlass: Einzug, Umzug, Tarifänderung oder Auszug",
+        "person": "untergebrachte Person(en)",
+        "shelter": "Unterkunft mit Anschrift",
+        "place": "Raum und Platz",
+        "period": "Zeitraum des Bescheids, z. B. „19.06.2025 bis 31.07.2025“",
+        "tariff": "Tarif mit Monatsbeträgen, z. B. „Grundgebühr 108,00 € je Person und Monat …“",
+        "satzung": "Satzung und Paragraf",
+        "rule": "Berechnungsregel (Teilmonat, Zähltage)",
+        "lines": "Berechnung als Liste von Zeilen (Monat, Bestandteil, Tage, Betrag)",
+        "total": "Summe des Bescheids",
+        "monthly": "Gebühr für einen vollen Monat",
+        "due_dates": "Fälligkeiten als Liste von Zeilen",
+        "kassenzeichen": "Kassenzeichen (bei jeder Zahlung angeben)",
+        "payer": "Zahlungspflichtige/r",
+        "bank": "Bankverbindung der Stadtkasse",
+    },
+    # --- Darlehen (#13): gefüllt, wenn ein Brief aus dem Darlehenskonto entsteht ---
+    "loan": {
+        "kassenzeichen": "Kassenzeichen (wie die Stadtkasse es druckt)",
+        "kind": "„Darlehen“ oder „Beihilfe (Zuschuss)“",
+        "legal_basis": "Rechtsgrundlage, z. B. „§ 22 Abs. 8 SGB II“",
+        "amount": "Betrag gesamt",
+        "purposes": "Beträge nach Zweck in einer Zeile (Mietrückstand, Betriebskosten, Energie, Kosten)",
+        "payee": "Zahlungsempfänger (Vermieter/in, Energieversorger)",
+        "payee_iban": "IBAN des Zahlungsempfängers",
+        "rate": "Monatsrate",
+        "first_due": "erste Rate fällig am",
+        "instalments": "Zahl der Raten",
+        "last_due": "letzte Rate fällig am",
+        "deferred_from": "Stundung ab",
+        "deferred_to": "Stundung bis",
+        "next_due": "nächste Rate nach der Stundung fällig am",
+        "review_on": "Wiedervorlage der befristeten Niederschlagung",
+        "write_off_kind": "„befristet“ oder „unbefristet“",
+        "open_amount": "offener Betrag",
+        "waived_amount": "erlassener Betrag",
+    },
     # #15: the help plan printed for the client's signature (app/services/care.py, ``print_plan``).
     "plan": {
         "version": "Version des Hilfeplans",
@@ -88,8 +127,8 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "agreements": "weitere Vereinbarungen",
     },
 }
-LIST_PLACEHOLDERS = frozenset({"recipient.address_lines", "office.address_lines", "plan.goal_lines",
-                               "plan.measure_lines"})
+LIST_PLACEHOLDERS = frozenset({"recipient.address_lines", "office.address_lines", "fee.lines", "fee.due_dates",
+                               "plan.goal_lines", "plan.measure_lines"})
 
 # What the clerk may type in when making a letter (the rest comes from the case file):
 # placeholder -> input type (date, time, text, textarea).

@@ -36,6 +36,16 @@ SHIPPED: dict[str, tuple[str, str]] = {
                   "Hilfeplan mit Zielen und Maßnahmen (Soziale Betreuung), zur Unterschrift der Klientin / des Klienten."),
     "bescheid": ("Bescheid (Grundgerüst)",
                  "Bescheid mit Entscheidung, Begründung und der Rechtsbehelfsbelehrung der Dienststelle."),
+    "gebuehrenbescheid": ("Gebührenbescheid Unterbringung",
+                          "Gebührenbescheid bei Einzug, Umzug, Tarifänderung und Auszug: Berechnung, Zeitraum, "
+                          "Fälligkeiten, Kassenzeichen, Bankverbindung und Rechtsbehelfsbelehrung (#12)."),
+    # --- Darlehen (#13) ---
+    "darlehen_bewilligung": ("Darlehen: Bewilligungsbescheid", "Bewilligung der Übernahme von Miet- oder "
+                             "Energieschulden als Darlehen oder Beihilfe, mit Zahlungsempfänger und Tilgung."),
+    "darlehen_stundung": ("Darlehen: Stundung", "Stundung der Raten bis zu einem Datum, jederzeit widerruflich."),
+    "darlehen_niederschlagung": ("Darlehen: Niederschlagung (Mitteilung)", "Mitteilung, dass die Forderung vorerst "
+                                 "nicht eingezogen wird; sie bleibt bestehen."),
+    "darlehen_erlass": ("Darlehen: Erlass", "Erlass des offenen Restbetrags (§ 44 SGB II)."),
 }
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 

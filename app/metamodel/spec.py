@@ -146,6 +146,81 @@ class OrgUnitSpec(Strict):
     phone: Annotated[str, StringConstraints(max_length=60)] | None = None
 
 
+# --- treasury and loans (#13; the shelter fees of #12 use the same treasury settings) ---
+TREASURY_COLUMNS = ("kassenzeichen", "faellig_am", "betrag", "art", "name", "vorname", "sachkonto", "kostenstelle",
+                    "produkt", "buchungstext", "vorgang")
+PAYMENT_COLUMNS = ("buchungs_id", "kassenzeichen", "betrag", "buchungstag", "verwendungszweck")
+
+
+class KassenzeichenSpec(Strict):
+    """How the city's Kassenzeichen are made: prefix + running number (``digits`` wide) + check digit."""
+
+    prefix: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]*$", max_length=12)] = ""
+    start: int = Field(default=1, ge=0)
+    end: int = Field(default=999999, ge=1)
+    digits: int = Field(default=6, ge=1, le=14)
+    mask: Annotated[str, StringConstraints(max_length=40)] | None = None  # "#" takes a character: "##.######-#"
+    check_digit: Literal["keine", "mod10", "mod11"] = "mod10"
+
+
+class LayoutFieldSpec(Strict):
+    """One field of an export layout: a posting column, its width (fixed width) and alignment."""
+
+    field: Literal[TREASURY_COLUMNS]  # type: ignore[valid-type]
+    header: Annotated[str, StringConstraints(max_length=40)] | None = None  # CSV header (default: the field)
+    width: int | None = Field(default=None, ge=1, le=200)
+    align: Literal["left", "right"] = "left"
+    pad: Annotated[str, StringConstraints(min_length=1, max_length=1)] = " "
+
+
+class ExportLayoutSpec(Strict):
+    """A treasury file layout: CSV (delimiter, header) or fixed width; encoding, decimal comma, date format."""
+
+    label: str | None = None
+    format: Literal["csv", "fixed"] = "csv"
+    fields: list[LayoutFieldSpec]
+    delimiter: Annotated[str, StringConstraints(min_length=1, max_length=1)] = ";"
+    header: bool = True
+    encoding: Literal["utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-15"] = "utf-8"
+    decimal_comma: bool = True
+    date_format: Literal["%d.%m.%Y", "%Y-%m-%d", "%Y%m%d", "%d%m%Y"] = "%d.%m.%Y"
+    line_end: Literal["lf", "crlf"] = "crlf"
+    art_codes: dict[Literal["soll", "sollabgang", "sollzugang", "auszahlung"], str] = {}
+
+
+class PaymentProfileSpec(Strict):
+    """The treasury's payment CSV: which header names the five columns have, decimal comma, date format."""
+
+    label: str | None = None
+    columns: dict[Literal[PAYMENT_COLUMNS], str] = {}  # type: ignore[valid-type]  # field → header (default: its name)
+    decimal_comma: bool = True
+    date_format: Literal["%d.%m.%Y", "%Y-%m-%d", "%Y%m%d"] = "%d.%m.%Y"
+
+
+class TreasurySpec(Strict):
+    kassenzeichen: KassenzeichenSpec = KassenzeichenSpec()
+    sachkonto: Annotated[str, StringConstraints(max_length=20)] = ""
+    kostenstelle: Annotated[str, StringConstraints(max_length=20)] = ""
+    produkt: Annotated[str, StringConstraints(max_length=30)] = ""
+    export_layout: Identifier = "standard_csv"
+    layouts: dict[Identifier, ExportLayoutSpec] = {}
+    payment_profile: Identifier = "standard_csv"
+    payment_profiles: dict[Identifier, PaymentProfileSpec] = {}
+
+
+class LoansSpec(Strict):
+    """Loans: amount limits per profile and action, the four-eyes threshold, cost accounting per purpose."""
+
+    limits: dict[str, dict[Literal["bewilligen", "stunden", "niederschlagen", "erlassen"], Decimal]] = {}
+    four_eyes_above: Decimal | None = None  # write-offs and waivers above it need a second person
+    # § 42a Abs. 2 SGB II: Aufrechnung with 5 % of the Regelbedarf (since 1.7.2023); the rate the page proposes.
+    regelbedarf: Decimal | None = None
+    offset_percent: Decimal = Decimal("5")
+    sachkonto: Annotated[str, StringConstraints(max_length=20)] | None = None  # default: treasury.sachkonto
+    kostenstelle: Annotated[str, StringConstraints(max_length=20)] | None = None
+    produkt: Annotated[str, StringConstraints(max_length=30)] | None = None
+
+
 class SettingsSpec(Strict):
     city_name: str = "Fachstelle"
     holiday_subdivision: Literal[
@@ -158,6 +233,8 @@ class SettingsSpec(Strict):
     # Federal housing statistic (#14): shelter type code → Art der Überlassung a–d; overrides the defaults of
     # app.domain.housing_stats.DEFAULT_ART_DER_UEBERLASSUNG per type (docs/statistik.md).
     art_der_ueberlassung: dict[str, Literal["a", "b", "c", "d"]] = {}
+    treasury: TreasurySpec = TreasurySpec()  # #13
+    loans: LoansSpec = LoansSpec()  # #13
 
 
 class ProfileSpec(Strict):
@@ -170,7 +247,7 @@ class ProfileSpec(Strict):
     # "roles" is the name "profiles" had before #11 (the profile editor; see build_roles.ADMIN_FUNCTION_ALIASES).
     admin: list[Literal["catalogues", "users", "profiles", "roles", "org_units", "streets", "merge", "history",
                         "letters", "indicators", "access_standards", "imports", "login_audit",
-                        "statistics", "research", "privacy", "subject_access"]] = []
+                        "statistics", "research", "fees", "treasury", "privacy", "subject_access"]] = []
 
 
 class FollowUpSpec(Strict):

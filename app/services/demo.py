@@ -74,6 +74,10 @@ def demo_users(app, units: list[OrgUnit]) -> list[tuple[str, str, str]]:
             ensure_user(sm, username, DEMO_PASSWORD, role, [unit.code], first_name=role, last_name=unit.name,
                         check_policy=False)
             made.append((username, role, unit.name))
+    if sm.find_role("Darlehen/Kasse") is not None:  # #13: loans and the treasury, every unit
+        ensure_user(sm, "kasse", DEMO_PASSWORD, "Darlehen/Kasse", [u.code for u in units], first_name="Darlehen",
+                    last_name="Kasse", check_policy=False)
+        made.append(("kasse", "Darlehen/Kasse", "alle"))
     for username, role in (("controlling", "Controlling"), ("fachadmin", "Fachadmin")):
         if sm.find_role(role) is not None:
             ensure_user(sm, username, DEMO_PASSWORD, role, None, first_name=role, last_name="Stadt",

@@ -102,3 +102,22 @@ def on_deleting(entity_name: str):
 def before_delete(entity_name: str, item) -> None:
     for hook in _DELETING.get(entity_name, ()):
         hook(item)
+
+
+# --- before a record is changed from a form or the REST API: rules of one entity (#13: a loan after its approval) ---
+_UPDATE_CHECKS: dict[str, list[Callable]] = {}
+
+
+def on_updating(entity_name: str):
+    """Register ``check(item)`` that raises ``DomainError`` (German message) to refuse a change; nothing is saved."""
+    def register(check: Callable) -> Callable:
+        checks = _UPDATE_CHECKS.setdefault(entity_name, [])
+        if check not in checks:
+            checks.append(check)
+        return check
+    return register
+
+
+def before_update(entity_name: str, item) -> None:
+    for check in _UPDATE_CHECKS.get(entity_name, ()):
+        check(item)

@@ -11,6 +11,7 @@ from ..core_models import CatalogueValue, OrgUnit
 from ..letters.versions import seed_letter_templates
 from ..metamodel.build_models import built_registry
 from ..metamodel.spec import AppSpec
+from .fees import seed_fee_tariffs
 from .history import acting_as
 
 
@@ -70,7 +71,8 @@ def seed_services(session: Session, spec: AppSpec) -> int:
 def seed_all(session: Session, spec: AppSpec) -> dict[str, int]:
     """Everything an installation gets from YAML: catalogues, org units, services (then the caller commits)."""
     return {"catalogues": seed_catalogues(session, spec), "org_units": seed_org_units(session, spec),
-            "services": seed_services(session, spec), "letter_templates": seed_letter_templates(session)}
+            "services": seed_services(session, spec), "letter_templates": seed_letter_templates(session),
+            "fee_tariffs": seed_fee_tariffs(session)}  # #12: Gebührentarife aus fees.yaml
 
 
 def catalogue_value(session: Session, catalogue: str, code: str) -> CatalogueValue | None:

@@ -50,6 +50,9 @@ class SuccessMeasures:
     averted_labels: set[str]
     products: list[tuple[OrgUnit, str, int, int]]       # unit, product number, entries, cases
     services: list[tuple[OrgUnit, str, str, int]]       # unit, product number, service, entries
+    # Loans and grants approved in the period (#13): unit, kind label, count, sum, of which "Wohnungsverlust
+    # dadurch verhindert" (prevented housing losses by loan).
+    loans: list[tuple[OrgUnit, str, int, object, int]] = field(default_factory=list)
 
 
 def success_measures(session: Session, period: Period, units: list[OrgUnit],
@@ -96,11 +99,30 @@ def success_measures(session: Session, period: Period, units: list[OrgUnit],
     labels = [v.label for v in results]
     if any(NO_RESULT in o.by_result for o in outcomes.values()):
         labels.append(NO_RESULT)
-    return SuccessMeasures(period, units, outcomes, labels, {label[i] for i in averted_ids}, products, services)
+    return SuccessMeasures(period, units, outcomes, labels, {label[i] for i in averted_ids}, products, services,
+                           _loans(session, period, by_id, actor))
+
+
+def _loans(session: Session, period: Period, by_id: dict, actor: Actor | None) -> list:
+    """Loans approved in the period per unit and kind, with the prevented housing losses (#13)."""
+    registry = built_registry()
+    if registry.spec.entity("loan") is None:
+        return []
+    loan = registry.model("loan")
+    kind = CatalogueValue
+    rows = session.execute(scope_query(
+        select(loan.org_unit_id, kind.label, func.count(loan.id), func.sum(loan.amount),
+               func.count(loan.id).filter(loan.prevented_loss.is_(True)))
+        .join(kind, kind.id == loan.kind_id)
+        .where(loan.decided_on >= period.start, loan.decided_on <= period.end, loan.org_unit_id.in_(list(by_id) or [-1]))
+        .group_by(loan.org_unit_id, kind.label), loan, actor=actor))
+    from ..domain.money import quantize
+    return sorted(((by_id[u], label, n, quantize(str(total or 0)), prevented) for u, label, n, total, prevented in rows),
+                  key=lambda r: (r[0].id, r[1]))
 
 
 def write_xlsx(measures: SuccessMeasures, target, created: datetime) -> None:
-    """Three sheets: evictions averted per district, services per product number, services per service.
+    """Four sheets: evictions averted per district, services per product number and per service, loans.
 
     Written with the app's one XLSX writer (``xlsx_export``, #14); ``target`` a path or a binary file."""
     from .xlsx_export import XlsxColumn, XlsxSheet, write_sheets
@@ -142,6 +164,13 @@ def write_xlsx(measures: SuccessMeasures, target, created: datetime) -> None:
                   ((unit.code, unit.name, product, name, entries)
                    for unit, product, name, entries in measures.services),
                   "Leistungen je Leistung, Produktnummer und Kostenstelle", subtitle),
+        XlsxSheet("Darlehen",
+                  unit_columns + [XlsxColumn("Art", "text", 18), XlsxColumn("bewilligt", "int", 12),
+                                  XlsxColumn("Summe (€)", "money", 16),
+                                  XlsxColumn("davon Wohnungsverlust verhindert", "int", 30)],
+                  ((unit.code, unit.name, kind_label, count, total, prevented)
+                   for unit, kind_label, count, total, prevented in measures.loans),
+                  "Darlehen und Beihilfen: bewilligt im Zeitraum, verhinderte Wohnungsverluste", subtitle),
     ])
 
 

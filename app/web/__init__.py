@@ -74,6 +74,10 @@ def register_web(app: Flask, appbuilder) -> None:
     register_indicator_views(appbuilder)
     from .housing_stats import register_statistics_views  # official housing statistics (#14)
     register_statistics_views(appbuilder)
+    from .fees import register_fee_views  # #12: Gebührenlauf, Gebührenbescheid
+    register_fee_views(app, appbuilder)
+    from .loans import register_loan_views
+    register_loan_views(appbuilder)  # loan accounts, open-loans report, treasury export/payments (#13)
     from .accommodation import register_accommodation_views
     register_accommodation_views(appbuilder)  # #12: board, household page, matching, lists, utilisation
     from .research import register_research_views  # research, exports, dashboard (#14)

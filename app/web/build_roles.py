@@ -37,6 +37,9 @@ PAGE_PERMISSIONS = {
     "doc_entry": [("menu_access", menus.DOC_OVERVIEW), ("menu_access", menus.DOCUMENTATION_CATEGORY),
                   ("can_form", "MyLetterheadView"), ("menu_access", menus.MY_LETTERHEAD)],
     "forced_eviction": [("menu_access", menus.EVICTION_NOTICE)],
+    # Loans (#13): the account page of a loan and the open-loans report for whoever may read loans.
+    "loan": [("can_show", "LoanAccountView"), ("can_report", "LoanAccountView"), ("menu_access", menus.LOAN_REPORT),
+             ("menu_access", menus.LOANS_CATEGORY)],
     # Unterbringung (#12): board, lists and utilisation come with reading occupancies
     "occupancy": [("menu_access", menus.OCCUPANCY_BOARD), ("menu_access", menus.UTILISATION),
                   ("menu_access", "Unterbringung")],
@@ -80,6 +83,13 @@ ADMIN_FUNCTIONS = {
                    ("menu_access", menus.HOUSING_STATISTICS), ("menu_access", menus.REPORTS)],
     # The research module (#14): free queries within the profile's pages and units, saved and shared.
     "research": [("can_show", "Research"), ("menu_access", menus.RESEARCH), ("menu_access", menus.REPORTS)],
+    # #12: the monthly fee run of the whole city (Obdachverwaltung › Gebührenlauf) and its preview.
+    "fees": [("can_show", "FeeRunView"), ("can_run", "FeeRunView"), ("menu_access", menus.FEE_RUN),
+             ("menu_access", "Unterbringung")],
+    # The treasury (#13): export to the Stadtkasse, payment import, Klärfälle.
+    "treasury": [("can_export", "TreasuryView"), ("can_payments", "TreasuryView"), ("can_clear", "TreasuryView"),
+                 ("menu_access", menus.TREASURY), ("menu_access", menus.TREASURY_PAYMENTS),
+                 ("menu_access", menus.TREASURY_CLEAR), ("menu_access", menus.LOANS_CATEGORY)],
     # --- Datenschutz (#15) ---
     "privacy": [("can_list", "AccessLogView"), ("menu_access", menus.ACCESS_LOG),
                 ("can_list", "RetentionProtocolView"), ("menu_access", menus.RETENTION_PROTOCOL),
@@ -90,7 +100,7 @@ ADMIN_FUNCTIONS = {
 # Before #11 "roles" granted FAB's role screens; it now means the profile editor, as "profiles" does.
 ADMIN_FUNCTION_ALIASES = {"roles": "profiles"}
 ADMIN_FUNCTIONS.update({alias: ADMIN_FUNCTIONS[name] for alias, name in ADMIN_FUNCTION_ALIASES.items()})
-OWN_MENU_FUNCTIONS = {"indicators", "statistics", "research", "privacy", "subject_access"}  # not under "Administration"
+OWN_MENU_FUNCTIONS = {"indicators", "statistics", "research", "fees", "treasury", "privacy", "subject_access"}  # not under "Administration"
 # What the profile editor calls the levels and the admin functions.
 LEVEL_LABELS = {"none": "kein Zugriff", "list": "nur Liste (vertrauliche Felder verdeckt)", "read": "lesen", "write": "schreiben", "delete": "löschen"}
 ADMIN_FUNCTION_LABELS = {
@@ -108,6 +118,8 @@ ADMIN_FUNCTION_LABELS = {
     "login_audit": "Anmeldeprotokoll lesen",
     "statistics": "Amtliche Statistik (NRW 30.06., Bund 31.01.)",
     "research": "Recherche (freie Abfragen, Berichte)",
+    "fees": "Gebührenlauf der Unterbringung (ganze Stadt)",
+    "treasury": "Stadtkasse: Export, Zahlungsimport, Klärfälle",
     "privacy": "Datenschutz: Zugriffsprotokoll und Aufbewahrung",
     "subject_access": "Auskunft nach Art. 15 DSGVO erteilen",
 }

@@ -160,6 +160,7 @@ class EntityRestApi(RestApiWall):
     def pre_update(self, item):
         try:
             records.check_refs_visible(self.entity_spec, item, current_actor())
+            save_hooks.before_update(self.entity_spec.name, item)
             save_hooks.before_save(self.entity_spec.name, item)
         except DomainError as exc:
             raise Refused(str(exc)) from None

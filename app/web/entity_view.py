@@ -184,6 +184,7 @@ class EntityModelView(ModelViewWall):
 
     def pre_update(self, item):
         records.check_refs_visible(self.entity_spec, item, current_actor())
+        save_hooks.before_update(self.entity_spec.name, item)  # a DomainError is flashed by FAB; nothing saved
         save_hooks.validate(self.entity_spec.name, item)
         self._checked_save(item)
         expect_version(item, g.pop("fs_seen_version", None))

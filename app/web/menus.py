@@ -28,6 +28,14 @@ ACCESS_STANDARDS = "access_standards"
 LOGIN_AUDIT = "login_audit"
 # Official housing statistics (#14)
 HOUSING_STATISTICS = "housing_statistics"
+# --- Gebühren (#12) ---
+FEE_RUN = "fee_run"
+# Loans and the treasury (#13)
+TREASURY = "treasury"
+TREASURY_PAYMENTS = "treasury_payments"
+TREASURY_CLEAR = "treasury_clear"
+LOAN_REPORT = "loan_report"
+LOANS_CATEGORY = "loans"
 # Unterbringung (#12): the board (with lists and household pages behind it) and the utilisation
 OCCUPANCY_BOARD = "occupancy_board"
 UTILISATION = "utilisation"
@@ -66,11 +74,17 @@ LABELS = {
     ACCESS_STANDARDS: "Einheitlicher Zugang (QS 1.5)",
     LOGIN_AUDIT: "Anmeldeprotokoll",
     HOUSING_STATISTICS: "Amtliche Statistik",
+    FEE_RUN: "Gebührenlauf",  # #12
     OCCUPANCY_BOARD: "Belegungsübersicht",
     UTILISATION: "Auslastung",
     RESEARCH: "Recherche",
     EXPORT_HISTORY: "Exporte (Verlauf)",
     ADMIN: "Administration",
+    TREASURY: "Kasse: Export",
+    TREASURY_PAYMENTS: "Kasse: Zahlungen einlesen",
+    TREASURY_CLEAR: "Kasse: Klärfälle",
+    LOAN_REPORT: "Offene Darlehen",
+    LOANS_CATEGORY: "Darlehen",
     REPORTS: "Berichte",
     ACCESS_LOG: "Zugriffsprotokoll",
     RETENTION_PROTOCOL: "Aufbewahrung und Löschung",

@@ -58,8 +58,8 @@ _PLAIN = ("string", "text", "date", "money", "decimal", "integer")
 
 def marker_field(entity: EntitySpec) -> FieldSpec:
     """The field whose (unique) value proves a body shows this record: listed strings first, then dates.
-    Not a sensitive field: a profile that may only list the page sees it masked (#15)."""
-    fields = [f for f in entity.fields if not f.hidden and f.show_in_edit and not f.regex]
+    Not a sensitive field where there is another: a profile that may only list the page sees it masked (#15)."""
+    fields = [f for f in entity.fields if not f.hidden and f.show_in_edit and not f.regex and not f.read_only]
     for plain in ([f for f in fields if not f.sensitive], fields):
         for kinds, listed in ((("string",), True), (("date",), True), (("string", "text"), False), (("date",), False)):
             for f in plain:

@@ -98,7 +98,7 @@ def test_catalogue_is_picked_from_german_names_and_saved(client, app):
 
 def test_catalogue_list_is_readable(client, app):
     login(client, "fachadmin_nord")
-    page = body(client.get("/catalogues/list/?psize_CatalogueValueView=250"))
+    page = body(client.get("/catalogues/list/?psize_CatalogueValueView=500"))  # #12/#13 added catalogues
     spec = app.config["FACHSTELLE_SPEC"]
     # The list is sorted by catalogue key; the first one is on the first page whatever the configuration adds
     # (#12 added catalogues before "partner_kind").

@@ -139,7 +139,7 @@ def test_migrate_brings_an_older_installation_up_to_date(env, tmp_path):
     out = fachstelle(env, "migrate").stdout
     assert "neue Tabelle: letter_template" in out and "Migration angewendet" in out
     from app.letters.versions import SHIPPED
-    assert db.execute("SELECT COUNT(*) FROM letter_template").fetchone()[0] == len(SHIPPED)  # the shipped templates
+    assert db.execute("SELECT COUNT(*) FROM letter_template").fetchone()[0] == len(SHIPPED)  # four of #13 too
     again = fachstelle(env, "migrate").stdout
     assert "Datenbankschema ist bereits aktuell." in again
     db.close()

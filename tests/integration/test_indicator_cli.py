@@ -163,7 +163,7 @@ def test_success_measures_xlsx(world, tmp_path, factory):
             result=factory.value("case_result", "erhalt_mietschuld"))
     ok("success-measures", "--from", "01.04.2025", "--to", "30.06.2025", "-o", str(tmp_path / "erfolg.xlsx"))
     wb = load_workbook(tmp_path / "erfolg.xlsx")
-    assert wb.sheetnames == ["Wohnraumerhalt", "Leistungen je Produkt", "Leistungen je Leistung"]
+    assert wb.sheetnames == ["Wohnraumerhalt", "Leistungen je Produkt", "Leistungen je Leistung", "Darlehen"]
     rows = [[c.value for c in row] for row in wb["Wohnraumerhalt"].iter_rows(min_row=5, max_row=7)]
     assert rows[0][:5] == ["nord", "Fachstelle Nord", 1, 1, 1.0]
     assert rows[1][:5] == ["sued", "Fachstelle Süd", 0, 0, "–"]

@@ -102,7 +102,7 @@ BERLIN_DISTRICTS = [
 ]
 BASE_ENTITIES = sorted(["address", "appointment", "case", "contact", "doc_entry", "eviction_lawsuit", "forced_eviction",
                         "household_income", "household_member", "housing_emergency", "partner", "partner_role_assignment",
-                        "relationship", "service", "social_situation", "task",
+                        "relationship", "service", "social_situation", "task", "loan",  # Darlehen (#13)
                         # Unterbringung (#12)
                         "shelter", "room", "place", "need_profile", "reservation", "occupancy",
                         # #15: social care and help plans, erasure requests
@@ -167,8 +167,9 @@ def db(request) -> str:
 
 
 @pytest.mark.parametrize(("city", "summary"), [
-    ("berlin", "Konfiguration in Ordnung: 22 Seiten, 34 Kataloge, 6 Profile (Stadt: berlin)."),
-    ("musterhausen", "Konfiguration in Ordnung: 22 Seiten, 33 Kataloge, 6 Profile (Stadt: musterhausen)."),
+    # #12 and #14 added pages and catalogues; #13 the page "Darlehen", four catalogues, the profile "Darlehen/Kasse".
+    ("berlin", "Konfiguration in Ordnung: 23 Seiten, 38 Kataloge, 7 Profile (Stadt: berlin)."),
+    ("musterhausen", "Konfiguration in Ordnung: 23 Seiten, 37 Kataloge, 7 Profile (Stadt: musterhausen)."),
 ])
 def test_check_config_accepts_the_shipped_overlay(built, city, summary):
     code, out, err = built[city]["check"]
@@ -233,7 +234,8 @@ def test_overlay_profiles_in_domain_terms():
     assert [(p.name, p.label) for p in berlin.roles.profiles] == [
         ("Sachbearbeitung", "Sachbearbeitung Wohnungsnotfall"), ("Sozialarbeit", "Sozialarbeit (Soziale Betreuung)"),
         ("Teamleitung", "Gruppenleitung Soziale Wohnhilfe"), ("Controlling", "Controlling (Bezirk und Senatsverwaltung)"),
-        ("Fachadmin", "Fachadministration der Stadt"), ("Obdachverwaltung", "Obdachverwaltung / Unterbringung")]
+        ("Fachadmin", "Fachadministration der Stadt"), ("Obdachverwaltung", "Obdachverwaltung / Unterbringung"),
+        ("Darlehen/Kasse", "Darlehensverwaltung und Kasse")]
     musterhausen = load_spec(ROOT / "config", "musterhausen")
     shelter = next(p for p in musterhausen.roles.profiles if p.name == "Obdachverwaltung")
     granted = profile_permissions(musterhausen, shelter)

@@ -137,3 +137,12 @@ $(document).on('select2:open', function () {
   var search = document.querySelector('.select2-container--open .select2-search__field');
   if (search) { search.focus(); }
 });
+
+/* #13: a form with data-confirm asks before it is sent (the loan actions, the treasury export); no inline
+   handler, so the Content-Security-Policy stays strict. */
+document.addEventListener('submit', function (e) {
+  var form = e.target;
+  if (form && form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    e.preventDefault();
+  }
+}, true);
