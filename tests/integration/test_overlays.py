@@ -105,6 +105,8 @@ BASE_ENTITIES = sorted(["address", "appointment", "case", "contact", "doc_entry"
                         "relationship", "service", "social_situation", "task", "loan",  # Darlehen (#13)
                         # Unterbringung (#12)
                         "shelter", "room", "place", "need_profile", "reservation", "occupancy",
+                        # Gebühren (#12 §4)
+                        "fee_component", "fee_subscription", "fee_tariff", "shelter_lease",
                         # #15: social care and help plans, erasure requests
                         "care", "erasure_request", "help_goal", "help_goal_result", "help_measure", "help_plan",
                         "help_review"])
