@@ -313,6 +313,8 @@ def test_matrix(app, matrix, user_client, profile, entity_name, action, channel)
 
     elif action == "add":
         before = _max_id(app, matrix, entity_name)
+        # A help plan's review date and a measure's due date make tasks (#15): they go with the added record.
+        tasks_before = _max_id(app, matrix, "task") if entity_name != "task" else None
         values = matrix.values(entity, variant=1)
         try:
             if channel == "html":
@@ -332,6 +334,8 @@ def test_matrix(app, matrix, user_client, profile, entity_name, action, channel)
             assert _row(app, matrix, entity_name, new_id) is not None
         finally:
             _delete_above(app, matrix, entity_name, max(before, record_id))
+            if tasks_before is not None:
+                _delete_above(app, matrix, "task", max(tasks_before, matrix.ids["task"]))
 
     elif action == "edit":
         f = edit_field(entity)
