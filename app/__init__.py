@@ -99,4 +99,9 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
         _check_role_wiring(appbuilder, spec, config)
     from .cli import register_cli
     register_cli(app)
+    # Everything built so far lives as long as the process: full garbage collections need not walk it again.
+    # Pages that make many objects (the occupancy board's 3,000 places, #12) otherwise pay 200 ms for a full
+    # collection every few requests (p95 250 → 40 ms, BENCHMARKS.md "Unterbringung").
+    import gc
+    gc.freeze()
     return app
