@@ -85,6 +85,8 @@ def create_app(overrides: dict | None = None, spec=None) -> Flask:
     documentation.install()  # before history: the tasks it creates get their history too
     attachments.install()  # a deleted entry's files go after the commit
     occupancy.install()  # #12: places of a room, shelter of a booking, no overbooking (before history)
+    from .services import care, erasure  # noqa: F401  (erasure: its save rule registers on import)
+    care.install()  # #15: help plan measures and review dates as tasks, before history too
     history.install()
     install_schema_cache()
     with app.app_context():

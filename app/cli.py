@@ -160,9 +160,11 @@ def _seed_catalogues(app):
 
 def _seed(app):
     from .extensions import db
+    from .privacy_models import install_append_only
     from .services.seed import seed_all
     with app.app_context():
         seed_all(db.session, app.config["FACHSTELLE_SPEC"])
+        install_append_only(db.session.connection())  # #15: PostgreSQL refuses UPDATE/DELETE of the access log
         db.session.commit()
 
 
@@ -346,6 +348,8 @@ from .cli_loans import register as _register_loans  # noqa: E402  (treasury expo
 _register_loans(main)
 from .cli_accommodation import register as _register_accommodation  # noqa: E402  (#12: occupancy-report, imports)
 _register_accommodation(main)
+from .cli_privacy import register as _register_privacy  # noqa: E402  (access-log, retention, subject-access: #15)
+_register_privacy(main)
 
 
 def register_cli(app) -> None:

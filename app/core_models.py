@@ -127,3 +127,4 @@ from . import account_models  # noqa: E402,F401  (the account's password state: 
 from . import session_models  # noqa: E402,F401  (sign-in: session generations and the login audit, #11)
 from . import statistics_models  # noqa: E402,F401  (frozen snapshots of the housing statistics, #14)
 from . import research_models  # noqa: E402,F401  (saved queries of the research module, #14)
+from . import privacy_models  # noqa: E402,F401  (access log and retention protocol, #15)

@@ -93,6 +93,9 @@ register(*_types(
     ("spec.E150", "Leistung ist doppelt definiert"),
     ("spec.E151", "Leistung nennt einen unbekannten Katalogwert"),
     ("spec.E152", "Leistung endet (`active_to`) vor ihrem Beginn (`active_from`)"),
+    # --- Datenschutz (#15): Aufbewahrungsfristen ---
+    ("spec.E160", "Aufbewahrungsregel nennt ein unbekanntes Feld"),
+    ("spec.E161", "Aufbewahrungsregel: Feld hat den falschen Typ (Datum bzw. ja/nein)"),
 ))
 
 register(*_types(

@@ -106,6 +106,29 @@ TEMPLATES = {
                   "anderen Termin vereinbaren können."),
         ],
     },
+    # #15: the help plan for the client's signature (app/services/care.py print_plan).
+    "hilfeplan": {
+        "title": "Hilfeplan zur Unterschrift",
+        "subject": "Hilfeplan (Version {{ plan.version }}), gültig ab {{ plan.valid_from }}",
+        "body": [
+            ("p", "wir haben miteinander folgenden Hilfeplan vereinbart{% if plan.social_worker %} (Sozialarbeit: "
+                  "{{ plan.social_worker }}){% endif %}."),
+            ("h", "Ziele"),
+            ("p", "{%p for line in plan.goal_lines %}"),
+            ("li", "{{ line }}"),
+            ("p", "{%p endfor %}"),
+            ("h", "Maßnahmen – wer macht was bis wann"),
+            ("p", "{%p for line in plan.measure_lines %}"),
+            ("li", "{{ line }}"),
+            ("p", "{%p endfor %}"),
+            ("p", "{% if plan.agreements %}Weitere Vereinbarungen: {{ plan.agreements }}{% endif %}"),
+            ("p", "{% if plan.review_on %}Wir überprüfen den Plan gemeinsam am {{ plan.review_on }}.{% endif %}"),
+            ("p", "Mit meiner Unterschrift bestätige ich, dass ich den Hilfeplan mitgestaltet habe und mit ihm "
+                  "einverstanden bin."),
+            ("p", "______________________________"),
+            ("p", "Ort, Datum, Unterschrift {{ recipient.name }}"),
+        ],
+    },
     "bescheid": {
         "title": "Bescheid (Grundgerüst)",
         "subject": "Bescheid: {{ notice.subject }}",

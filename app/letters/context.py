@@ -321,9 +321,19 @@ def _formatted(name: str, value):
     return _text(value)
 
 
+def plan_block(plan: Mapping | None) -> dict:
+    """The help plan of a print (#15): a plain mapping made by ``app/services/care.py``; empty otherwise."""
+    plan = plan or {}
+    return {"version": _text(plan.get("version")), "valid_from": format_date(plan.get("valid_from")),
+            "review_on": format_date(plan.get("review_on")), "social_worker": _text(plan.get("social_worker")),
+            "goal_lines": [str(line) for line in plan.get("goal_lines", ())],
+            "measure_lines": [str(line) for line in plan.get("measure_lines", ())],
+            "agreements": _text(plan.get("agreements"))}
+
+
 def build_context(partner, *, address=None, addresses: Iterable = (), user=None, staff=None, org_unit=None,
                   office=None, case=None, emergency=None, appointment=None, extra: Mapping | None = None,
-                  today: date) -> dict:
+                  today: date, plan: Mapping | None = None) -> dict:
     """The complete context of one letter: every name in ``PLACEHOLDERS``, formatted for print.
 
     1. ``address`` wins; without it the address valid today is picked from ``addresses``.
@@ -348,6 +358,7 @@ def build_context(partner, *, address=None, addresses: Iterable = (), user=None,
         "notice": notice_block(office),
         "fee": fee_block(),
         "loan": {key: "" for key in PLACEHOLDERS["loan"]},  # #13: filled by the loan account's letters
+        "plan": plan_block(plan),
     }
     for group, values in (extra or {}).items():
         if group not in PLACEHOLDERS:
@@ -385,8 +396,12 @@ def sample_context(today: date = date(2026, 11, 3)) -> dict:
                                 hearing_date=date(2026, 12, 1))
     appointment = SimpleNamespace(starts_on=date(2026, 11, 12), starts_at="10:30",
                                   place=SimpleNamespace(code="office", label="Dienststelle"), location="Zimmer 204")
+    plan = {"version": 2, "valid_from": date(2026, 11, 3), "review_on": date(2027, 2, 3),
+            "social_worker": "Maria Muster", "goal_lines": ["Wohnen: Die Wohnung bleibt erhalten."],
+            "measure_lines": ["Antrag auf Mietschuldübernahme stellen – Klient/in – bis 10.11.2026"],
+            "agreements": "Termine alle zwei Wochen"}
     return build_context(partner, address=address, user=user, staff=staff, org_unit=unit, office=office, case=case,
-                         emergency=emergency, appointment=appointment, today=today,
+                         emergency=emergency, appointment=appointment, today=today, plan=plan,
                          extra={"letter": {"your_letter_of": date(2026, 10, 28), "your_ref": "M-4711"},
                                 "loan": {"kassenzeichen": "52.000001-9", "kind": "Darlehen",
                                          "legal_basis": "§ 22 Abs. 8 SGB II", "amount": Decimal("1234.56"),

@@ -116,8 +116,19 @@ PLACEHOLDERS: dict[str, dict[str, str]] = {
         "open_amount": "offener Betrag",
         "waived_amount": "erlassener Betrag",
     },
+    # #15: the help plan printed for the client's signature (app/services/care.py, ``print_plan``).
+    "plan": {
+        "version": "Version des Hilfeplans",
+        "valid_from": "Hilfeplan gültig ab",
+        "review_on": "Datum der Fortschreibung",
+        "social_worker": "Sozialarbeiter/in der Betreuung",
+        "goal_lines": "Ziele je Bereich als Liste von Zeilen",
+        "measure_lines": "Maßnahmen (wer, was, bis wann) als Liste von Zeilen",
+        "agreements": "weitere Vereinbarungen",
+    },
 }
-LIST_PLACEHOLDERS = frozenset({"recipient.address_lines", "office.address_lines", "fee.lines", "fee.due_dates"})
+LIST_PLACEHOLDERS = frozenset({"recipient.address_lines", "office.address_lines", "fee.lines", "fee.due_dates",
+                               "plan.goal_lines", "plan.measure_lines"})
 
 # What the clerk may type in when making a letter (the rest comes from the case file):
 # placeholder -> input type (date, time, text, textarea).

@@ -113,7 +113,7 @@ def case_facts(session: Session, case, actor: Actor | None = None) -> CaseFacts:
 
 
 def case_letter_context(session: Session, case, *, user, today: date | None = None, appointment=None,
-                        extra: dict | None = None, actor: Actor | None = None) -> dict:
+                        extra: dict | None = None, actor: Actor | None = None, plan: dict | None = None) -> dict:
     """The context of a letter to the case's client, from what the case file holds plus ``extra``.
 
     ``actor`` decides what is visible (default: the request's user; outside a request pass one).
@@ -125,4 +125,4 @@ def case_letter_context(session: Session, case, *, user, today: date | None = No
         client, addresses=client_addresses(session, client, actor), user=user, staff=staff_details(session, user),
         org_unit=session.get(OrgUnit, case.org_unit_id), office=office_details(session, case.org_unit_id),
         case=case, emergency=case_facts(session, case, actor), appointment=appointment, extra=extra,
-        today=today or clock.today())
+        today=today or clock.today(), plan=plan)

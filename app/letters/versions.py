@@ -32,6 +32,8 @@ SHIPPED: dict[str, tuple[str, str]] = {
         "Zwangsräumung, mit dem Angebot eines kurzfristigen Gesprächs in der offenen Sprechstunde "
         "(Qualitätsstandard 1.3)."),
     "einladung_allgemein": ("Einladung zu einem Gespräch", "Allgemeine Einladung mit Termin."),
+    "hilfeplan": ("Hilfeplan zur Unterschrift",
+                  "Hilfeplan mit Zielen und Maßnahmen (Soziale Betreuung), zur Unterschrift der Klientin / des Klienten."),
     "bescheid": ("Bescheid (Grundgerüst)",
                  "Bescheid mit Entscheidung, Begründung und der Rechtsbehelfsbelehrung der Dienststelle."),
     "gebuehrenbescheid": ("Gebührenbescheid Unterbringung",

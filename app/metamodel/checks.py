@@ -242,6 +242,29 @@ def check_services(spec: AppSpec) -> Iterator[Found]:
             yield Found("spec.E152", ("services", i, "active_to"), "'active_to' liegt vor 'active_from'")
 
 
+def check_retention(spec: AppSpec) -> Iterator[Found]:
+    """Retention rules (#15) name fields of their own entity: a date to count from, a yes/no legal hold, and
+    the fields of their overrides. A typo would keep records forever or erase them early."""
+    for i, entity in enumerate(spec.entities):
+        rule = entity.retention
+        if rule is None:
+            continue
+        at = ("entities", i, "retention")
+        names = {f.name: f for f in entity.fields}
+        wanted = [(("after",), rule.after, ("date",)), (("hold",), rule.hold, ("boolean",))]
+        wanted += [(("overrides", k, "when", name), name, None) for k, o in enumerate(rule.overrides) for name in o.when]
+        for key, name, types in wanted:
+            if name is None:
+                continue
+            f = names.get(name)
+            if f is None:
+                yield Found("spec.E160", (*at, *key), f"Aufbewahrung: unbekanntes Feld '{name}' in '{entity.name}'",
+                            _suggest(name, names) or "Ein Feld dieser Entität angeben.")
+            elif types is not None and f.type not in types:
+                yield Found("spec.E161", (*at, *key),
+                            f"Aufbewahrung: Feld '{name}' muss vom Typ {' oder '.join(types)} sein, ist {f.type}")
+
+
 def run_checks(spec: AppSpec, removed: dict[str, list[str]] | None = None) -> Iterator[Found]:
     yield from check_names(spec)
     yield from check_field_types(spec)
@@ -249,3 +272,4 @@ def run_checks(spec: AppSpec, removed: dict[str, list[str]] | None = None) -> It
     yield from check_roles(spec)
     yield from check_core_contract(spec, removed or {})
     yield from check_services(spec)
+    yield from check_retention(spec)

@@ -19,8 +19,9 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_
 # (spec.E012) and the list of these names.
 FIELD_TYPES = kind_names()
 FieldType = Literal[FIELD_TYPES]  # type: ignore[valid-type]
-ACCESS_LEVELS = ("none", "read", "write", "delete")
-AccessLevel = Literal["none", "read", "write", "delete"]
+# "list" (#15): the list of a page without its records; fields marked ``sensitive`` are masked there.
+ACCESS_LEVELS = ("none", "list", "read", "write", "delete")
+AccessLevel = Literal["none", "list", "read", "write", "delete"]
 
 
 class Strict(BaseModel):
@@ -65,6 +66,27 @@ class UniqueSpec(Strict):
     fields: list[Identifier]
 
 
+class RetentionOverrideSpec(Strict):
+    """Another period for records of one type (``when``: field -> catalogue code or value), e.g. a case type."""
+
+    when: dict[Identifier, str]
+    years: int = Field(ge=0, le=100)
+    months: int = Field(default=0, ge=0, le=11)
+
+
+class RetentionSpec(Strict):
+    """How long a record is kept (#15): ``years``/``months`` after the date in field ``after`` (e.g. 5 years
+    after ``closed_on``, 10 for a loan after ``settled_on``); then erased or anonymised with its pages,
+    letters and documents. ``hold`` names a yes/no field that stops it (legal hold)."""
+
+    after: Identifier
+    years: int = Field(ge=0, le=100)
+    months: int = Field(default=0, ge=0, le=11)
+    action: Literal["erase", "anonymise"] = "erase"
+    hold: Identifier | None = None
+    overrides: list[RetentionOverrideSpec] = []
+
+
 class EntitySpec(Strict):
     name: Identifier
     label: str
@@ -86,6 +108,14 @@ class EntitySpec(Strict):
     # Composite indexes for the lists that domain pages read at city size, e.g. [case, entry_date].
     indexes: list[list[Identifier]] = []
     related: list[Identifier] = []  # child entities listed on the show page
+    # #15: every read of a record (page, REST, export, letter) is in the access log. A page with a field
+    # marked ``sensitive`` is sensitive too.
+    sensitive: bool = False
+    retention: RetentionSpec | None = None
+
+    @property
+    def is_sensitive(self) -> bool:
+        return self.sensitive or any(f.sensitive for f in self.fields)
 
     @property
     def plural(self) -> str:
@@ -217,7 +247,7 @@ class ProfileSpec(Strict):
     # "roles" is the name "profiles" had before #11 (the profile editor; see build_roles.ADMIN_FUNCTION_ALIASES).
     admin: list[Literal["catalogues", "users", "profiles", "roles", "org_units", "streets", "merge", "history",
                         "letters", "indicators", "access_standards", "imports", "login_audit",
-                        "statistics", "research", "fees", "treasury"]] = []
+                        "statistics", "research", "fees", "treasury", "privacy", "subject_access"]] = []
 
 
 class FollowUpSpec(Strict):

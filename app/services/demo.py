@@ -83,6 +83,11 @@ def demo_users(app, units: list[OrgUnit]) -> list[tuple[str, str, str]]:
             ensure_user(sm, username, DEMO_PASSWORD, role, None, first_name=role, last_name="Stadt",
                         check_policy=False)
             made.append((username, role, "alle"))
+    # #15: the data-protection officer sees every unit (lists, the access log, Art. 15 exports).
+    if sm.find_role("Datenschutz") is not None:
+        ensure_user(sm, "datenschutz", DEMO_PASSWORD, "Datenschutz", [unit.code for unit in units],
+                    first_name="Datenschutz", last_name="Stadt", check_policy=False)
+        made.append(("datenschutz", "Datenschutz", "alle"))
     return made
 
 

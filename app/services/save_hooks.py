@@ -64,6 +64,26 @@ def validate(entity_name: str, item) -> None:
         check(item)
 
 
+# --- before a record is saved (form and REST alike): rules that refuse the save with a German message ----
+_SAVING: dict[str, list[Callable]] = {}
+
+
+def on_saving(entity_name: str):
+    """Register ``check(item)`` that raises a ``DomainError`` when the record may not be saved as it is
+    (e.g. a Betreuung closed without a result, #15). The form shows the message, REST answers 400."""
+    def register(check: Callable) -> Callable:
+        checks = _SAVING.setdefault(entity_name, [])
+        if check not in checks:
+            checks.append(check)
+        return check
+    return register
+
+
+def before_save(entity_name: str, item) -> None:
+    for check in _SAVING.get(entity_name, ()):
+        check(item)
+
+
 # --- before a record is deleted (form or REST): what goes with it ----------------------------------------
 _DELETING: dict[str, list[Callable]] = {}
 

@@ -82,6 +82,8 @@ def register_web(app: Flask, appbuilder) -> None:
     register_accommodation_views(appbuilder)  # #12: board, household page, matching, lists, utilisation
     from .research import register_research_views  # research, exports, dashboard (#14)
     register_research_views(appbuilder)
+    from .privacy import register_privacy
+    register_privacy(appbuilder)  # #15: access log, retention protocol, Art. 15 export; the care overview
 
     from .surface import api_error, is_api_request
 

@@ -17,6 +17,7 @@ from .fab_compat import registered_views
 
 LEVEL_ACTIONS = {
     "none": (),
+    "list": ("can_list",),  # #15: the list only, sensitive fields masked; no record opens
     "read": ("can_list", "can_show"),
     "write": ("can_list", "can_show", "can_add", "can_edit"),
     "delete": PERMISSION_ACTIONS,
@@ -89,13 +90,19 @@ ADMIN_FUNCTIONS = {
     "treasury": [("can_export", "TreasuryView"), ("can_payments", "TreasuryView"), ("can_clear", "TreasuryView"),
                  ("menu_access", menus.TREASURY), ("menu_access", menus.TREASURY_PAYMENTS),
                  ("menu_access", menus.TREASURY_CLEAR), ("menu_access", menus.LOANS_CATEGORY)],
+    # --- Datenschutz (#15) ---
+    "privacy": [("can_list", "AccessLogView"), ("menu_access", menus.ACCESS_LOG),
+                ("can_list", "RetentionProtocolView"), ("menu_access", menus.RETENTION_PROTOCOL),
+                ("menu_access", menus.PRIVACY)],
+    "subject_access": [("can_export", "SubjectAccessView"), ("menu_access", menus.SUBJECT_ACCESS),
+                       ("menu_access", menus.PRIVACY)],
 }
 # Before #11 "roles" granted FAB's role screens; it now means the profile editor, as "profiles" does.
 ADMIN_FUNCTION_ALIASES = {"roles": "profiles"}
 ADMIN_FUNCTIONS.update({alias: ADMIN_FUNCTIONS[name] for alias, name in ADMIN_FUNCTION_ALIASES.items()})
-OWN_MENU_FUNCTIONS = {"indicators", "statistics", "research", "fees", "treasury"}  # not under "Administration"
+OWN_MENU_FUNCTIONS = {"indicators", "statistics", "research", "fees", "treasury", "privacy", "subject_access"}  # not under "Administration"
 # What the profile editor calls the levels and the admin functions.
-LEVEL_LABELS = {"none": "kein Zugriff", "read": "lesen", "write": "schreiben", "delete": "löschen"}
+LEVEL_LABELS = {"none": "kein Zugriff", "list": "nur Liste (vertrauliche Felder verdeckt)", "read": "lesen", "write": "schreiben", "delete": "löschen"}
 ADMIN_FUNCTION_LABELS = {
     "catalogues": "Kataloge (Wertelisten) pflegen",
     "users": "Benutzerkonten verwalten",
@@ -113,6 +120,8 @@ ADMIN_FUNCTION_LABELS = {
     "research": "Recherche (freie Abfragen, Berichte)",
     "fees": "Gebührenlauf der Unterbringung (ganze Stadt)",
     "treasury": "Stadtkasse: Export, Zahlungsimport, Klärfälle",
+    "privacy": "Datenschutz: Zugriffsprotokoll und Aufbewahrung",
+    "subject_access": "Auskunft nach Art. 15 DSGVO erteilen",
 }
 
 

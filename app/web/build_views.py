@@ -55,6 +55,21 @@ def display_formatter(f: FieldSpec):
     return kind_of(f).display
 
 
+def _masked(display, entity: EntitySpec):
+    """#15: a sensitive field reads as "••• (vertraulich)" for a profile that may list the page but not read it
+    (level ``list`` in roles.yaml); the show page needs reading, so there it is the value."""
+    permission = permission_name(entity.name)
+
+    def show(value):
+        from flask import current_app
+
+        from ..services.access_log import MASK
+        if value in (None, "", []) or current_app.appbuilder.sm.has_access("can_show", permission):
+            return display(value)
+        return MASK
+    return show
+
+
 def build_view_classes(registry: ModelRegistry) -> dict[str, type]:
     """One ModelView class per entity; children first so parents can list them as related views."""
     views: dict[str, type] = {}
@@ -123,7 +138,8 @@ def _view_class(registry: ModelRegistry, entity: EntitySpec, model) -> type:
         "edit_form_query_rel_fields": edit_rel_queries,
         "search_form_query_rel_fields": edit_rel_queries,
         "validators_columns": validators,
-        "formatters_columns": {f.name: display_formatter(f) for f in entity.fields},
+        "formatters_columns": {f.name: _masked(display_formatter(f), entity) if f.sensitive else display_formatter(f)
+                               for f in entity.fields},
         "field_defaults": defaults,
         "page_size": 25,
         "base_order": _base_order(entity, order),

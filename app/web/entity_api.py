@@ -10,6 +10,7 @@ from ..metamodel.kinds import kind_of
 from ..scoping import OrgUnitFilter
 from .actor import current_actor
 from ..services import records, save_hooks
+from ..services.access_log import MASK, log_reads
 from ..services.conflicts import expect_version, find_conflict, parse_version
 from .api_schemas import FachstelleSchemaConverter
 from .fab_compat import RestApiWall, base_filters, install_rison_schema_cache
@@ -81,6 +82,27 @@ class EntityRestApi(RestApiWall):
                 out[f.name] = frozenset(v.id for v in getattr(item, f.name, None) or [])
         return out
 
+    # --- #15: reads of a sensitive page are logged; lists mask its sensitive fields for list-only profiles ---
+    def get_headless(self, pk, **kwargs):
+        response = super().get_headless(pk, **kwargs)
+        if response.status_code == 200 and self.entity_spec is not None and self.entity_spec.is_sensitive:
+            log_reads(self.datamodel.session, current_actor(), self.entity_spec.name, [int(pk)], "rest")
+            self.datamodel.session.commit()
+        return response
+
+    def get_list_headless(self, **kwargs):
+        response = super().get_list_headless(**kwargs)
+        masked = [f.name for f in (self.entity_spec.fields if self.entity_spec else ()) if f.sensitive]
+        if response.status_code != 200 or not masked or self.appbuilder.sm.has_access(
+                "can_show", self.class_permission_name):
+            return response
+        payload = response.get_json()
+        for row in payload.get("result", []):
+            for name in masked:
+                if name in row and row[name] not in (None, "", []):
+                    row[name] = MASK
+        return self.response(200, **payload)
+
     def post_headless(self):
         try:
             return super().post_headless()
@@ -129,6 +151,7 @@ class EntityRestApi(RestApiWall):
     def pre_add(self, item):
         try:
             records.assign_org_unit(self.entity_spec, item, current_actor())
+            save_hooks.before_save(self.entity_spec.name, item)
         except NoHomeUnitError:
             raise
         except DomainError as exc:
@@ -138,6 +161,7 @@ class EntityRestApi(RestApiWall):
         try:
             records.check_refs_visible(self.entity_spec, item, current_actor())
             save_hooks.before_update(self.entity_spec.name, item)
+            save_hooks.before_save(self.entity_spec.name, item)
         except DomainError as exc:
             raise Refused(str(exc)) from None
         expect_version(item, g.pop("fs_seen_version", None))

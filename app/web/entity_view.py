@@ -12,6 +12,7 @@ from ..core_models import CatalogueValue
 from ..metamodel.build_models import VERSION_COLUMN, short_title
 from ..scoping import OrgUnitFilter, scope_query
 from ..services import records, save_hooks
+from ..services.access_log import MASK, log_reads
 from ..services.conflicts import ADVICE, expect_version, find_conflict, parse_version
 from ..services.history import record_history
 from .actor import current_actor
@@ -112,6 +113,17 @@ class EntityModelView(ModelViewWall):
         # A DomainError (e.g. an account without an org unit) is flashed by FAB's _add; nothing is saved.
         records.assign_org_unit(self.entity_spec, item, current_actor())
         save_hooks.validate(self.entity_spec.name, item)
+        self._checked_save(item)
+
+    def _checked_save(self, item) -> None:
+        """The entity's save rules (#15: a Betreuung closes only with a result). A refusal undoes the form's
+        changes in the session, so nothing later in the request can write them; FAB flashes the message."""
+        try:
+            save_hooks.before_save(self.entity_spec.name, item)
+        except Exception:
+            self.datamodel.session.rollback()
+            g.fs_refused_save = True  # the edit page comes back with what was typed (see ``edit``)
+            raise
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -174,6 +186,7 @@ class EntityModelView(ModelViewWall):
         records.check_refs_visible(self.entity_spec, item, current_actor())
         save_hooks.before_update(self.entity_spec.name, item)  # a DomainError is flashed by FAB; nothing saved
         save_hooks.validate(self.entity_spec.name, item)
+        self._checked_save(item)
         expect_version(item, g.pop("fs_seen_version", None))
 
     def post_update(self, item):
@@ -212,10 +225,21 @@ class EntityModelView(ModelViewWall):
         query = self.datamodel.apply_order_by(query, column, direction) if column else query
         query = query.order_by(model.id)
         names = [(column_name(f) if f.type not in ("choice", "multichoice", "ref", "user") else f.name) for f in fields]
+        # #15: a profile that may list but not read gets sensitive fields masked; a profile that reads a
+        # sensitive page has every exported record in the access log (once per record and export).
+        may_read = self.appbuilder.sm.has_access("can_show", self.class_permission_name)
+        masked = set() if may_read else {i for i, f in enumerate(fields) if f.sensitive}
+        if may_read and spec.is_sensitive:
+            exported = query.with_entities(model.id.label("id"), model.org_unit_id.label("org_unit_id")) \
+                if hasattr(model, "org_unit_id") else query.with_entities(model.id.label("id"))
+            log_reads(self.datamodel.session, current_actor(), spec.name, list(exported), "export",
+                      detail="Excel-Export der Liste")
+            self.datamodel.session.commit()
 
         def rows():
             for record in query.yield_per(1000):
-                yield [getattr(record, name) for name in names]
+                values = [getattr(record, name) for name in names]
+                yield [MASK if i in masked and values[i] not in (None, "", []) else v for i, v in enumerate(values)]
         shown = [f"{self.label_columns.get(k.split('_', 3)[-1], k)}={v}" for k, v in request.args.items()
                  if k.startswith("_flt_") and k.count("_") >= 3]
         return xlsx_response([column_for_field(f) for f in fields], rows(), spec.plural, what=spec.plural,
@@ -258,9 +282,13 @@ class EntityModelView(ModelViewWall):
         # Extras (letters, documents) need the record: the one _show read, with the same filters.
         record = g.pop("fs_shown", None) or self.datamodel.get(pk, base_filters(self))
         related = self._allowed_related()
-        return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
+        page = self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
                                     related_views=related, history=history,
                                     entity=self.entity_spec, record=record, **self.page_context(record))
+        if record is not None and self.entity_spec.is_sensitive:  # #15: every read of a sensitive page
+            log_reads(self.datamodel.session, current_actor(), self.entity_spec.name, [record], "show")
+            self.datamodel.session.commit()
+        return page
 
     def page_context(self, record) -> dict:
         """The browser title ("Fallakte 2026/0042 – Fachstelle") and the breadcrumbs (Fallakte › Doku-Eintrag)."""
@@ -312,6 +340,13 @@ class EntityModelView(ModelViewWall):
             if refused is not None:
                 return refused
         widgets = edit_widgets(self, pk)
+        if not widgets and g.pop("fs_refused_save", False):
+            # Refused by a save rule (FAB flashed the reason): the form again, with the user's input.
+            item = self.datamodel.get(pk, base_filters(self))
+            if item is not None:
+                widgets = posted_edit_widgets(self, item, lambda form: None)
+                return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
+                                            related_views=self._allowed_related(), **self.page_context(item)), 422
         if not widgets:
             if g.pop("fs_stale_save", False):
                 # Saved by someone else between the check above and the commit: the database refused it.

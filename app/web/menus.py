@@ -42,6 +42,11 @@ UTILISATION = "utilisation"
 # --- research module, exports, dashboard (#14) ---
 RESEARCH = "research"
 EXPORT_HISTORY = "export_history"
+# --- Datenschutz und Betreuung (#15) ---
+ACCESS_LOG = "access_log"
+RETENTION_PROTOCOL = "retention_protocol"
+SUBJECT_ACCESS = "subject_access"
+PRIVACY = "Datenschutz"  # the YAML menu of erasure_request: the privacy pages sit in it
 # The YAML menu of doc_entry: the documentation overview and the letters sit in it.
 DOCUMENTATION_CATEGORY = "Falldokumentation"
 # Categories of our own
@@ -81,6 +86,9 @@ LABELS = {
     LOAN_REPORT: "Offene Darlehen",
     LOANS_CATEGORY: "Darlehen",
     REPORTS: "Berichte",
+    ACCESS_LOG: "Zugriffsprotokoll",
+    RETENTION_PROTOCOL: "Aufbewahrung und Löschung",
+    SUBJECT_ACCESS: "Auskunft (Art. 15 DSGVO)",
 }
 
 

@@ -38,7 +38,10 @@ def research_fields() -> ResearchFields:
 
     def can_read(entity: str) -> bool:
         if entity not in cache:
-            cache[entity] = bool(sm.has_access("can_list", permission_name(entity)))
+            # #15: a sensitive page takes reading (a list-only profile sees its fields masked, so not here).
+            spec = current_app.config["FACHSTELLE_SPEC"].entity(entity)
+            action = "can_show" if spec is not None and spec.is_sensitive else "can_list"
+            cache[entity] = bool(sm.has_access(action, permission_name(entity)))
         return cache[entity]
     return ResearchFields(current_app.config["FACHSTELLE_REGISTRY"], can_read)
 

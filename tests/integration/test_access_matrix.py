@@ -57,12 +57,14 @@ _PLAIN = ("string", "text", "date", "money", "decimal", "integer")
 
 
 def marker_field(entity: EntitySpec) -> FieldSpec:
-    """The field whose (unique) value proves a body shows this record: listed strings first, then dates."""
+    """The field whose (unique) value proves a body shows this record: listed strings first, then dates.
+    Not a sensitive field where there is another: a profile that may only list the page sees it masked (#15)."""
     fields = [f for f in entity.fields if not f.hidden and f.show_in_edit and not f.regex and not f.read_only]
-    for kinds, listed in ((("string",), True), (("date",), True), (("string", "text"), False), (("date",), False)):
-        for f in fields:
-            if f.type in kinds and (f.show_in_list or not listed):
-                return f
+    for plain in ([f for f in fields if not f.sensitive], fields):
+        for kinds, listed in ((("string",), True), (("date",), True), (("string", "text"), False), (("date",), False)):
+            for f in plain:
+                if f.type in kinds and (f.show_in_list or not listed):
+                    return f
     raise AssertionError(f"{entity.name}: kein Feld für eine Markierung")
 
 
@@ -295,7 +297,8 @@ def test_matrix(app, matrix, user_client, profile, entity_name, action, channel)
         body = response.get_data(as_text=True)
         assert response.status_code == 200, body[:500]
         if channel == "html":
-            assert show_link in body
+            # A list-only profile (#15, level "list") sees the rows but no link into a record.
+            assert (show_link in body) == is_allowed(spec, profile, entity_name, "show")
         else:
             assert record_id in response.json["ids"]
         if marker_field(entity).show_in_list or channel == "rest":
@@ -310,6 +313,8 @@ def test_matrix(app, matrix, user_client, profile, entity_name, action, channel)
 
     elif action == "add":
         before = _max_id(app, matrix, entity_name)
+        # A help plan's review date and a measure's due date make tasks (#15): they go with the added record.
+        tasks_before = _max_id(app, matrix, "task") if entity_name != "task" else None
         values = matrix.values(entity, variant=1)
         try:
             if channel == "html":
@@ -329,6 +334,8 @@ def test_matrix(app, matrix, user_client, profile, entity_name, action, channel)
             assert _row(app, matrix, entity_name, new_id) is not None
         finally:
             _delete_above(app, matrix, entity_name, max(before, record_id))
+            if tasks_before is not None:
+                _delete_above(app, matrix, "task", max(tasks_before, matrix.ids["task"]))
 
     elif action == "edit":
         f = edit_field(entity)

@@ -106,7 +106,10 @@ BASE_ENTITIES = sorted(["address", "appointment", "case", "contact", "doc_entry"
                         # Unterbringung (#12)
                         "shelter", "room", "place", "need_profile", "reservation", "occupancy",
                         # Gebühren (#12 §4)
-                        "fee_tariff", "fee_component", "fee_subscription", "shelter_lease"])
+                        "fee_component", "fee_subscription", "fee_tariff", "shelter_lease",
+                        # #15: social care and help plans, erasure requests
+                        "care", "erasure_request", "help_goal", "help_goal_result", "help_measure", "help_plan",
+                        "help_review"])
 
 
 def cli_env(tmp: Path, **extra: str) -> dict[str, str]:
@@ -168,8 +171,8 @@ def db(request) -> str:
 @pytest.mark.parametrize(("city", "summary"), [
     # #12 and #14 added pages and catalogues; #13 the page "Darlehen", four catalogues, the profile "Darlehen/Kasse";
     # #12 §4 the four fee pages and their catalogues.
-    ("berlin", "Konfiguration in Ordnung: 27 Seiten, 42 Kataloge, 7 Profile (Stadt: berlin)."),
-    ("musterhausen", "Konfiguration in Ordnung: 27 Seiten, 41 Kataloge, 7 Profile (Stadt: musterhausen)."),
+    ("berlin", "Konfiguration in Ordnung: 34 Seiten, 49 Kataloge, 8 Profile (Stadt: berlin)."),  # #15: 7 pages, 7 catalogues, Datenschutz
+    ("musterhausen", "Konfiguration in Ordnung: 34 Seiten, 48 Kataloge, 8 Profile (Stadt: musterhausen)."),
 ])
 def test_check_config_accepts_the_shipped_overlay(built, city, summary):
     code, out, err = built[city]["check"]
@@ -235,7 +238,8 @@ def test_overlay_profiles_in_domain_terms():
         ("Sachbearbeitung", "Sachbearbeitung Wohnungsnotfall"), ("Sozialarbeit", "Sozialarbeit (Soziale Betreuung)"),
         ("Teamleitung", "Gruppenleitung Soziale Wohnhilfe"), ("Controlling", "Controlling (Bezirk und Senatsverwaltung)"),
         ("Fachadmin", "Fachadministration der Stadt"), ("Obdachverwaltung", "Obdachverwaltung / Unterbringung"),
-        ("Darlehen/Kasse", "Darlehensverwaltung und Kasse")]
+        ("Darlehen/Kasse", "Darlehensverwaltung und Kasse"),
+        ("Datenschutz", "Datenschutz (behördliche/r Datenschutzbeauftragte/r)")]  # #15
     musterhausen = load_spec(ROOT / "config", "musterhausen")
     shelter = next(p for p in musterhausen.roles.profiles if p.name == "Obdachverwaltung")
     granted = profile_permissions(musterhausen, shelter)
@@ -285,7 +289,7 @@ def test_invalid_config_stops_the_command_with_every_issue(tmp_path, command):
         "unbekannter Feldtyp 'dat'",
         "    HINWEIS: Meinten Sie 'date'?",
         f"{config}/roles.yaml:3: profiles[0].default: (spec.E012) unbekannter Wert 'schreiben'",
-        "    HINWEIS: Erlaubt: none, read, write, delete",
+        "    HINWEIS: Erlaubt: none, list, read, write, delete",  # "list" (#15)
     ]
     assert result.stdout == ""  # serve never announced a URL
 
