@@ -7,10 +7,11 @@ moves the family out, looks at the Belegungsliste (page, print view) and at June
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from app import clock
 from tests.e2e.browser_helpers import assert_german_page, field
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +48,7 @@ def family_case(server) -> tuple[int, str]:
 def test_accommodation_story(live_server, page_for, shoot):
     base = live_server.url
     case_id, surname = family_case(live_server)
-    today = date.today()
+    today = clock.today()
     page = page_for("ov_nord")
 
     # 1. The board from the menu: every shelter of the unit with rooms and free places tonight.

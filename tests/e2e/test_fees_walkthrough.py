@@ -6,10 +6,11 @@ from __future__ import annotations
 import io
 import re
 import sqlite3
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from app import clock
 from tests.e2e.browser_helpers import assert_german_page
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +24,7 @@ def reserved_case(server) -> tuple[int, str]:
         "JOIN org_unit u ON u.id = c.org_unit_id WHERE u.code = 'nord' AND c.closed_on IS NULL "
         "AND NOT EXISTS (SELECT 1 FROM occupancy o WHERE o.case_id = c.id OR o.person_id = c.client_id) "
         "AND NOT EXISTS (SELECT 1 FROM reservation r WHERE r.case_id = c.id) ORDER BY c.id DESC LIMIT 1")[0]
-    today = date.today()
+    today = clock.today()
     place_id, shelter_id = server.query(
         "SELECT pl.id, pl.shelter_id FROM place pl JOIN shelter s ON s.id = pl.shelter_id "
         "WHERE s.org_unit_id = ? AND NOT EXISTS (SELECT 1 FROM occupancy o WHERE o.place_id = pl.id "
@@ -65,7 +66,7 @@ def test_fee_steps(live_server, page_for, shoot):
     page.get_by_role("link", name="Unterbringung").first.click()
     page.get_by_role("link", name="Gebührenlauf").click()
     page.wait_for_url("**/fees/**")
-    month = f"{date.today():%Y-%m}"
+    month = f"{clock.today():%Y-%m}"
     assert page.locator("#month").input_value() == month
     assert "neue Zeile" in page.locator("body").inner_text()
     shoot(page, "fee-02-gebuehrenlauf-vorschau")

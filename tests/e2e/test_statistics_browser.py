@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+from app import clock
 from tests.e2e.browser_helpers import assert_german_page
 
 pytestmark = pytest.mark.e2e
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 def nrw_day(server) -> date:
     """The latest 30 June up to this year on which the demo has someone accommodated under the OBG."""
-    for year in range(date.today().year, 2015, -1):
+    for year in range(clock.today().year, 2015, -1):
         day = f"{year}-06-30"
         found = server.query(
             "SELECT count(*) FROM occupancy o JOIN catalogue_value b ON b.id = o.legal_basis_id "
