@@ -154,6 +154,19 @@ def utilisation_this_month(session, actor: Actor, today: date) -> TileFigures:
     return TileFigures(per_unit, total, kind="percent", note=f"{first:%d.%m.} – {end:%d.%m.%Y}")
 
 
+def loans_in_arrears(session, actor: Actor, today: date) -> TileFigures:
+    """Running loans with instalments in arrears today, per district (#13's figures, the loans report's rule)."""
+    from ..domain import loans as rules
+    from .loan_reports import loan_lines
+    units = _units(session, actor)
+    per_unit = {name: 0 for name in units.values()}
+    for line in loan_lines(session, actor, today):
+        if line.figures.status == rules.LAUFEND and line.figures.arrears and line.figures.arrears > 0:
+            name = units.get(line.org_unit_id, "ohne Dienststelle")
+            per_unit[name] = per_unit.get(name, 0) + 1
+    return TileFigures(per_unit, sum(per_unit.values()), note=f"Stand {today:%d.%m.%Y}")
+
+
 register_tile(Tile("open_cases", "Offene Fälle", open_cases, permission=("can_list", "entity_case"), order=10,
                    link="/case/list/"))
 register_tile(Tile("notices_month", "Mitteilungen diesen Monat", notices_this_month,
@@ -163,5 +176,8 @@ register_tile(Tile("occupancy_tonight", "Belegung heute Nacht", occupancy_tonigh
                    permission=("can_list", "entity_occupancy"), order=40, link="/accommodation/board"))
 register_tile(Tile("utilisation_month", "Auslastung im Monat", utilisation_this_month,
                    permission=("can_list", "entity_occupancy"), order=50))
+# Loans (#13): for profiles that may read the loans.
+register_tile(Tile("loans_in_arrears", "Darlehen mit Rückstand", loans_in_arrears,
+                   permission=("can_list", "entity_loan"), order=60, link="/darlehen/bericht"))
 register_tile(Tile("quality_quarter", "Kennzahlen QS 1.1–1.4 im Quartal", quality_this_quarter,
                    permission=("can_show", "IndicatorReport"), order=30, link="/indicators/"))

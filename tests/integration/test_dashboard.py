@@ -53,7 +53,8 @@ def fresh_cache():
     yield
 
 
-ACCOMMODATION = {"occupancy_tonight": "0", "utilisation_month": "–"}  # #12's tiles, no shelters here
+# #12's tiles (no shelters here) and #13's (no loans here)
+ACCOMMODATION = {"occupancy_tonight": "0", "utilisation_month": "–", "loans_in_arrears": "0"}
 
 
 @pytest.mark.parametrize("user, expected", [

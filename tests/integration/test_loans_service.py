@@ -187,3 +187,21 @@ def test_kassenzeichen_entered_from_the_treasury(story):
     db.session.rollback()
     loans.approve(db.session, actor(), loan, kassenzeichen=kz.display(given, "##.######-#"))
     assert loan.kassenzeichen == given and loans.shown(loan.kassenzeichen) == "52.000777-" + given[-1]
+
+
+def test_dashboard_tile_counts_loans_in_arrears_per_district(story):
+    # #14's start page: the tile "Darlehen mit Rückstand" counts running loans with arrears (#13's figures).
+    from app.services import loans
+    from app.services.dashboard import loans_in_arrears
+    db, loan, _child = story
+    loans.approve(db.session, actor(), loan)
+    loans.set_plan(db.session, actor(), loan, Decimal("100"), date(2027, 1, 1))
+    loans.book_payment(db.session, actor(), loan, date(2027, 1, 3), Decimal("100"))
+    db.session.flush()
+    day = date(2027, 2, 15)
+    tile = loans_in_arrears(db.session, actor(day=day), day)
+    assert tile.total == 1 and sum(tile.per_unit.values()) == 1
+    assert [name for name, n in tile.per_unit.items() if n] == [loan.org_unit.name]
+    loans.book_payment(db.session, actor(), loan, date(2027, 2, 10), Decimal("100"))
+    db.session.flush()
+    assert loans_in_arrears(db.session, actor(day=day), day).total == 0
