@@ -260,7 +260,7 @@ def check_retention(spec: AppSpec) -> Iterator[Found]:
             if f is None:
                 yield Found("spec.E160", (*at, *key), f"Aufbewahrung: unbekanntes Feld '{name}' in '{entity.name}'",
                             _suggest(name, names) or "Ein Feld dieser Entität angeben.")
-            elif types is not None and f.type not in types:
+            elif types is not None and not is_kind(f, *types):
                 yield Found("spec.E161", (*at, *key),
                             f"Aufbewahrung: Feld '{name}' muss vom Typ {' oder '.join(types)} sein, ist {f.type}")
 

@@ -32,7 +32,7 @@ from ..core_models import CatalogueValue
 from ..domain import dates, money
 from ..errors import DomainError
 from ..metamodel.build_models import column_name, short_title
-from ..metamodel.kinds import kind_of
+from ..metamodel.kinds import is_kind, kind_of, points_to
 from ..scoping import org_condition, scope_query
 from .xlsx_export import XlsxColumn, column_for_field
 
@@ -97,11 +97,11 @@ class ResearchField:
 
     @property
     def groupable(self) -> bool:
-        return self.spec.type not in ("multichoice", "text")
+        return not is_kind(self.spec, "multichoice", "text")
 
     @property
     def in_columns(self) -> bool:
-        return self.spec.type != "multichoice"
+        return not is_kind(self.spec, "multichoice")
 
 
 def _readable_fields(entity) -> list:
@@ -120,7 +120,7 @@ def parent_field(child, root_name: str):
     """The ref field of a child page pointing at its parent."""
     if child.parent_field:
         return child.field(child.parent_field)
-    return next(f for f in child.fields if f.type == "ref" and f.ref == root_name)
+    return next(f for f in child.fields if points_to(f, root_name))
 
 
 class ResearchFields:
@@ -500,7 +500,7 @@ class _Labels:
         model = self.registry.model(entity_name)
         spec = self.registry.entity(entity_name)
         names = [n for n in (spec.title_fields or [spec.fields[0].name])
-                 if (f := spec.field(n)) is not None and f.type in TEXT_KINDS]
+                 if (f := spec.field(n)) is not None and is_kind(f, *TEXT_KINDS)]
         for part in _chunks(sorted(missing), 5000):
             if names:  # the text title fields only, as ``short_title`` shows them, without loading records
                 query = select(model.id, *[getattr(model, n) for n in names]).where(model.id.in_(part))
@@ -583,7 +583,7 @@ def _column_plan(builder: _Builder, fields: list[ResearchField]):
                     on = and_(on, condition)
             joins.append((target, on))
             names = [n for n in (spec.title_fields or [spec.fields[0].name])
-                     if (t := spec.field(n)) is not None and t.type in TEXT_KINDS]
+                     if (t := spec.field(n)) is not None and is_kind(t, *TEXT_KINDS)]
             exprs += [col, target.id, *[getattr(target, n) for n in names]]
 
             def make(row, i=at, n=len(names), label=spec.label):
@@ -653,7 +653,7 @@ def _figure(definition: Definition, value, f: ResearchField | None):
         return int(value)
     # SQLite hands back an average as a float: read it through its text, as the Money type does.
     number = money.to_decimal(value if isinstance(value, (Decimal, int)) else str(value))
-    if f is not None and f.spec.type == "integer" and definition.measure == "sum":
+    if f is not None and is_kind(f.spec, "integer") and definition.measure == "sum":
         return int(number)
     return money.quantize(number)
 

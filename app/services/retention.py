@@ -28,7 +28,7 @@ from ..domain import retention as rules
 from ..letters.models import Letter
 from ..letters.storage import remove_after_commit
 from ..metamodel.build_models import built_registry, column_name
-from ..metamodel.kinds import kind_of, points_to
+from ..metamodel.kinds import is_kind, kind_of, points_to
 from ..privacy_models import RetentionAggregate, RetentionProtocol, RetentionRun
 
 CHUNK = 500
@@ -345,7 +345,7 @@ def anonymise_rows(session: Session, registry, entity_name: str, ids: set[int]) 
     for f in entity.fields:
         kind = kind_of(f)
         col = column_name(f)
-        if f.type in ("string", "text"):
+        if is_kind(f, "string", "text"):
             values[col] = "anonymisiert" if f.required else None
         elif points_to(f, "partner") and not f.required:
             values[col] = None

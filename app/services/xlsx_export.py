@@ -41,6 +41,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from ..metamodel.kinds import is_kind
+
 BERLIN = ZoneInfo("Europe/Berlin")
 MAX_ROWS_PER_SHEET = 1_048_575  # Excel's limit minus the header row
 EXCEL_EPOCH = date(1899, 12, 30).toordinal()  # serial day 0 of Excel's 1900 date system (with its leap-year quirk)
@@ -72,7 +74,8 @@ class XlsxColumn:
     places: int = 2  # decimals shown for decimal/money
 
     def __post_init__(self):
-        if self.type not in COLUMN_TYPES:
+        column_type = self.type  # the sheet's value type (COLUMN_TYPES), not a YAML field kind
+        if column_type not in COLUMN_TYPES:
             raise ValueError(f"unknown XLSX column type {self.type!r} (allowed: {', '.join(COLUMN_TYPES)})")
 
     @property
@@ -86,7 +89,7 @@ def column_for_field(field, label: str | None = None) -> XlsxColumn:
     kind = KIND_COLUMN_TYPES.get(field.type, "text")
     width = None
     if kind == "text":
-        length = field.length or (60 if field.type == "text" else 30)
+        length = field.length or (60 if is_kind(field, "text") else 30)
         width = max(10, min(length, 50))
     return XlsxColumn(label or field.label, kind, width)
 
@@ -123,8 +126,9 @@ class _Writer:
         self.title_format = workbook.add_format({"bold": True, "font_size": 12})
         self.formats = {}
         for column in self.columns:
-            code = NUMBER_FORMATS.get(column.type)
-            if column.type in ("decimal", "money") and column.places != 2:
+            column_type = column.type  # the sheet's value type, not a YAML field kind
+            code = NUMBER_FORMATS.get(column_type)
+            if column_type in ("decimal", "money") and column.places != 2:
                 code = "#,##0" + ("." + "0" * column.places if column.places else "")
             self.formats[column] = workbook.add_format({"num_format": code}) if code else None
         self.kinds = [(column.type, self.formats[column]) for column in self.columns]

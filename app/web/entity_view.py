@@ -10,6 +10,7 @@ from wtforms import HiddenField
 
 from ..core_models import CatalogueValue
 from ..metamodel.build_models import VERSION_COLUMN, short_title
+from ..metamodel.kinds import is_kind
 from ..scoping import OrgUnitFilter, scope_query
 from ..services import records, save_hooks
 from ..services.access_log import MASK, log_reads
@@ -224,7 +225,7 @@ class EntityModelView(ModelViewWall):
         column, direction = self._export_order()
         query = self.datamodel.apply_order_by(query, column, direction) if column else query
         query = query.order_by(model.id)
-        names = [(column_name(f) if f.type not in ("choice", "multichoice", "ref", "user") else f.name) for f in fields]
+        names = [(column_name(f) if not is_kind(f, "choice", "multichoice", "ref", "user") else f.name) for f in fields]
         # #15: a profile that may list but not read gets sensitive fields masked; a profile that reads a
         # sensitive page has every exported record in the access log (once per record and export).
         may_read = self.appbuilder.sm.has_access("can_show", self.class_permission_name)

@@ -95,3 +95,57 @@ def test_loan_story(page_for, live_server, shoot, tmp_path):
     with controller.expect_download() as download:
         controller.get_by_role("link", name="XLSX").click()
     assert open(download.value.path(), "rb").read(2) == b"PK"
+
+
+def _approved_loan(page, live_server, amount: str) -> int:
+    """A loan of ``amount`` for rent arrears recorded and approved by the clerk of Nord; its id."""
+    base = live_server.url
+    case_id, surname = live_server.query(
+        "SELECT c.id, p.surname FROM \"case\" c JOIN partner p ON p.id = c.client_id "
+        "JOIN org_unit u ON u.id = c.org_unit_id WHERE u.code = 'nord' AND p.birth_date < '2000-01-01' "
+        "AND c.id NOT IN (SELECT case_id FROM loan) ORDER BY c.id LIMIT 1")[0]
+    page.goto(f"{base}/loan/add?_flt_0_case={case_id}")
+    choose(page, "Darlehensnehmer/in", surname[:4], surname)
+    payee = live_server.query("SELECT p.surname FROM partner p JOIN catalogue_value k ON k.id = p.kind_id "
+                              "WHERE k.code = 'institution' AND coalesce(p.org_unit_id, (SELECT id FROM org_unit WHERE "
+                              "code = 'nord')) = (SELECT id FROM org_unit WHERE code = 'nord') ORDER BY p.id LIMIT 1")[0][0]
+    choose(page, "Zahlungsempfänger (Vermieter/Energieversorger)", payee[:5], payee)
+    field(page, "IBAN des Zahlungsempfängers").fill("DE89 3704 0044 0532 0130 00")
+    page.locator('[name="amount_rent"]').fill(amount)
+    page.get_by_role("button", name="Speichern").click()
+    page.wait_for_url(lambda url: "/loan/add" not in url)
+    loan_id = live_server.query("SELECT max(id) FROM loan")[0][0]
+    page.goto(f"{base}/darlehen/{loan_id}")
+    page.get_by_role("button", name="Bewilligen und Auszahlung anordnen").click()
+    page.get_by_text(re.compile("Bewilligt; Auszahlungsanordnung")).wait_for()
+    return loan_id
+
+
+def test_team_lead_writes_off_one_loan_and_waives_another(page_for, live_server, shoot):
+    # The rest of the story: a team lead writes off another loan (befristet, with a date to look again) and
+    # waives a third; both are within the team lead's limits and under the four-eyes amount.
+    base = live_server.url
+    clerk = page_for("sb_nord")
+    clerk.on("dialog", lambda dialog: dialog.accept())
+    written_off, waived = _approved_loan(clerk, live_server, "800,00"), _approved_loan(clerk, live_server, "600,00")
+
+    lead = page_for("tl_nord")
+    lead.on("dialog", lambda dialog: dialog.accept())
+    lead.goto(f"{base}/darlehen/{written_off}")
+    review = live_server.query("SELECT date('now', 'localtime', '+6 months')")[0][0]
+    lead.locator('input[name="review_on"]').fill(date.fromisoformat(review).strftime("%d.%m.%Y"))
+    lead.get_by_role("button", name="Niederschlagen").click()
+    lead.get_by_text("Niedergeschlagen.").wait_for()
+    assert "niedergeschlagen" in lead.locator("body").inner_text().lower()
+    shoot(lead, "loans-09-niedergeschlagen")
+    assert live_server.query("SELECT count(*) FROM loan_event WHERE loan_id = ? AND kind = 'niederschlagung' "
+                             "AND review_on IS NOT NULL", written_off)[0][0] == 1
+
+    lead.goto(f"{base}/darlehen/{waived}")
+    lead.get_by_role("button", name="Erlassen").click()
+    lead.get_by_text("Erlassen.").wait_for()
+    assert "erlassen" in lead.locator("body").inner_text().lower()
+    shoot(lead, "loans-10-erlassen")
+    assert live_server.query("SELECT count(*) FROM loan_booking WHERE loan_id = ? AND kind = 'erlass'",
+                             waived)[0][0] == 1
+    assert lead.js_errors == [] and clerk.js_errors == []

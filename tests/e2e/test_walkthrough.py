@@ -132,7 +132,8 @@ def test_walkthrough(live_server, page_for, shoot):
     assert [t.strip() for t in tabs.get_by_role("link").all_inner_texts()] == [
         "Detail", "Falldokumentation", "Räumungsklagen", "Zwangsräumungen", "Aufgaben und Wiedervorlagen", "Termine",
         "Haushaltsmitglieder", "Wohnungsnotfall", "Einkommen des Haushalts", "Beziehungen",
-        "Bedarfsprofile (Unterbringung)", "Reservierungen", "Belegungen", "Darlehen"]
+        "Bedarfsprofile (Unterbringung)", "Reservierungen", "Belegungen", "Leistungsabos", "Darlehen",
+        "Soziale Betreuung"]
     assert page.locator("#Home").get_by_role("link", name="Bearbeiten").is_visible()
     heading = page.locator(".panel-title").first.inner_text().strip()
     assert heading == f"Fallakte: {CASE_NUMBER}, {variant}, {first_name}, {birth_text}"
