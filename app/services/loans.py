@@ -29,6 +29,7 @@ from ..domain.loans import LoanError
 from ..domain.money import format_money, quantize
 from ..metamodel.build_models import built_registry
 from ..treasury_models import LoanBooking, LoanEvent, TreasuryPosting
+from .bulk import copy_rows
 from .history import change_row
 from .kassenzeichen import next_kassenzeichen, register, shown
 from .save_hooks import on_updating
@@ -478,34 +479,6 @@ def postings(session: Session, loan) -> list[TreasuryPosting]:
                                 .order_by(TreasuryPosting.id)))
 
 
-def _bulk(session: Session, table, rows: list[dict]) -> None:
-    """Many rows at once: COPY on PostgreSQL, one prepared executemany on SQLite (what the import pipeline does;
-    services may not import it, so the same two paths in short)."""
-    dialect = session.get_bind().dialect
-    if not rows or dialect.name not in ("postgresql", "sqlite"):
-        if rows:
-            session.execute(insert(table), rows)
-        return
-    names = list(rows[0])
-    processors = [table.c[name].type.bind_processor(dialect) for name in names]
-    quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(n) for n in names)
-    values = ([p(row[n]) if p is not None and row[n] is not None else row[n] for n, p in zip(names, processors)]
-              for row in rows)
-    raw = session.connection().connection.driver_connection
-    if dialect.name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
-    else:
-        cursor = raw.cursor()
-        try:
-            cursor.executemany(f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})",
-                               values)
-        finally:
-            cursor.close()
-
-
 @on_payments(ENTITY)
 def book_imported_payments(session: Session, actor: Actor, items: list[tuple[dict, int]]) -> None:
     """The treasury's payments on loan Kassenzeichen, for a whole file: bulk bookings and history rows.
@@ -523,8 +496,10 @@ def book_imported_payments(session: Session, actor: Actor, items: list[tuple[dic
                                   f"{format_money(values['betrag'])} am {format_date(values['buchungstag'])} "
                                   f"(Kasse {values['buchungs_id']})"))
     for start in range(0, len(rows), 5000):
-        _bulk(session, LoanBooking.__table__, rows[start:start + 5000])
-        _bulk(session, ChangeLog.__table__, history[start:start + 5000])
+        for table, chunk in ((LoanBooking.__table__, rows[start:start + 5000]),
+                             (ChangeLog.__table__, history[start:start + 5000])):
+            if chunk:
+                copy_rows(session, table, chunk)
     paid = {}
     for row in rows:
         if row["amount"] > 0:

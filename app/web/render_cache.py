@@ -28,7 +28,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..core_models import CatalogueValue
-from ..integrations.pipeline import BULK_TABLES
+from ..services.bulk import BULK_TABLES
 from .fab_compat import install_view_index, link_filters
 
 CATALOGUE_CACHE_SECONDS = 30.0
