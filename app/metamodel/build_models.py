@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from flask_appbuilder import Model
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import relationship
 
 from ..core_models import OrgUnit
@@ -86,7 +87,10 @@ def short_title(record) -> str:
     """The record's name in a sentence or a page title: its text title fields only ("Meier, Sieglinde",
     "2026/0042"), without dates or referenced records; the whole title when it has no text field."""
     spec = built_registry().entity(record.__entity__)
-    parts = [value.strip() for name in (spec.title_fields or [spec.fields[0].name])
+    columns = sa_inspect(type(record)).columns
+    # Only columns are read: a referenced record in the title (the case's client) is not text, and reading
+    # the relation would load it from the database for nothing.
+    parts = [value.strip() for name in (spec.title_fields or [spec.fields[0].name]) if name in columns
              if isinstance(value := getattr(record, name, None), str) and value.strip()]
     return ", ".join(parts) or str(record)
 

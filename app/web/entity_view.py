@@ -211,6 +211,11 @@ class EntityModelView(ModelViewWall):
     def related_views_shown(self):
         return self._allowed_related()
 
+    def related_lists_ahead(self, item, views):
+        # A case file has some 15 tabs and most of them are empty for any one case: one query finds those,
+        # and their tables are built without reading the database (FachstelleInterface.query).
+        self.datamodel.note_empty_related_lists(item, [view.datamodel for view in views])
+
     # --- XLSX export of the list (#14): the list's rows (search filters, org units), the page's fields ----
     @expose("/export_xlsx")
     @has_access

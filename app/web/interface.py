@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g, has_request_context
 from flask_appbuilder.exceptions import DatabaseException
 from flask_login import current_user
-from sqlalchemy import Enum, asc, desc, func, select
+from sqlalchemy import Enum, asc, desc, exists, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -39,6 +39,8 @@ class FachstelleInterface(InterfaceWall):
        is one ``select()`` (``_one_parent_select``).
     7. Counts are cached (``count_cache``) and settled by the rows each page shows (``_settled``).
     8. Selected columns (REST) load with one ``load_only``; list values are read as plain attributes.
+    9. A show page asks once which of its related lists have no row of the record at all
+       (``note_empty_related_lists``, one query of EXISTS probes); those lists are answered without a query.
     """
 
     filter_converter_class = FachstelleFilterConverter
@@ -123,6 +125,8 @@ class FachstelleInterface(InterfaceWall):
 
     def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
               select_columns=None, outer_default_load=False):
+        if page_size and not page and _of_one_parent(filters) and self._known_empty(filters):
+            return 0, []
         query = self.session.query(self.obj)
         if self.eager_refs:
             query = query.options(*(selectinload(getattr(self.obj, name)) for name in self.eager_refs))
@@ -149,6 +153,37 @@ class FachstelleInterface(InterfaceWall):
         if count is None:
             return len(rows), rows
         return _settled(count, requested_page, requested_size, len(rows)), rows
+
+    def note_empty_related_lists(self, item, related: list) -> None:
+        """Find, with one query, the related lists (their datamodels) without any row of ``item``.
+
+        Only "no row at all" is noted, whatever the user may see: then no filter (org units, a search inside
+        the list) can find one either, so ``query`` answers those lists with no rows for this request.
+        """
+        if not has_request_context():
+            return
+        pk = self.get_pk_value(item)
+        columns = []
+        for datamodel in related:
+            fk = datamodel.get_related_fk(self.obj)
+            if fk is not None and datamodel.is_relation_many_to_one(fk):
+                columns.append(datamodel.get_relation_fk(fk))
+        if not columns or pk is None:
+            return
+        probes = [exists().where(column == pk).label(f"p{i}") for i, column in enumerate(columns)]
+        found = self.session.execute(select(*probes)).one()
+        empty = g.setdefault("_fs_empty_related", set())
+        empty.update((column.table.name, column.name, pk) for column, has in zip(columns, found) if not has)
+
+    def _known_empty(self, filters) -> bool:
+        noted = g.get("_fs_empty_related") if has_request_context() else None
+        if not noted:
+            return False
+        for flt, value in filter_pairs(filters):
+            if is_parent_filter(flt) and self.is_relation_many_to_one(flt.column_name):
+                column = self.get_relation_fk(flt.column_name)
+                return (column.table.name, column.name, getattr(value, "id", value)) in noted
+        return False
 
     def _one_parent_select(self, filters, order_column, order_direction, limit):
         """The first page of one record's related list as one ``select()``, or None where FAB must build it.

@@ -28,6 +28,9 @@ class LazyBuilderRule(Rule):
                 with _lock:
                     if compiled is None:
                         compiled = Rule._compile_builder(rule, append_unknown).__get__(rule, None)
+                        # From now on werkzeug calls the compiled builder itself, not this wrapper
+                        # (``Rule.compile`` keeps the two builders in these attributes).
+                        setattr(rule, "_build_unknown" if append_unknown else "_build", compiled)
             return compiled(*args, **kwargs)
 
         return build

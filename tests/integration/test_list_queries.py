@@ -117,6 +117,48 @@ def test_case_files_related_lists_are_fabs(client, factory, monkeypatch, user):
         assert lean[0].count("/household-member/show/") == (4 if user == "admin" else 3)
 
 
+def test_case_file_reads_only_the_tabs_that_have_rows(client, factory, monkeypatch):
+    """One EXISTS probe finds the empty tabs of a case file; their tables are built without reading rows,
+    and the page is the same as with every tab read (an other unit's row still stays out)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+    from app.web.interface import FachstelleInterface
+
+    person = factory("partner", "nord", kind_id=factory.value("partner_kind", "person").id, surname="Leer")
+    case = factory("case", "nord", client_id=person.id, file_number="LE/1", opened_on=date(2025, 5, 5),
+                   status_id=factory.value("case_status", "open").id)
+    factory("task", "nord", case_id=case.id, title="Einzige Aufgabe", due_on=date(2026, 1, 1),
+            state_id=factory.value("task_state", "open").id)
+    factory("household_member", "sued", case_id=case.id, member_id=person.id)  # exists, but not for nord
+    login(client, NORD)
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        page = client.get(f"/case/show/{case.id}")
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Einzige Aufgabe" in body and "/household-member/show/" not in body
+    probes = [s for s in statements if "EXISTS" in s and "FROM task" in s]
+    assert len(probes) == 1
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "EXISTS" not in s]
+    assert any("FROM task" in s for s in reads)                       # the tab with a row is read
+    assert any("FROM household_member" in s for s in reads)           # rows exist (another unit's)
+    assert not any("FROM appointment" in s or "FROM doc_entry" in s for s in reads)  # empty tabs are not
+
+    def without_probe(html: str) -> str:
+        return re.sub(r'value="[^"]*" name="csrf_token"|name="csrf_token"[^>]*', "", html)
+    monkeypatch.setattr(FachstelleInterface, "note_empty_related_lists", lambda self, item, related: None)
+    assert without_probe(client.get(f"/case/show/{case.id}").get_data(as_text=True)) == without_probe(body)
+
+
 @pytest.mark.parametrize("url", ["/household-member/list/?_oc_HouseholdMemberView=member&_od_HouseholdMemberView=asc",
                                  "/partner/list/?_oc_PartnerView=kind&_od_PartnerView=asc",
                                  "/partner/list/?_oc_PartnerView=nosuch&_od_PartnerView=up",

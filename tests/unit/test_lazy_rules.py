@@ -62,3 +62,14 @@ def test_werkzeug_still_compiles_builders_through_the_hook(monkeypatch):
         calls.append(append_unknown), real(self, append_unknown))[1])
     _app(Rule)
     assert sorted(set(calls)) == [False, True]
+
+
+def test_compiled_builder_replaces_the_wrapper():
+    """After the first URL, werkzeug calls the compiled builder directly (no wrapper call per URL)."""
+    app = _app(LazyBuilderRule)
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "show")
+    wrapper = rule._build_unknown
+    with app.test_request_context():
+        first = url_for("show", pk="1")
+        assert rule._build_unknown is not wrapper
+        assert url_for("show", pk="1") == first == "/partner/show/1"

@@ -47,6 +47,9 @@ class ModelViewWall(ModelView):
         """The related views (instances) whose tables a show or edit page renders, in this order."""
         return list(related_view_instances(self))
 
+    def related_lists_ahead(self, item, views: list) -> None:
+        """Called once with the record and the related views before their tables are built."""
+
     # --- FAB's private methods, overridden here only --------------------------------------------------
     def _init_forms(self):
         self.prepare_search_form()
@@ -90,7 +93,9 @@ class ModelViewWall(ModelView):
         widgets = widgets or {}
         widgets["related_views"] = []
         orders, pages, page_sizes = orders or {}, pages or {}, page_sizes or {}
-        for view in self.related_views_shown():
+        views = self.related_views_shown()
+        self.related_lists_ahead(item, views)
+        for view in views:
             name = view.__class__.__name__
             order_column, order_direction = orders.get(name) or ("", "")
             widgets["related_views"].append(self._get_related_view_widget(
