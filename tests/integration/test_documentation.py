@@ -193,3 +193,27 @@ def test_follow_up_goes_to_the_provider_named_by_id(docs, ctx):
     docs.record("klage_eingang", date(2026, 11, 2), provider_id=clerk.id)
     task = db.session.scalars(select(docs.registry.model("task"))).one()
     assert task.assignee.username == "sozialarbeit_nord"
+
+
+def test_typeahead_reads_only_the_title_and_joins_nothing(client, docs):
+    """A look-up per keystroke: the record's title columns, no joined catalogue values, the same text."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    login(client, "sachbearbeitung_nord")
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        found = client.get(f"/typeahead/case?q={docs.case.file_number[:4]}").get_json()["results"]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    assert docs.case.id in [r["id"] for r in found]
+    assert next(r["text"] for r in found if r["id"] == docs.case.id) == str(docs.case)
+    read = [s for s in statements if "file_number_lc >=" in s]
+    assert len(read) == 1
+    assert "catalogue_value" not in read[0] and '"case".created_at' not in read[0]
+    assert "JOIN partner" in read[0]  # the client named in the case's title, in the same query
