@@ -5,6 +5,7 @@ from flask import abort, flash, g, redirect, request, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from markupsafe import Markup
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from wtforms import HiddenField
 
@@ -38,6 +39,18 @@ def _title_of_posted(view, form) -> str:
 def _parent_of(spec, record):
     """The parent record of a case-file page (the case of a documentation entry); None for other pages."""
     return getattr(record, spec.parent_field or spec.parent, None) if spec.parent else None
+
+
+def _parent_id_of(spec, record):
+    """The parent's key of a case-file page's record, read from its foreign key (the parent is not loaded)."""
+    if not spec.parent:
+        return None
+    relation = sa_inspect(type(record)).relationships.get(spec.parent_field or spec.parent)
+    if relation is None:
+        parent = _parent_of(spec, record)
+        return getattr(parent, "id", None)
+    (column,) = relation.local_columns
+    return getattr(record, relation.parent.get_property_by_column(column).key, None)
 
 
 class EntityModelView(ModelViewWall):
@@ -178,9 +191,9 @@ class EntityModelView(ModelViewWall):
     def record_home(self, item) -> str:
         """The page to show after a save: the record, or for a case-file page its parent record."""
         spec = self.entity_spec
-        parent = _parent_of(spec, item)
-        if parent is not None:
-            return url_for(f"{_camel(spec.parent)}View.show", pk=parent.id)
+        parent_id = _parent_id_of(spec, item)
+        if parent_id is not None:
+            return url_for(f"{_camel(spec.parent)}View.show", pk=parent_id)
         return url_for(f"{self.__class__.__name__}.show", pk=item.id)
 
     def pre_update(self, item):

@@ -49,7 +49,7 @@ def may_generate() -> bool:
 def offer_letter_after_save(entry, created: bool) -> None:
     """After saving an entry whose service has a letter template: "Brief erzeugen" in the success message."""
     if entry.service is not None and entry.service.letter_template and may_generate() \
-            and not letters_of_entry(entry.id):
+            and (created or not letters_of_entry(entry.id)):  # a new entry has no letter yet
         actions = g.setdefault("fs_save_actions", [])
         actions.append(letter_button(url_for("EntryLetterView.generate", entry_id=entry.id), "Brief erzeugen"))
 
