@@ -170,6 +170,11 @@ def _interface(entity: EntitySpec, model, listed: list[str]) -> FachstelleInterf
     # References shown in the list are loaded in one query each, not once per row (N+1).
     interface = FachstelleInterface(model)
     interface.eager_refs = tuple(f.name for f in entity.fields if kind_of(f).refers_to_record and f.name in listed)
+    # Catalogue values are joined into every read of a record (the show page needs them); a list that does
+    # not show one, nor names it in its title, does not join it (a partner list joined four of them).
+    titles = set(entity.title_fields or [entity.fields[0].name])
+    interface.unjoined_in_lists = tuple(f.name for f in entity.fields if getattr(kind_of(f), "lazy", None) == "joined"
+                                        and f.name not in listed and f.name not in titles)
     interface.length_checked = frozenset(f.name for f in entity.fields
                                          if f.length and any(isinstance(check, Length)
                                                              for check in kind_of(f).validators(f)))

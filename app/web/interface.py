@@ -6,7 +6,7 @@ from flask_appbuilder.exceptions import DatabaseException
 from flask_login import current_user
 from sqlalchemy import Enum, asc, desc, exists, func, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..scoping import OrgUnitFilter, scope_query, visible_org_unit_ids
@@ -39,12 +39,15 @@ class FachstelleInterface(InterfaceWall):
        is one ``select()`` (``_one_parent_select``).
     7. Counts are cached (``count_cache``) and settled by the rows each page shows (``_settled``).
     8. Selected columns (REST) load with one ``load_only``; list values are read as plain attributes.
+    10. Catalogue references the list neither shows nor names in its title are not joined
+        (``unjoined_in_lists``, set by build_views); a record read for its page still joins them.
     9. A show page asks once which of its related lists have no row of the record at all
        (``note_empty_related_lists``, one query of EXISTS probes); those lists are answered without a query.
     """
 
     filter_converter_class = FachstelleFilterConverter
     eager_refs: tuple[str, ...] = ()
+    unjoined_in_lists: tuple[str, ...] = ()
 
     def sort_column(self, order_column):
         # A name sorts by its lower-cased twin: case-insensitive ("de Vries" among the D), and the same
@@ -127,9 +130,7 @@ class FachstelleInterface(InterfaceWall):
               select_columns=None, outer_default_load=False):
         if page_size and not page and _of_one_parent(filters) and self._known_empty(filters):
             return 0, []
-        query = self.session.query(self.obj)
-        if self.eager_refs:
-            query = query.options(*(selectinload(getattr(self.obj, name)) for name in self.eager_refs))
+        query = self.session.query(self.obj).options(*self._list_loading())
         if page_size and not page and _of_one_parent(filters):
             # The pages of one case (or partner) are a few rows each: a first page that is not full is the
             # whole list, and its count query (four per case file) is saved.
@@ -153,6 +154,11 @@ class FachstelleInterface(InterfaceWall):
         if count is None:
             return len(rows), rows
         return _settled(count, requested_page, requested_size, len(rows)), rows
+
+    def _list_loading(self) -> list:
+        """Loader options of a list's rows: listed references in one query each, unlisted catalogues not joined."""
+        return [*(selectinload(getattr(self.obj, name)) for name in self.eager_refs),
+                *(lazyload(getattr(self.obj, name)) for name in self.unjoined_in_lists)]
 
     def note_empty_related_lists(self, item, related: list) -> None:
         """Find, with one query, the related lists (their datamodels) without any row of ``item``.
@@ -206,9 +212,7 @@ class FachstelleInterface(InterfaceWall):
         if parent is None or (order_column and sort_key is None):
             return None
         fk, value = parent
-        query = select(self.obj).where(fk == value)
-        if self.eager_refs:
-            query = query.options(*(selectinload(getattr(self.obj, name)) for name in self.eager_refs))
+        query = select(self.obj).where(fk == value).options(*self._list_loading())
         if scoped:
             query = scope_query(query, self.obj)
         if sort_key is not None:
