@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g, has_request_context
 from flask_appbuilder.exceptions import DatabaseException
 from flask_login import current_user
-from sqlalchemy import Enum, asc, desc, exists, func, select
+from sqlalchemy import Enum, asc, bindparam, desc, exists, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -169,17 +169,30 @@ class FachstelleInterface(InterfaceWall):
         if not has_request_context():
             return
         pk = self.get_pk_value(item)
+        if pk is None:
+            return
+        # Built once per set of related views (a profile sees its own tabs) and kept on this interface.
+        probes = self.__dict__.setdefault("_empty_probes", {})
+        key = tuple(id(datamodel) for datamodel in related)
+        if key not in probes:
+            probes[key] = self._empty_related_probe(related)
+        columns, statement = probes[key]
+        if not columns:
+            return
+        found = self.session.execute(statement, {"parent_pk": pk}).one()
+        empty = g.setdefault("_fs_empty_related", set())
+        empty.update((column.table.name, column.name, pk) for column, has in zip(columns, found) if not has)
+
+    def _empty_related_probe(self, related: list) -> tuple[list, object]:
+        """The foreign-key columns of the related lists and one statement of EXISTS probes, one per column."""
         columns = []
         for datamodel in related:
             fk = datamodel.get_related_fk(self.obj)
             if fk is not None and datamodel.is_relation_many_to_one(fk):
                 columns.append(datamodel.get_relation_fk(fk))
-        if not columns or pk is None:
-            return
-        probes = [exists().where(column == pk).label(f"p{i}") for i, column in enumerate(columns)]
-        found = self.session.execute(select(*probes)).one()
-        empty = g.setdefault("_fs_empty_related", set())
-        empty.update((column.table.name, column.name, pk) for column, has in zip(columns, found) if not has)
+        parent_pk = bindparam("parent_pk")
+        probes = [exists().where(column == parent_pk).label(f"p{i}") for i, column in enumerate(columns)]
+        return columns, (select(*probes) if probes else None)
 
     def _known_empty(self, filters) -> bool:
         noted = g.get("_fs_empty_related") if has_request_context() else None
