@@ -12,7 +12,7 @@ from datetime import date, datetime
 from flask_appbuilder import Model
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import joinedload, lazyload, load_only, relationship
 
 from ..core_models import OrgUnit
 from .kinds import kind_of
@@ -93,6 +93,32 @@ def short_title(record) -> str:
     parts = [value.strip() for name in (spec.title_fields or [spec.fields[0].name]) if name in columns
              if isinstance(value := getattr(record, name, None), str) and value.strip()]
     return ", ".join(parts) or str(record)
+
+
+def title_loading(entity: EntitySpec, model, *, names_joined: bool = True) -> list:
+    """Loader options for reading records only to show their titles (a look-up, a breadcrumb): the title
+    columns, with ``names_joined`` the records the title names joined in the same query (a case's client),
+    and none of the other references the model joins by default (a partner's catalogue values). A look-up
+    runs for every key a clerk types; the joins made its query plan cost more than its rows.
+    Built once per model (options are immutable) and kept on the model class."""
+    cache_name = "_fs_title_loading" if names_joined else "_fs_title_columns_loading"
+    cached = model.__dict__.get(cache_name)
+    if cached is not None:
+        return cached
+    titles = set(entity.title_fields or [entity.fields[0].name])
+    mapper = sa_inspect(model)
+    keys = {"id"} | titles
+    options = []
+    for rel in mapper.relationships:
+        if names_joined and rel.key in titles:
+            keys.update(column.key for column in rel.local_columns)
+            options.append(joinedload(getattr(model, rel.key)).lazyload("*"))
+        else:
+            options.append(lazyload(getattr(model, rel.key)))
+    columns = [attr for name, attr in mapper.column_attrs.items() if name in keys]
+    options = [load_only(*columns), *options]
+    setattr(model, cache_name, options)
+    return options
 
 
 def _build_entity(spec: AppSpec, entity: EntitySpec) -> EntityModel:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wtforms import HiddenField
 
 from ..core_models import CatalogueValue
-from ..metamodel.build_models import VERSION_COLUMN, short_title
+from ..metamodel.build_models import VERSION_COLUMN, short_title, title_loading
 from ..metamodel.kinds import is_kind
 from ..scoping import OrgUnitFilter, scope_query
 from ..services import records, save_hooks
@@ -333,11 +333,13 @@ class EntityModelView(ModelViewWall):
         if not key.isdigit():
             return {}
         model = self.datamodel.get_related_model(relation)
-        parent = self.datamodel.session.scalars(
-            scope_query(select(model).where(model.id == int(key)), model, actor=current_actor())).first()
+        parent_spec = self.appbuilder.app.config["FACHSTELLE_SPEC"].entity(spec.parent)
+        parent = self.datamodel.session.scalars(scope_query(
+            select(model).where(model.id == int(key)).options(*title_loading(parent_spec, model, names_joined=False)),
+            model,
+            actor=current_actor())).first()
         if parent is None:
             return {}
-        parent_spec = self.appbuilder.app.config["FACHSTELLE_SPEC"].entity(spec.parent)
         name = f"{spec.label} (neu)"
         return {"fs_page_title": name, "fs_breadcrumbs": [
             (f"{parent_spec.label} {short_title(parent)}", url_for(f"{_camel(spec.parent)}View.show", pk=parent.id)),

@@ -11,15 +11,13 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, jsonify, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from .. import clock
 from ..core_models import Street
 from ..domain.text import normalise
 from ..extensions import db
-from ..metamodel.build_models import lc_name, searchable_lc_fields
+from ..metamodel.build_models import lc_name, searchable_lc_fields, title_loading
 from ..metamodel.kinds.form_fields import parse_german_date
 from ..scoping import scope_query
 from ..services.partners import find_duplicates
@@ -48,7 +46,7 @@ def typeahead(entity_name: str):
     entity, model = registry.entity(entity_name), registry.model(entity_name)
     twins = searchable_lc_fields(entity)
     words = [w for w in normalise(request.args.get("q", "")).replace(",", " ").split() if w]
-    query = select(model).options(*_title_only(entity, model))
+    query = select(model).options(*title_loading(entity, model))
     if words and twins:
         # "meier hans" searches the first searchable field by the first word, the second by the next.
         for word, field_name in zip(words, twins):
@@ -60,25 +58,6 @@ def typeahead(entity_name: str):
     query = _currently_valid(scope_query(query, model), model).limit(LIMIT)
     results = [{"id": row.id, "text": str(row)} for row in db.session.scalars(query)]
     return jsonify(results=results)
-
-
-def _title_only(entity, model) -> list:
-    """Load options for a look-up that shows each record's title: its title columns, the records the title
-    names joined in the same query (a case's client), and none of the other references the model joins by
-    default (a partner's four catalogue values). A look-up runs for every key a clerk types; the joins made
-    its query plan cost more than its rows, and a client per row cost a query each."""
-    titles = set(entity.title_fields or [entity.fields[0].name])
-    mapper = sa_inspect(model)
-    keys = {"id"} | titles
-    options = []
-    for rel in mapper.relationships:
-        if rel.key in titles:
-            keys.update(column.key for column in rel.local_columns)
-            options.append(joinedload(getattr(model, rel.key)).lazyload("*"))
-        else:
-            options.append(lazyload(getattr(model, rel.key)))
-    columns = [attr for name, attr in mapper.column_attrs.items() if name in keys]
-    return [load_only(*columns), *options]
 
 
 def _currently_valid(query, model):
