@@ -60,6 +60,20 @@ def nights_overlap_sql(model, start: date, end: date | None, start_col="move_in"
     return and_(*cond)
 
 
+def reservation_holds_sql(model, day: date, today: date, active_id):
+    """SQL of ``rules.reservation_holds``: an active reservation (``active_id``: the id or a scalar subquery of
+    the state "aktiv"), not expired (``expires_on`` ≥ today), covering the night ``day`` by the one rule."""
+    return and_(model.state_id == active_id, model.expires_on >= today,
+                accommodated_on_sql(_ReservationNights(model), day))
+
+
+class _ReservationNights:
+    """A reservation's ``[reserved_from, reserved_to)`` under the occupancy's column names."""
+
+    def __init__(self, model):
+        self.move_in, self.move_out = model.reserved_from, model.reserved_to
+
+
 def model(name: str):
     return built_registry().model(name)
 
