@@ -134,12 +134,17 @@ def _scoped_shelters_sql(actor: Actor, shelter_id: int | None = None):
     return query
 
 
-def _room_codes_sql():
-    """Subquery ``(room_id, codes)``: each room's offer attribute codes, comma-joined by the database."""
-    link = M("room").attributes.property.secondary
-    return (select(link.c.record_id.label("room_id"), func.aggregate_strings(CatalogueValue.code, ",").label("codes"))
-            .join(CatalogueValue, CatalogueValue.id == link.c.value_id).group_by(link.c.record_id)
-            .subquery("room_codes"))
+def _room_codes(session: Session, shelters) -> dict[int, str]:
+    """Offer attribute codes per room of the given shelters (a subquery of shelter ids), comma-joined by the
+    database, one row per room. A query of its own: joined into the place query as a derived table, SQLite
+    scans it once per room."""
+    Room = M("room")
+    link = Room.attributes.property.secondary
+    return dict(session.connection().execute(
+        select(link.c.record_id, func.aggregate_strings(CatalogueValue.code, ","))
+        .join(CatalogueValue, CatalogueValue.id == link.c.value_id)
+        .join(Room, Room.id == link.c.record_id).where(Room.shelter_id.in_(shelters))
+        .group_by(link.c.record_id)).all())
 
 
 def board(session: Session, actor: Actor, day: date, *, attributes: tuple[str, ...] = (),
@@ -147,8 +152,8 @@ def board(session: Session, actor: Actor, day: date, *, attributes: tuple[str, .
     """Shelters → rooms → places on the night ``day``: who is there and until when, reservations, free.
     ``attributes``: only rooms with all of them; ``only_free``: only rooms with a free place.
 
-    Three queries whatever the city's size: the catalogues, the visible shelters and one query of every place
-    with its room and the room's attributes, tonight's occupant (``accommodated_on_sql``) and a holding
+    Four queries whatever the city's size: the catalogues, the visible shelters, the rooms' attributes and one
+    query of every place with its room, tonight's occupant (``accommodated_on_sql``) and a holding
     reservation (``reservation_holds_sql``), all outer-joined in the database."""
     today = today or clock.today()
     Shelter, Room, Place, Occ, Res, Partner, Case = (M("shelter"), M("room"), M("place"), M("occupancy"),
@@ -163,28 +168,32 @@ def board(session: Session, actor: Actor, day: date, *, attributes: tuple[str, .
     types = cats["shelter_type"]
     rows = {sid: ShelterRow(sid, name, district, types.get(tid, ("", ""))[1]) for sid, name, district, tid in shelters}
     labels = {code: label for code, label in cats["offer_attribute"].values()}
-    codes = _room_codes_sql()
+    codes = _room_codes(session, scoped)
     # Places with their room, tonight's occupant and a reservation holding the place, in one query.
-    occ = and_(Occ.place_id == Place.id, accommodated_on_sql(Occ, day))
+    # Tonight's stays from the move-out index (open or ending later: a few thousand rows), read once and joined
+    # to the places — not every place's whole history (MATERIALIZED: SQLite would fold it back into the join).
+    tonight = (select(Occ.id, Occ.place_id, Occ.move_out, Occ.case_id, Occ.person_id)
+               .where(accommodated_on_sql(Occ, day, by_move_out=True)).cte("tonight").prefix_with("MATERIALIZED"))
     res = and_(Res.place_id == Place.id, reservation_holds_sql(Res, day, today, _value_id_sql("reservation_state",
                                                                                            "aktiv")))
     # The occupant's name by primary key per occupied place (an outer join made PostgreSQL hash the whole
     # partner table for 2,500 names).
     name = (select(func.coalesce(Partner.surname, "") + ", " + func.coalesce(Partner.first_name, ""))
-            .where(Partner.id == Occ.person_id).scalar_subquery())
-    query = (select(Place.id, Place.label, Place.valid_to, Room.id, Room.label, Room.shelter_id, codes.c.codes,
-                    Occ.id, Occ.move_out, Occ.case_id, name, Res.expires_on, Res.case_id, Case.file_number)
-             .join(Room, Room.id == Place.room_id).outerjoin(codes, codes.c.room_id == Room.id)
-             .outerjoin(Occ, occ).outerjoin(Res, res).outerjoin(Case, Case.id == Res.case_id)
+            .where(Partner.id == tonight.c.person_id).scalar_subquery())
+    query = (select(Place.id, Place.label, Place.valid_to, Room.id, Room.label, Room.shelter_id,
+                    tonight.c.id, tonight.c.move_out, tonight.c.case_id, name, Res.expires_on, Res.case_id,
+                    Case.file_number)
+             .join(Room, Room.id == Place.room_id)
+             .outerjoin(tonight, tonight.c.place_id == Place.id).outerjoin(Res, res).outerjoin(Case, Case.id == Res.case_id)
              .where(Place.shelter_id.in_(scoped)).order_by(Room.label, Room.id, Place.label))
     wanted = set(attributes)
     room_rows: dict[int, RoomRow | None] = {}
     seen: set[int] = set()
-    for (pid, plabel, valid_to, rid, rlabel, sid, room_codes, oid, move_out, ocase, occupant,
+    for (pid, plabel, valid_to, rid, rlabel, sid, oid, move_out, ocase, occupant,
          expires_on, rcase, file_number) in conn.execute(query).all():
         room = room_rows.get(rid, False)
         if room is False:
-            room_codes = room_codes.split(",") if room_codes else ()
+            room_codes = codes[rid].split(",") if rid in codes else ()
             if wanted and not wanted.issubset(room_codes):
                 room = None
             else:
@@ -226,8 +235,9 @@ def busy_places_sql(start: date, end: date | None, today: date, own_case_id: int
 
 def candidates(session: Session, actor: Actor, start: date, end: date | None, today: date,
                own_case_id: int | None = None) -> list[matching.Candidate]:
-    """Every visible room with its places free for the whole period, in one query: each room of the visible
-    shelters with its shelter, type, offer attributes, number of places and the ids of its places free for the period (``busy_places_sql``, decided and collected in the database)."""
+    """Every visible room with its places free for the whole period, in two queries: the rooms' offer
+    attributes, and each room of the visible shelters with its shelter, type, number of places and the ids of
+    its places free for the period (``busy_places_sql``, decided and collected in the database)."""
     Shelter, Room, Place = M("shelter"), M("room"), M("place")
     scoped = _scoped_shelters_sql(actor).where(or_(Shelter.valid_to.is_(None), Shelter.valid_to > start))
     bookable = or_(Place.valid_to.is_(None), Place.valid_to >= end) if end is not None else Place.valid_to.is_(None)
@@ -235,19 +245,19 @@ def candidates(session: Session, actor: Actor, start: date, end: date | None, to
     free = and_(bookable, busy.c.place_id.is_(None))
     room_open = or_(Room.valid_to.is_(None), Room.valid_to >= end) if end is not None else Room.valid_to.is_(None)
     free_ids = func.aggregate_strings(case((free, cast(Place.id, String))), ",")
-    codes = _room_codes_sql()
+    codes = _room_codes(session, scoped)
     rows = session.connection().execute(
-        select(Room.id, Room.label, Shelter.id, Shelter.name, Shelter.district, CatalogueValue.code, codes.c.codes,
+        select(Room.id, Room.label, Shelter.id, Shelter.name, Shelter.district, CatalogueValue.code,
                func.count(Place.id), free_ids)
-        .join(Shelter, Shelter.id == Room.shelter_id).outerjoin(codes, codes.c.room_id == Room.id)
+        .join(Shelter, Shelter.id == Room.shelter_id)
         .outerjoin(CatalogueValue, CatalogueValue.id == Shelter.shelter_type_id)
         .outerjoin(Place, Place.room_id == Room.id).outerjoin(busy, busy.c.place_id == Place.id)
         .where(Shelter.id.in_(scoped), room_open)
-        .group_by(Room.id, Room.label, Shelter.id, Shelter.name, Shelter.district, CatalogueValue.code,
-                  codes.c.codes)).all()
+        .group_by(Room.id, Room.label, Shelter.id, Shelter.name, Shelter.district, CatalogueValue.code)).all()
     attributes: dict[str | None, frozenset[str]] = {None: frozenset()}  # rooms share few attribute sets
     out = []
-    for rid, label, sid, name, district, type_code, room_codes, count, ids in rows:
+    for rid, label, sid, name, district, type_code, count, ids in rows:
+        room_codes = codes.get(rid)
         attrs = attributes.get(room_codes)
         if attrs is None:
             attrs = attributes[room_codes] = frozenset(room_codes.split(","))

@@ -425,3 +425,27 @@ def reserve(session: Session, actor: Actor, *, case_id: int, place_id: int, rese
     if commit:
         session.commit()
     return res
+
+
+def expire_reservations(session: Session, actor: Actor, today: date, *, case_id: int | None = None,
+                        commit: bool = True) -> list:
+    """Active reservations whose ``expires_on`` lies before ``today`` get the state "abgelaufen"
+    (``rules.reservation_state``), each change in the history. Run by the daily job
+    (``fachstelle reservations-expire``) and before the board and the household page are read, so a stale
+    "aktiv" is never shown; the queries themselves never count an expired reservation anyway."""
+    Res = model("reservation")
+    active = catalogue_value(session, "reservation_state", "aktiv")
+    query = select(Res).where(Res.state_id == active.id, Res.expires_on < today)  # rules.reservation_state
+    if case_id is not None:
+        query = query.where(Res.case_id == case_id)
+    found = list(session.scalars(query))
+    if not found:
+        return []
+    expired = catalogue_value(session, "reservation_state", "abgelaufen")
+    with acting_as(actor), session.no_autoflush:
+        for res in found:
+            res.state = expired
+    _flush(session, actor)
+    if commit:
+        session.commit()
+    return found

@@ -51,6 +51,13 @@ def _record(entity: str, record_id: int):
     return record
 
 
+def _expire_reservations(actor) -> None:
+    """Reservations past their date become "abgelaufen" before a page shows them (the daily job
+    ``fachstelle reservations-expire`` does the same); the change is the system's, in the history."""
+    from ..actor import Actor
+    booking.expire_reservations(db.session, Actor.system("Reservierungsfrist"), actor.today)
+
+
 def _can(action: str, entity: str) -> bool:
     from flask import current_app
     return current_app.appbuilder.sm.has_access(action, f"entity_{entity}")
@@ -75,6 +82,7 @@ class AccommodationView(BaseView):
         attrs = tuple(a for a in request.args.getlist("attr") if a)
         shelter_id = request.args.get("shelter", type=int)
         only_free = request.args.get("free") == "1"
+        _expire_reservations(actor)
         rows = service.board(db.session, actor, day, attributes=attrs, shelter_id=shelter_id, only_free=only_free,
                              today=actor.today)
         shelters = service.visible_shelters(db.session, actor)
@@ -91,6 +99,7 @@ class AccommodationView(BaseView):
         actor = current_actor()
         case = _record("case", case_id)
         Occ, Res, Need = M("occupancy"), M("reservation"), M("need_profile")
+        _expire_reservations(actor)
         people = service.household(db.session, case)
         occupancies = list(db.session.scalars(select(Occ).where(Occ.case_id == case.id)
                                               .order_by(Occ.move_in.desc(), Occ.id)))
