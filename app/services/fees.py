@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from .. import settings
 from ..actor import Actor
-from ..core_models import CatalogueValue
+from ..core_models import CatalogueValue, utcnow
 from ..domain import fees as rules
 from ..domain.money import quantize
 from ..errors import DomainError
@@ -317,7 +317,11 @@ def run_month(session: Session, actor: Actor, month_text: str, dry_run: bool = F
         result.postings, result.payouts = hand_over(session, actor, run, new_rows, year, month)
         run.postings = result.postings
     if new_rows:
-        session.execute(insert(FeeLine), new_rows)
+        from .bulk import copy_rows
+        stamp = utcnow()
+        for row in new_rows:
+            row["created_at"] = stamp
+        copy_rows(session, FeeLine.__table__, new_rows)  # COPY on PostgreSQL: no multi-row VALUES to parse
     result.added = [r for r in new_rows if r["kind"] != "storno"]
     result.reversed = [r for r in new_rows if r["kind"] == "storno"]
     return result
