@@ -141,6 +141,22 @@ class Catalogue:
         return found[0]
 
 
+def tariff_changes(stays: Iterable[Stay], catalogue: Catalogue, day: date) -> list[tuple[Stay, Tariff]]:
+    """Stays whose tariff changes on ``day``: the person was there the night before and is still there on
+    ``day`` (moved in before ``day``, not moved out by then), and the tariff that applies on ``day`` is
+    another than the day before's (a new tariff version, or a tariff that starts or stops applying — then
+    the new one is given; a stay that stops being billed gets no notice). Returns ``(stay, new tariff)``."""
+    before = day - timedelta(days=1)
+    out = []
+    for stay in stays:
+        if not (stay.move_in <= before and (stay.move_out is None or stay.move_out > day)):
+            continue
+        new, old = catalogue.tariff_for(stay, day), catalogue.tariff_for(stay, before)
+        if new is not None and (old is None or old.code != new.code):
+            out.append((stay, new))
+    return out
+
+
 def month_bounds(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, _calendar.monthrange(year, month)[1])
 

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from app.domain.fees import (
-    Catalogue, Component, FeeError, Stay, Tariff, catalogue_from_data, counted_days, month_lines, parse_month, total,
+    Catalogue, Component, FeeError, Stay, Tariff, catalogue_from_data, counted_days, month_lines, parse_month,
+    tariff_changes, total,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,6 +143,28 @@ def _changed(part_month="thirtieth") -> Catalogue:
 def test_tariff_change_mid_month_splits(move_in, expected):
     lines = month_lines([stay(move_in)], _changed(), 2025, 6)
     assert {ln.tariff: (str(ln.amount), ln.days) for ln in lines} == expected
+
+
+@pytest.mark.parametrize(("move_in", "move_out", "legal", "affected"), [
+    (date(2025, 1, 1), None, "obg", "neu"),                     # there before and after: notice with the new one
+    (date(2025, 6, 15), None, "obg", "neu"),                    # moved in the day before the change
+    (date(2025, 6, 16), None, "obg", None),                     # moves in on the day: the move-in notice covers it
+    (date(2025, 1, 1), date(2025, 6, 16), "obg", None),         # moves out on the day: the move-out notice
+    (date(2025, 1, 1), date(2025, 6, 17), "obg", "neu"),        # still there the night of the change
+    (date(2025, 1, 1), date(2025, 6, 1), "obg", None),          # gone before
+], ids=["through", "day-before", "move-in-day", "move-out-day", "leaves-next-day", "gone"])
+def test_tariff_change_affects_who_is_there_before_and_after(move_in, move_out, legal, affected):
+    found = tariff_changes([stay(move_in, move_out, legal=legal)], _changed(), date(2025, 6, 16))
+    assert [t.code for _, t in found] == ([affected] if affected else [])
+
+
+def test_no_tariff_change_on_an_ordinary_day_or_outside_the_scope():
+    assert tariff_changes([stay(date(2025, 1, 1))], _changed(), date(2025, 6, 10)) == []
+    # Heiligenhaus applies to obg only: a § 67 stay gets no notice when the tariff starts
+    cat = heiligenhaus()
+    start = cat.tariffs[0].valid_from
+    assert tariff_changes([stay(date(2000, 1, 1), legal="sgb12_67")], cat, start) == []
+    assert [t.code for _, t in tariff_changes([stay(date(2000, 1, 1))], cat, start)] == [cat.tariffs[0].code]
 
 
 # --- the daily-rate example and other rules ---------------------------------------------------------------
