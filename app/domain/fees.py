@@ -157,6 +157,24 @@ def tariff_changes(stays: Iterable[Stay], catalogue: Catalogue, day: date) -> li
     return out
 
 
+def split_amount(amount: Decimal, shares: list[tuple[object, Decimal]]) -> list[tuple[object, Decimal]]:
+    """A line's amount (already rounded to the cent) split among payers by their per-cent shares
+    (``[(payer, percent)]``, together exactly 100): each part rounded half up to the cent, the cent left over
+    (or taken too many) goes to the largest share (the first of equal ones), so the parts add up exactly."""
+    if not shares:
+        raise FeeError("Kostenaufteilung ohne Anteile.")
+    total_percent = sum((Decimal(p) for _, p in shares), Decimal(0))
+    if total_percent != 100:
+        raise FeeError(f"Die Kostenanteile ergeben {total_percent.normalize():f} %, nicht 100 %.")
+    parts = [(payer, quantize(amount * Decimal(p) / 100)) for payer, p in shares]
+    rest = amount - sum((part for _, part in parts), Decimal("0.00"))
+    if rest:
+        biggest = max(range(len(shares)), key=lambda i: (Decimal(shares[i][1]), -i))
+        payer, part = parts[biggest]
+        parts[biggest] = (payer, part + rest)
+    return parts
+
+
 def month_bounds(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, _calendar.monthrange(year, month)[1])
 

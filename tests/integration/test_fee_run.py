@@ -140,6 +140,51 @@ def test_transfer_mid_month_splits_and_payer_gets_the_debit(world, factory):
     assert names == {"Jobcenter"}
 
 
+def test_split_payer_gets_a_debit_per_share(world, factory):
+    """Kostenträger geteilt: Jobcenter 70 %, the person 30 % — one line and one debit per payer; the lines add
+    up to the line without split; changing the shares later reverses and rebills; bad shares are refused."""
+    from app.fee_models import FeeLine
+    from app.treasury_models import TreasuryPosting
+    w = world
+    share = w.registry.model("occupancy_payer_share")
+    jobcenter = factory("partner", "nord", kind=factory.value("partner_kind", "institution"), surname="Jobcenter")
+    p = w.person("Teilung")
+    occ = w.book(w.case(p), p, w.a_places[0], date(2025, 6, 19))
+    unit = occ.org_unit_id
+    w.db.session.add_all([share(occupancy_id=occ.id, payer_id=jobcenter.id, percent=Decimal("70"), org_unit_id=unit),
+                          share(occupancy_id=occ.id, payer_id=None, percent=Decimal("30"), org_unit_id=unit)])
+    w.db.session.commit()
+    result = run()
+    assert result["summe"] == "73.60" and result["neu"] == 4  # 2 components × 2 payers
+    lines = w.db.session.scalars(select(FeeLine).order_by(FeeLine.component, FeeLine.payer_id)).all()
+    by = {(ln.component, ln.payer_id): str(ln.amount) for ln in lines}
+    # Grundgebühr 43,20 → 30,24 + 12,96; Nebenkosten 30,40 → 21,28 + 9,12
+    grund = {k[1]: v for k, v in by.items() if v in ("30.24", "12.96")}
+    assert grund == {jobcenter.id: "30.24", p.id: "12.96"}
+    assert {k[1]: v for k, v in by.items() if v in ("21.28", "9.12")} == {jobcenter.id: "21.28", p.id: "9.12"}
+    postings: dict = {}
+    for x in w.db.session.scalars(select(TreasuryPosting)):  # one per payer and Sachkonto
+        postings[x.name] = postings.get(x.name, Decimal(0)) + x.betrag
+    assert postings == {"Jobcenter": Decimal("51.52"), "Teilung": Decimal("22.08")}
+    assert run()["neu"] == 0  # idempotent
+    # the shares change to 50/50: the old lines are reversed, the new ones billed; the sum stays
+    for s in w.db.session.scalars(select(share).where(share.occupancy_id == occ.id)):
+        s.percent = Decimal("50")
+    w.db.session.commit()
+    again = run()
+    assert again["summe"] == "73.60" and again["neu"] == 8
+    # shares that do not make 100 % stop the run with a German message naming the occupancy; nothing is written
+    from app.errors import DomainError
+    from app.fee_models import FeeRun
+    runs = len(w.db.session.scalars(select(FeeRun)).all())
+    w.db.session.add(share(occupancy_id=occ.id, payer_id=None, percent=Decimal("10"), org_unit_id=unit))
+    w.db.session.commit()
+    with pytest.raises(DomainError, match=f"Belegung Nr. {occ.id}, Kostenaufteilung: .*110 %"):
+        run()
+    w.db.session.rollback()
+    assert len(w.db.session.scalars(select(FeeRun)).all()) == runs
+
+
 def test_landlord_payout_once_per_month(world, factory):
     from app.treasury_models import TreasuryPosting
     w = world

@@ -10,7 +10,7 @@ import yaml
 
 from app.domain.fees import (
     Catalogue, Component, FeeError, Stay, Tariff, catalogue_from_data, counted_days, month_lines, parse_month,
-    tariff_changes, total,
+    split_amount, tariff_changes, total,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -278,3 +278,28 @@ def test_parse_month(text, ok):
     else:
         with pytest.raises(FeeError, match="JJJJ-MM"):
             parse_month(text)
+
+
+# --- split payer: parts per payer, the cent left over on the largest share ---------------------------------
+@pytest.mark.parametrize(("amount", "shares", "expected"), [
+    ("184.00", [("jc", "50"), ("p", "50")], {"jc": "92.00", "p": "92.00"}),
+    ("100.00", [("a", "33.33"), ("b", "33.33"), ("c", "33.34")], {"a": "33.33", "b": "33.33", "c": "33.34"}),
+    ("100.00", [("a", "33.34"), ("b", "33.33"), ("c", "33.33")], {"a": "33.34", "b": "33.33", "c": "33.33"}),
+    ("0.01", [("a", "50"), ("b", "50")], {"a": "0.00", "b": "0.01"}),   # half-up gives 0.01 each: a (first largest) -1 ct
+    ("43.20", [("jc", "70"), ("p", "30")], {"jc": "30.24", "p": "12.96"}),
+    ("10.00", [("a", "33.33"), ("b", "66.67")], {"a": "3.33", "b": "6.67"}),
+    ("0.05", [("a", "33.33"), ("b", "33.33"), ("c", "33.34")], {"a": "0.02", "b": "0.02", "c": "0.01"}),  # 0.0167… → 0.02 each: c (largest) -1 ct
+    ("-92.00", [("jc", "75"), ("p", "25")], {"jc": "-69.00", "p": "-23.00"}),   # a reversal splits alike
+    ("73.60", [("p", "100")], {"p": "73.60"}),
+], ids=["half", "thirds", "thirds-first-largest", "one-cent", "70-30", "third-two-thirds", "tiny", "storno",
+        "whole"])
+def test_split_amount(amount, shares, expected):
+    parts = split_amount(D(amount), [(k, D(p)) for k, p in shares])
+    assert {k: str(v) for k, v in parts} == expected
+    assert sum(v for _, v in parts) == D(amount)  # always exactly the line
+
+
+@pytest.mark.parametrize("shares", [[("a", "50"), ("b", "40")], [("a", "60"), ("b", "50")], []])
+def test_split_shares_must_make_100_percent(shares):
+    with pytest.raises(FeeError):
+        split_amount(D("10.00"), [(k, D(p)) for k, p in shares])
