@@ -108,14 +108,16 @@ class AccommodationView(BaseView):
         profiles = list(db.session.scalars(select(Need).where(Need.case_id == case.id).order_by(Need.date_from.desc())))
         current = [o for o in occupancies if o.move_out is None or o.move_out > actor.today]
         active_res = [r for r in reservations if r.state and r.state.code == "aktiv" and r.expires_on >= actor.today]
-        cands = service.candidates(db.session, actor, actor.today, None, actor.today, own_case_id=case.id)
-        free_places = [(pid, f"{c.shelter_name} / {c.room_label}") for c in cands for pid in c.free_place_ids]
-        place_labels = _place_labels([pid for pid, _ in free_places])
+        # The transfer offers the places free from the chosen transfer day on (``?transfer_date=``), not today's.
+        transfer_day, problem = _day("transfer_date", actor.today)
+        if problem:
+            flash(problem, "danger")
+        transfer_places = _free_choices(actor, transfer_day, None, case.id)
         return self.render_template("fachstelle/accommodation/household.html", case=case, people=people,
                                     occupancies=occupancies, reservations=reservations, profiles=profiles,
                                     current=current, active_res=active_res, today=actor.today,
-                                    free_places=[(pid, f"{text} / Platz {place_labels.get(pid, '')}")
-                                                 for pid, text in free_places],
+                                    transfer_places=transfer_places,
+                                    transfer_day=transfer_day,
                                     reasons=service.catalogue_values(db.session, "occupancy_end_reason"),
                                     bases=service.catalogue_values(db.session, "accommodation_basis"),
                                     payers=service.catalogue_values(db.session, "payer_type"),
@@ -155,6 +157,13 @@ class AccommodationView(BaseView):
             flash(problem or "Bitte den neuen Platz wählen.", "danger")
             return redirect(url_for("AccommodationView.household", case_id=occ.case_id))
         _record("place", place_id)
+        back = url_for("AccommodationView.household", case_id=occ.case_id, transfer_date=f"{day:%d.%m.%Y}")
+        # Checked here for the transfer day and the rest of the stay (the database's constraint stays the
+        # last guard): occupied, reserved for another household, closed or not in the clerk's shelters.
+        if place_id not in {pid for pid, _ in _free_choices(actor, day, occ.move_out, occ.case_id)}:
+            flash(f"Der gewählte Platz ist ab dem {day:%d.%m.%Y} nicht frei (belegt, für einen anderen Haushalt "
+                  "reserviert oder nicht mehr belegbar); bitte einen der angebotenen Plätze wählen.", "danger")
+            return redirect(back)
         try:
             new = booking.transfer(db.session, actor, occ, place_id, day)
         except DomainError as exc:
@@ -163,7 +172,7 @@ class AccommodationView(BaseView):
         else:
             flash(f"Verlegt zum {day:%d.%m.%Y}: {new.person.surname}, {new.person.first_name or ''} → "
                   f"{booking.place_text(new.place)}", "success")
-        return redirect(url_for("AccommodationView.household", case_id=occ.case_id))
+        return redirect(back)
 
     @expose("/case/<int:case_id>/move-out", methods=["POST"])
     @has_access
@@ -285,6 +294,14 @@ class AccommodationView(BaseView):
         data = service.write_utilisation_xlsx(rows, period.start, period.end)
         return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                          download_name=f"auslastung_{period.start:%Y-%m-%d}_{period.end:%Y-%m-%d}.xlsx")
+
+
+def _free_choices(actor, start: date, end: date | None, case_id: int) -> list[tuple[int, str]]:
+    """The places free for ``[start, end)`` (the household's own reservations count as free), as select options."""
+    cands = service.candidates(db.session, actor, start, end, actor.today, own_case_id=case_id)
+    free = [(pid, f"{c.shelter_name} / {c.room_label}") for c in cands for pid in c.free_place_ids]
+    labels = _place_labels([pid for pid, _ in free])
+    return [(pid, f"{text} / Platz {labels.get(pid, '')}") for pid, text in free]
 
 
 def _place_labels(ids: list[int]) -> dict[int, str]:
