@@ -68,6 +68,7 @@ class AccommodationView(BaseView):
     default_view = "board"
     class_permission_name = OCCUPANCY_PERMISSION
     method_permission_name = {"board": "list", "household": "list", "match": "list", "occupancy_list": "list",
+                              "occupancy_list_all": "list",
                               "occupancy_list_xlsx": "list", "utilisation": "list", "utilisation_xlsx": "list",
                               "reserve": "add", "move_in": "add", "transfer": "add", "move_out": "add"}
 
@@ -245,8 +246,21 @@ class AccommodationView(BaseView):
             abort(404)
         template = "print" if request.args.get("print") == "1" else "list"
         return self.render_template(f"fachstelle/accommodation/{template}.html", shelter=shelter, rows=rows,
+                                    sections=[(shelter, rows)],
                                     day=day, next_day=day + timedelta(days=1), now=actor.today,
                                     fs_page_title=f"Belegungsliste {shelter.name}")
+
+    @expose("/list/print")
+    @has_access
+    def occupancy_list_all(self):
+        """Every visible shelter's Belegungsliste in one print view, each shelter on a page of its own."""
+        actor = current_actor()
+        day, _problem = _day("date", actor.today)
+        sections = [service.occupancy_list(db.session, actor, s.id, day, actor.today)
+                    for s in service.visible_shelters(db.session, actor)]
+        return self.render_template("fachstelle/accommodation/print.html", sections=sections, day=day,
+                                    next_day=day + timedelta(days=1), now=actor.today,
+                                    fs_page_title="Belegungslisten")
 
     @expose("/list/<int:shelter_id>.xlsx")
     @has_access

@@ -187,3 +187,16 @@ def test_transfer_offers_the_places_free_on_the_transfer_day(world, ctx, factory
     assert "Verlegt zum" in r.get_data(as_text=True)
     bad = client.get(f"/accommodation/case/{mover.case_id}?transfer_date=31.02.2026")
     assert bad.status_code == 200
+
+
+def test_print_view_of_all_shelters_one_per_page(world, ctx):
+    """The PDF-ready print view: A4, every shelter on a page of its own, the table head repeated."""
+    client = login(ctx.test_client(), "obdachverwaltung_nord")
+    assert "Belegungslisten drucken" in client.get("/accommodation/board").get_data(as_text=True)
+    page = client.get(f"/accommodation/list/print?date={world['today']:%d.%m.%Y}").get_data(as_text=True)
+    assert page.count('<section class="fs-print-shelter">') == 2  # Haus Nord, Pension Ost; not the other unit's
+    assert "<h1>Belegungsliste Haus Nord</h1>" in page and "<h1>Belegungsliste Pension Ost</h1>" in page
+    assert "Südheim Geheim" not in page
+    assert "size: A4 landscape" in page and "break-before: page" in page and "table-header-group" in page
+    single = client.get(f"/accommodation/list/{world['home'].id}?print=1").get_data(as_text=True)
+    assert single.count('<section class="fs-print-shelter">') == 1
