@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import String, and_, case, cast, func, or_, select
+from sqlalchemy import Date, Integer, String, and_, bindparam, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -19,7 +19,7 @@ from ..domain import matching
 from ..domain import occupancy as rules
 from ..errors import DomainError
 from ..metamodel.build_models import built_registry
-from ..scoping import scope_query
+from ..scoping import scope_query, visible_org_unit_ids
 from .occupancy import accommodated_on_sql, catalogue_value, nights_overlap_sql, reservation_holds_sql
 
 
@@ -134,41 +134,25 @@ def _scoped_shelters_sql(actor: Actor, shelter_id: int | None = None):
     return query
 
 
-def _room_codes(session: Session, shelters) -> dict[int, str]:
+def _room_codes_sql(shelters):
     """Offer attribute codes per room of the given shelters (a subquery of shelter ids), comma-joined by the
     database, one row per room. A query of its own: joined into the place query as a derived table, SQLite
     scans it once per room."""
     Room = M("room")
     link = Room.attributes.property.secondary
-    return dict(session.connection().execute(
-        select(link.c.record_id, func.aggregate_strings(CatalogueValue.code, ","))
-        .join(CatalogueValue, CatalogueValue.id == link.c.value_id)
-        .join(Room, Room.id == link.c.record_id).where(Room.shelter_id.in_(shelters))
-        .group_by(link.c.record_id)).all())
+    return (select(link.c.record_id, func.aggregate_strings(CatalogueValue.code, ","))
+            .join(CatalogueValue, CatalogueValue.id == link.c.value_id)
+            .join(Room, Room.id == link.c.record_id).where(Room.shelter_id.in_(shelters))
+            .group_by(link.c.record_id))
 
 
-def board(session: Session, actor: Actor, day: date, *, attributes: tuple[str, ...] = (),
-          shelter_id: int | None = None, only_free: bool = False, today: date | None = None) -> list[ShelterRow]:
-    """Shelters → rooms → places on the night ``day``: who is there and until when, reservations, free.
-    ``attributes``: only rooms with all of them; ``only_free``: only rooms with a free place.
-
-    Four queries whatever the city's size: the catalogues, the visible shelters, the rooms' attributes and one
-    query of every place with its room, tonight's occupant (``accommodated_on_sql``) and a holding
-    reservation (``reservation_holds_sql``), all outer-joined in the database."""
-    today = today or clock.today()
+def _board_statements(actor: Actor, one_shelter: bool):
     Shelter, Room, Place, Occ, Res, Partner, Case = (M("shelter"), M("room"), M("place"), M("occupancy"),
                                                      M("reservation"), M("partner"), M("case"))
-    conn = session.connection()
-    cats = _catalogue_maps(session, "shelter_type", "offer_attribute")
-    scoped = _scoped_shelters_sql(actor, shelter_id)
-    shelters = conn.execute(select(Shelter.id, Shelter.name, Shelter.district, Shelter.shelter_type_id)
-                            .where(Shelter.id.in_(scoped)).order_by(Shelter.name)).all()
-    if not shelters:
-        return []
-    types = cats["shelter_type"]
-    rows = {sid: ShelterRow(sid, name, district, types.get(tid, ("", ""))[1]) for sid, name, district, tid in shelters}
-    labels = {code: label for code, label in cats["offer_attribute"].values()}
-    codes = _room_codes(session, scoped)
+    day, today = bindparam("day", type_=Date), bindparam("today", type_=Date)
+    scoped = _scoped_shelters_sql(actor, bindparam("shelter_id", type_=Integer) if one_shelter else None)
+    shelters = (select(Shelter.id, Shelter.name, Shelter.district, Shelter.shelter_type_id)
+                .where(Shelter.id.in_(scoped)).order_by(Shelter.name))
     # Places with their room, tonight's occupant and a reservation holding the place, in one query.
     # Tonight's stays from the move-out index (open or ending later: a few thousand rows), read once and joined
     # to the places — not every place's whole history (MATERIALIZED: SQLite would fold it back into the join).
@@ -180,17 +164,44 @@ def board(session: Session, actor: Actor, day: date, *, attributes: tuple[str, .
     # partner table for 2,500 names).
     name = (select(func.coalesce(Partner.surname, "") + ", " + func.coalesce(Partner.first_name, ""))
             .where(Partner.id == tonight.c.person_id).scalar_subquery())
-    query = (select(Place.id, Place.label, Place.valid_to, Room.id, Room.label, Room.shelter_id,
-                    tonight.c.id, tonight.c.move_out, tonight.c.case_id, name, Res.expires_on, Res.case_id,
-                    Case.file_number)
-             .join(Room, Room.id == Place.room_id)
-             .outerjoin(tonight, tonight.c.place_id == Place.id).outerjoin(Res, res).outerjoin(Case, Case.id == Res.case_id)
-             .where(Place.shelter_id.in_(scoped)).order_by(Room.label, Room.id, Place.label))
+    places = (select(Place.id, Place.label, Place.valid_to, Room.id, Room.label, Room.shelter_id,
+                     tonight.c.id, tonight.c.move_out, tonight.c.case_id, name, Res.expires_on, Res.case_id,
+                     Case.file_number)
+              .join(Room, Room.id == Place.room_id)
+              .outerjoin(tonight, tonight.c.place_id == Place.id).outerjoin(Res, res)
+              .outerjoin(Case, Case.id == Res.case_id)
+              .where(Place.shelter_id.in_(scoped)).order_by(Room.label, Room.id, Place.label))
+    return shelters, _room_codes_sql(scoped), places
+
+
+def board(session: Session, actor: Actor, day: date, *, attributes: tuple[str, ...] = (),
+          shelter_id: int | None = None, only_free: bool = False, today: date | None = None) -> list[ShelterRow]:
+    """Shelters → rooms → places on the night ``day``: who is there and until when, reservations, free.
+    ``attributes``: only rooms with all of them; ``only_free``: only rooms with a free place.
+
+    Four queries whatever the city's size (statements built once, see ``_statements``): the catalogues, the
+    visible shelters, the rooms' attributes and one query of every place with its room, tonight's occupant
+    (``accommodated_on_sql``) and a holding reservation (``reservation_holds_sql``), outer-joined in the
+    database."""
+    today = today or clock.today()
+    conn = session.connection()
+    cats = _catalogue_maps(session, "shelter_type", "offer_attribute")
+    shelters_sql, codes_sql, places_sql = _statements(actor, ("board", shelter_id is not None),
+                                                      lambda: _board_statements(actor, shelter_id is not None))
+    params = {"day": day, "today": today, "shelter_id": shelter_id}
+    shelters = conn.execute(shelters_sql, params).all()
+    if not shelters:
+        return []
+    types = cats["shelter_type"]
+    rows = {sid: ShelterRow(sid, name, district, types.get(tid, ("", ""))[1]) for sid, name, district, tid in shelters}
+    labels = {code: label for code, label in cats["offer_attribute"].values()}
+    codes = dict(conn.execute(codes_sql, params).all())
+    query = places_sql
     wanted = set(attributes)
     room_rows: dict[int, RoomRow | None] = {}
     seen: set[int] = set()
     for (pid, plabel, valid_to, rid, rlabel, sid, oid, move_out, ocase, occupant,
-         expires_on, rcase, file_number) in conn.execute(query).all():
+         expires_on, rcase, file_number) in conn.execute(query, params).all():
         room = room_rows.get(rid, False)
         if room is False:
             room_codes = codes[rid].split(",") if rid in codes else ()
@@ -233,27 +244,58 @@ def busy_places_sql(start: date, end: date | None, today: date, own_case_id: int
             .union(select(Res.place_id).where(*held)).subquery("busy"))
 
 
+_STATEMENTS: dict[int, tuple] = {}  # id(registry) -> (registry, {shape: statements})
+
+
+def _statements(actor: Actor, shape: tuple, build):
+    """The statements of a read, built once per registry, visible units and shape (their dates are bound
+    parameters): building these selects cost more than running them (3.5 ms a call)."""
+    units = visible_org_unit_ids(actor)
+    key = (None if units is None else tuple(sorted(units)), *shape)
+    registry = built_registry()
+    entry = _STATEMENTS.get(id(registry))
+    if entry is None or entry[0] is not registry:  # another app (tests run several in one process)
+        entry = _STATEMENTS[id(registry)] = (registry, {})
+    cache = entry[1]
+    found = cache.get(key)
+    if found is None:
+        if len(cache) > 500:  # many units' combinations: start again rather than grow
+            cache.clear()
+        found = cache[key] = build()
+    return found
+
+
+def _candidate_statements(actor: Actor, open_end: bool, own_case: bool):
+    Shelter, Room, Place = M("shelter"), M("room"), M("place")
+    start, end = bindparam("start", type_=Date), None if open_end else bindparam("end", type_=Date)
+    scoped = _scoped_shelters_sql(actor).where(or_(Shelter.valid_to.is_(None), Shelter.valid_to > start))
+    bookable = or_(Place.valid_to.is_(None), Place.valid_to >= end) if end is not None else Place.valid_to.is_(None)
+    busy = busy_places_sql(start, end, bindparam("today", type_=Date),
+                           bindparam("own_case", type_=Integer) if own_case else None)
+    free = and_(bookable, busy.c.place_id.is_(None))
+    room_open = or_(Room.valid_to.is_(None), Room.valid_to >= end) if end is not None else Room.valid_to.is_(None)
+    free_ids = func.aggregate_strings(case((free, cast(Place.id, String))), ",")
+    rooms = (select(Room.id, Room.label, Shelter.id, Shelter.name, Shelter.district, CatalogueValue.code,
+                    func.count(Place.id), free_ids)
+             .join(Shelter, Shelter.id == Room.shelter_id)
+             .outerjoin(CatalogueValue, CatalogueValue.id == Shelter.shelter_type_id)
+             .outerjoin(Place, Place.room_id == Room.id).outerjoin(busy, busy.c.place_id == Place.id)
+             .where(Shelter.id.in_(scoped), room_open)
+             .group_by(Room.id, Room.label, Shelter.id, Shelter.name, Shelter.district, CatalogueValue.code))
+    return _room_codes_sql(scoped), rooms
+
+
 def candidates(session: Session, actor: Actor, start: date, end: date | None, today: date,
                own_case_id: int | None = None) -> list[matching.Candidate]:
     """Every visible room with its places free for the whole period, in two queries: the rooms' offer
     attributes, and each room of the visible shelters with its shelter, type, number of places and the ids of
     its places free for the period (``busy_places_sql``, decided and collected in the database)."""
-    Shelter, Room, Place = M("shelter"), M("room"), M("place")
-    scoped = _scoped_shelters_sql(actor).where(or_(Shelter.valid_to.is_(None), Shelter.valid_to > start))
-    bookable = or_(Place.valid_to.is_(None), Place.valid_to >= end) if end is not None else Place.valid_to.is_(None)
-    busy = busy_places_sql(start, end, today, own_case_id)
-    free = and_(bookable, busy.c.place_id.is_(None))
-    room_open = or_(Room.valid_to.is_(None), Room.valid_to >= end) if end is not None else Room.valid_to.is_(None)
-    free_ids = func.aggregate_strings(case((free, cast(Place.id, String))), ",")
-    codes = _room_codes(session, scoped)
-    rows = session.connection().execute(
-        select(Room.id, Room.label, Shelter.id, Shelter.name, Shelter.district, CatalogueValue.code,
-               func.count(Place.id), free_ids)
-        .join(Shelter, Shelter.id == Room.shelter_id)
-        .outerjoin(CatalogueValue, CatalogueValue.id == Shelter.shelter_type_id)
-        .outerjoin(Place, Place.room_id == Room.id).outerjoin(busy, busy.c.place_id == Place.id)
-        .where(Shelter.id.in_(scoped), room_open)
-        .group_by(Room.id, Room.label, Shelter.id, Shelter.name, Shelter.district, CatalogueValue.code)).all()
+    codes_sql, rooms_sql = _statements(actor, ("candidates", end is None, own_case_id is not None),
+                                       lambda: _candidate_statements(actor, end is None, own_case_id is not None))
+    params = {"start": start, "end": end, "today": today, "own_case": own_case_id}
+    conn = session.connection()
+    codes = dict(conn.execute(codes_sql, params).all())
+    rows = conn.execute(rooms_sql, params).all()
     attributes: dict[str | None, frozenset[str]] = {None: frozenset()}  # rooms share few attribute sets
     out = []
     for rid, label, sid, name, district, type_code, count, ids in rows:
