@@ -104,8 +104,12 @@ def match(need: Need, candidates: Iterable[Candidate], labels: Mapping[str, str]
     by_shelter: dict[int, list[Candidate]] = {}
     checked: dict[int, list[str]] = {}
     sexes, children = need.sexes, need.has_children
+    by_attributes: dict[frozenset, list[str]] = {}  # the hard rules read only the attributes: rooms share sets
     for cand in candidates:
-        checked[cand.room_id] = hard_problems(need, cand, labels, sexes, children)
+        found = by_attributes.get(cand.attributes)
+        if found is None:
+            found = by_attributes[cand.attributes] = hard_problems(need, cand, labels, sexes, children)
+        checked[cand.room_id] = found
         if not checked[cand.room_id] and cand.free_place_ids:
             by_shelter.setdefault(cand.shelter_id, []).append(cand)
     results: list[Match] = []
