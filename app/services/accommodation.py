@@ -265,7 +265,7 @@ def _statements(actor: Actor, shape: tuple, build):
     return found
 
 
-def _candidate_statements(actor: Actor, open_end: bool, own_case: bool):
+def _candidate_statements(actor: Actor, open_end: bool, own_case: bool, join_codes: bool):
     Shelter, Room, Place = M("shelter"), M("room"), M("place")
     start, end = bindparam("start", type_=Date), None if open_end else bindparam("end", type_=Date)
     scoped = _scoped_shelters_sql(actor).where(or_(Shelter.valid_to.is_(None), Shelter.valid_to > start))
@@ -275,14 +275,24 @@ def _candidate_statements(actor: Actor, open_end: bool, own_case: bool):
     free = and_(bookable, busy.c.place_id.is_(None))
     room_open = or_(Room.valid_to.is_(None), Room.valid_to >= end) if end is not None else Room.valid_to.is_(None)
     free_ids = func.aggregate_strings(case((free, cast(Place.id, String))), ",")
-    rooms = (select(Room.id, Room.label, Shelter.id, Shelter.name, Shelter.district, CatalogueValue.code,
-                    func.count(Place.id), free_ids)
+    codes = _room_codes_sql(scoped)
+    if join_codes:  # PostgreSQL hashes the rooms' attributes into the same query: one round trip less
+        codes = codes.subquery("room_codes")
+        code_col = codes.c[1]
+    else:  # SQLite would scan the derived table once per room: a query of its own
+        code_col = None
+    columns = [Room.id, Room.label, Shelter.id, Shelter.name, Shelter.district, CatalogueValue.code,
+               func.count(Place.id), free_ids]
+    rooms = (select(*columns, *([code_col] if join_codes else []))
              .join(Shelter, Shelter.id == Room.shelter_id)
              .outerjoin(CatalogueValue, CatalogueValue.id == Shelter.shelter_type_id)
-             .outerjoin(Place, Place.room_id == Room.id).outerjoin(busy, busy.c.place_id == Place.id)
-             .where(Shelter.id.in_(scoped), room_open)
-             .group_by(Room.id, Room.label, Shelter.id, Shelter.name, Shelter.district, CatalogueValue.code))
-    return _room_codes_sql(scoped), rooms
+             .outerjoin(Place, Place.room_id == Room.id).outerjoin(busy, busy.c.place_id == Place.id))
+    if join_codes:
+        rooms = rooms.outerjoin(codes, codes.c[0] == Room.id)
+    rooms = (rooms.where(Shelter.id.in_(scoped), room_open)
+             .group_by(Room.id, Room.label, Shelter.id, Shelter.name, Shelter.district, CatalogueValue.code,
+                       *([code_col] if join_codes else [])))
+    return (None if join_codes else codes), rooms
 
 
 def candidates(session: Session, actor: Actor, start: date, end: date | None, today: date,
@@ -290,16 +300,18 @@ def candidates(session: Session, actor: Actor, start: date, end: date | None, to
     """Every visible room with its places free for the whole period, in two queries: the rooms' offer
     attributes, and each room of the visible shelters with its shelter, type, number of places and the ids of
     its places free for the period (``busy_places_sql``, decided and collected in the database)."""
-    codes_sql, rooms_sql = _statements(actor, ("candidates", end is None, own_case_id is not None),
-                                       lambda: _candidate_statements(actor, end is None, own_case_id is not None))
-    params = {"start": start, "end": end, "today": today, "own_case": own_case_id}
     conn = session.connection()
-    codes = dict(conn.execute(codes_sql, params).all())
+    join_codes = conn.dialect.name == "postgresql"
+    codes_sql, rooms_sql = _statements(
+        actor, ("candidates", end is None, own_case_id is not None, join_codes),
+        lambda: _candidate_statements(actor, end is None, own_case_id is not None, join_codes))
+    params = {"start": start, "end": end, "today": today, "own_case": own_case_id}
+    codes = dict(conn.execute(codes_sql, params).all()) if codes_sql is not None else None
     rows = conn.execute(rooms_sql, params).all()
     attributes: dict[str | None, frozenset[str]] = {None: frozenset()}  # rooms share few attribute sets
     out = []
-    for rid, label, sid, name, district, type_code, count, ids in rows:
-        room_codes = codes.get(rid)
+    for rid, label, sid, name, district, type_code, count, ids, *joined in rows:
+        room_codes = joined[0] if codes is None else codes.get(rid)
         attrs = attributes.get(room_codes)
         if attrs is None:
             attrs = attributes[room_codes] = frozenset(room_codes.split(","))
