@@ -337,7 +337,19 @@ def _chart(rows) -> dict:
             "ticks": [(p, left + p / 100 * (width - left - 60)) for p in (0, 25, 50, 75, 100)]}
 
 
+def _expire_before_reservation_pages() -> None:
+    """The reservation list, record page and REST API show the state as it is today: an expired reservation is
+    set to "abgelaufen" before they read it (a cheap query when there is nothing to do)."""
+    if not request.path.startswith(("/reservation/", "/api/v1/reservation")):
+        return
+    from flask_login import current_user
+    if not getattr(current_user, "is_authenticated", False):
+        return
+    _expire_reservations(current_actor())
+
+
 def register_accommodation_views(appbuilder) -> None:
+    appbuilder.app.before_request(_expire_before_reservation_pages)
     appbuilder.add_view(AccommodationView, icon="fa-th", href="/accommodation/board",
                         **menus.item(menus.OCCUPANCY_BOARD, "Unterbringung"))
     appbuilder.add_link(href="/accommodation/utilisation", icon="fa-bar-chart",

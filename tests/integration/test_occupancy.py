@@ -216,3 +216,18 @@ def test_two_concurrent_bookings_of_the_last_place(acc, ctx):
     assert results.count("ok") == 1, results
     refused = next(r for r in results if r != "ok")
     assert isinstance(refused, DomainError) and "schon belegt" in refused.message
+
+
+def test_reservation_list_page_shows_abgelaufen(acc, ctx, monkeypatch):
+    """The reservation list (the entity page) reads the state of today: the expired one shows "abgelaufen"."""
+    from app import clock
+    from tests.conftest import login
+    meier = acc.person("Meier")
+    res = acc.svc.reserve(acc.db.session, SYSTEM, case_id=acc.case(meier).id, place_id=acc.places[0].id,
+                          reserved_from=date(2025, 6, 3), expires_on=date(2025, 6, 3))
+    monkeypatch.setattr(clock, "today", lambda: date(2025, 6, 10))
+    client = login(ctx.test_client(), "obdachverwaltung_nord")
+    page = client.get("/reservation/list/").get_data(as_text=True)
+    assert "abgelaufen" in page
+    acc.db.session.expire_all()
+    assert acc.db.session.get(type(res), res.id).state.code == "abgelaufen"
