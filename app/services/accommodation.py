@@ -276,8 +276,12 @@ def _candidate_statements(actor: Actor, open_end: bool, own_case: bool, join_cod
     room_open = or_(Room.valid_to.is_(None), Room.valid_to >= end) if end is not None else Room.valid_to.is_(None)
     free_ids = func.aggregate_strings(case((free, cast(Place.id, String))), ",")
     codes = _room_codes_sql(scoped)
-    if join_codes:  # PostgreSQL hashes the rooms' attributes into the same query: one round trip less
-        codes = codes.subquery("room_codes")
+    if join_codes:  # PostgreSQL hashes the rooms' attributes into the same query: one round trip less (the
+        # rooms are scoped by the outer query; the attributes of every room are a hash of a few thousand rows)
+        link = Room.attributes.property.secondary
+        codes = (select(link.c.record_id, func.aggregate_strings(CatalogueValue.code, ","))
+                 .join(CatalogueValue, CatalogueValue.id == link.c.value_id).group_by(link.c.record_id)
+                 .subquery("room_codes"))
         code_col = codes.c[1]
     else:  # SQLite would scan the derived table once per room: a query of its own
         code_col = None
