@@ -3,6 +3,7 @@
     fachstelle occupancy-report --from 01.06.2025 --to 30.06.2025 [--format json|xlsx] [-o FILE]
     fachstelle import-shelters FILE.csv [--org-unit obdach] [--dry-run]
     fachstelle import-occupancy FILE.csv [--dry-run]
+    fachstelle reservations-expire [--date TT.MM.JJJJ]
 
 Bad input is one German line (or the import's line-numbered report) on stderr and a non-zero exit.
 """
@@ -87,7 +88,22 @@ def import_occupancy_cmd(file, dry_run):
     _run_import(import_occupancy, file, dry_run)
 
 
+@click.command("reservations-expire", help="Reservierungen, deren Frist abgelaufen ist, auf „abgelaufen“ setzen "
+                                           "(täglicher Lauf).")
+@click.option("--date", "day", default=None, help="Stichtag (TT.MM.JJJJ); Vorgabe: heute")
+def reservations_expire(day):
+    from . import clock
+    from .extensions import db
+    from .services.occupancy import expire_reservations
+    today = _date("--date", day) if day else None
+    app = _app()
+    with app.app_context():
+        found = expire_reservations(db.session, CLI_ACTOR, today or clock.today())
+    click.echo(f"{len(found)} Reservierung(en) abgelaufen.")
+
+
 def register(main: click.Group) -> None:
+    main.add_command(reservations_expire)
     main.add_command(occupancy_report)
     main.add_command(import_shelters_cmd)
     main.add_command(import_occupancy_cmd)

@@ -2,6 +2,7 @@
 
     fachstelle fees run --month 2025-06 [--dry-run] [--format json|text]
     fachstelle fees tariffs [--load]
+    fachstelle fees tariff-notices --from TT.MM.JJJJ [--user NAME] [--dry-run]
 
 ``run`` prints exactly ``{"monat": "2025-06", "neu": n, "summe": "…", "unterkuenfte": {"<Unterkunft>": "…"}}``
 (amounts as strings with a decimal point); the debits go to the treasury postings that
@@ -100,6 +101,39 @@ def tariffs_cmd(load):
         click.echo(f"  gilt für: {scope or 'alle Belegungen'}")
         for c in t.components:
             click.echo(f"  {c.label}: {format_money(c.amount)} {c.basis}/{c.unit} Sachkonto {c.sachkonto or '-'}")
+
+
+@fees.command("tariff-notices", help="Bescheide zur Tarifänderung erzeugen: jeder Haushalt, für den ab DATUM ein "
+                                     "anderer Tarif gilt als am Vortag, erhält einen Gebührenbescheid (einmal).")
+@click.option("--from", "day", required=True, help="Tag, ab dem der neue Tarif gilt (TT.MM.JJJJ)")
+@click.option("--user", "username", default="admin", show_default=True, help="Benutzerkonto, das die Briefe erstellt")
+@click.option("--dry-run", is_flag=True, help="Nur zählen, keine Briefe erzeugen")
+def tariff_notices_cmd(day, username, dry_run):
+    from .domain.periods import parse_date
+    from .errors import DomainError
+    from .extensions import db
+    from .letters.check import TemplateProblem
+    from .services.fee_notice import tariff_change_notices
+    try:
+        on = parse_date(day)
+    except ValueError as exc:
+        _fail(f"--from: {exc}")
+    app = _app()
+    with app.app_context():
+        user = app.appbuilder.sm.find_user(username=username)
+        if user is None:
+            _fail(f"--user: das Benutzerkonto „{username}“ gibt es nicht.")
+        try:
+            result = tariff_change_notices(db.session, Actor.system(username), user, on, dry_run=dry_run)
+        except (DomainError, TemplateProblem) as exc:
+            db.session.rollback()
+            _fail("\n".join(getattr(exc, "lines", None) or [str(exc)]))
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    result.pop("briefe")
+    click.echo(json.dumps(result, ensure_ascii=False))
 
 
 def register(main: click.Group) -> None:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_appbuilder import Model
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .core_models import utcnow
@@ -69,5 +69,22 @@ class FeeLine(Model):
     produkt: Mapped[str | None] = mapped_column(String(30))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("fee_run.id"), index=True)
     posting_id: Mapped[int | None] = mapped_column(Integer)  # treasury_posting.id, once handed over
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FeeNoticeSent(Model):
+    """A Gebührenbescheid made by the tariff-change action (``fee_notice.tariff_change_notices``): one per
+    household, reason and effective day, so running the action again makes no second letter."""
+
+    __tablename__ = "fee_notice_sent"
+    __table_args__ = (UniqueConstraint("case_id", "reason", "effective_on", name="uq_fee_notice_sent"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(Integer, index=True)
+    occupancy_id: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(16))  # "tarif"
+    effective_on: Mapped[date] = mapped_column(Date)
+    tariff: Mapped[str] = mapped_column(String(48))  # the tariff from that day on
+    letter_id: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -43,7 +43,7 @@ from bench.measure import compare  # noqa: E402
 
 PG_URL = os.environ.get("FACHSTELLE_BENCH_PG_URL",
                         "postgresql+psycopg://fachstelle:fachstelle@127.0.0.1:5432/fachstelle_bench_acc")
-SQLITE_PATH = Path("/tmp/fachstelle_bench_acc.sqlite")
+SQLITE_PATH = Path(os.environ.get("FACHSTELLE_BENCH_SQLITE", "/tmp/fachstelle_bench_acc.sqlite"))
 SHELTERS, ROOM_PLACES = 120, (4, 4, 3, 3, 3, 3, 3, 2)  # 25 places per shelter: 3,000
 CURRENT, HISTORIC = 2_500, 100_000
 TODAY = date(2026, 3, 15)

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 PG_URL = os.environ.get("FACHSTELLE_BENCH_PG_URL",
                         "postgresql+psycopg://fachstelle:fachstelle@127.0.0.1:5432/fachstelle_bench_fees")
-SQLITE_PATH = Path("/tmp/fachstelle_bench_fees.sqlite")
+SQLITE_PATH = Path(os.environ.get("FACHSTELLE_BENCH_SQLITE", "/tmp/fachstelle_bench_fees.sqlite"))
 MONTH = "2025-06"
 FIRST, LAST = date(2025, 6, 1), date(2025, 6, 30)
 SHELTERS, ROOMS_PER_SHELTER, PLACES_PER_ROOM = 120, 5, 5

@@ -169,7 +169,7 @@ def _purge(flask_app) -> None:
     mine |= {"change_log", "street", "attachment", "letter", "letter_series_job"}
     mine |= {"treasury_posting", "treasury_batch", "kassenzeichen", "kassenzeichen_counter", "payment_import",
              "treasury_payment", "loan_booking", "loan_event"}  # treasury and loans (#13)
-    mine |= {"fee_line", "fee_run"}  # shelter fees (#12)
+    mine |= {"fee_line", "fee_run", "fee_notice_sent"}  # shelter fees (#12)
     for table in reversed(Model.metadata.sorted_tables):
         if table.name in mine:
             db.session.execute(delete(table))

@@ -141,6 +141,40 @@ class Catalogue:
         return found[0]
 
 
+def tariff_changes(stays: Iterable[Stay], catalogue: Catalogue, day: date) -> list[tuple[Stay, Tariff]]:
+    """Stays whose tariff changes on ``day``: the person was there the night before and is still there on
+    ``day`` (moved in before ``day``, not moved out by then), and the tariff that applies on ``day`` is
+    another than the day before's (a new tariff version, or a tariff that starts or stops applying — then
+    the new one is given; a stay that stops being billed gets no notice). Returns ``(stay, new tariff)``."""
+    before = day - timedelta(days=1)
+    out = []
+    for stay in stays:
+        if not (stay.move_in <= before and (stay.move_out is None or stay.move_out > day)):
+            continue
+        new, old = catalogue.tariff_for(stay, day), catalogue.tariff_for(stay, before)
+        if new is not None and (old is None or old.code != new.code):
+            out.append((stay, new))
+    return out
+
+
+def split_amount(amount: Decimal, shares: list[tuple[object, Decimal]]) -> list[tuple[object, Decimal]]:
+    """A line's amount (already rounded to the cent) split among payers by their per-cent shares
+    (``[(payer, percent)]``, together exactly 100): each part rounded half up to the cent, the cent left over
+    (or taken too many) goes to the largest share (the first of equal ones), so the parts add up exactly."""
+    if not shares:
+        raise FeeError("Kostenaufteilung ohne Anteile.")
+    total_percent = sum((Decimal(p) for _, p in shares), Decimal(0))
+    if total_percent != 100:
+        raise FeeError(f"Die Kostenanteile ergeben {total_percent.normalize():f} %, nicht 100 %.")
+    parts = [(payer, quantize(amount * Decimal(p) / 100)) for payer, p in shares]
+    rest = amount - sum((part for _, part in parts), Decimal("0.00"))
+    if rest:
+        biggest = max(range(len(shares)), key=lambda i: (Decimal(shares[i][1]), -i))
+        payer, part = parts[biggest]
+        parts[biggest] = (payer, part + rest)
+    return parts
+
+
 def month_bounds(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, _calendar.monthrange(year, month)[1])
 

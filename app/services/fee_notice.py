@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
 from decimal import Decimal
 
@@ -169,3 +169,41 @@ def make_fee_notice(session: Session, actor: Actor, user, occupancy_id: int, rea
     return generate_letter(session, TEMPLATE, context, case=case, doc_entry_id=entry.id if entry else None,
                            user=user, today=today)
 
+
+
+def tariff_change_notices(session: Session, actor: Actor, user, day: date, *, dry_run: bool = False) -> dict:
+    """"Bescheide zur Tarifänderung erzeugen": every household with a person whose tariff changes on ``day``
+    (``rules.tariff_changes``: there the night before and still there, another tariff from ``day`` on) gets
+    its Gebührenbescheid (reason "tarif", calculated from ``day``), once: a household already served for this
+    day is skipped, so the action can be repeated. Only households the actor may see. The caller commits.
+
+    Returns ``{"stichtag", "betroffen" (households), "neu" (letters made), "bereits" (skipped), "briefe"}``."""
+    from ..fee_models import FeeNoticeSent
+    occupancy = _model("occupancy")
+    cat = catalogue(session)
+    try:
+        changes = rules.tariff_changes(stays_touching(session, day - timedelta(days=1), day), cat, day)
+    except rules.FeeError as exc:
+        raise DomainError(str(exc)) from None
+    visible = set(session.scalars(scope_query(
+        select(occupancy.id).where(occupancy.id.in_([s.occupancy.id for s, _ in changes] or [0])),
+        occupancy, actor=actor)))
+    first: dict[int, tuple[int, str]] = {}
+    for stay, tariff in sorted(changes, key=lambda c: c[0].occupancy.id):
+        if stay.occupancy.id in visible:
+            first.setdefault(stay.occupancy.case_id, (stay.occupancy.id, tariff.code))
+    done = set(session.scalars(select(FeeNoticeSent.case_id).where(
+        FeeNoticeSent.reason == "tarif", FeeNoticeSent.effective_on == day,
+        FeeNoticeSent.case_id.in_(list(first) or [0]))))
+    letters = []
+    for case_id, (occupancy_id, tariff_code) in sorted(first.items()):
+        if case_id in done or dry_run:
+            continue
+        letter = make_fee_notice(session, actor, user, occupancy_id, "tarif", on=day)
+        session.add(FeeNoticeSent(case_id=case_id, occupancy_id=occupancy_id, reason="tarif", effective_on=day,
+                                  tariff=tariff_code, letter_id=letter.id,
+                                  created_by=getattr(user, "username", None) or actor.name))
+        session.flush()
+        letters.append(letter)
+    return {"stichtag": day.isoformat(), "betroffen": len(first), "neu": len(letters),
+            "bereits": len(done), "briefe": letters}

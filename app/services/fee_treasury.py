@@ -84,8 +84,9 @@ def _draw_many(session: Session, actor: Actor, payers: dict[int, int | None]) ->
         rows.append(dict(value=value, source_kind=FEE_KIND, source_id=payer, org_unit_id=unit,
                          created_by=actor.name, created_at=utcnow()))
     counter.last = number
-    session.execute(insert(KassenzeichenEntry), rows)
     session.flush()
+    from .bulk import copy_rows
+    copy_rows(session, KassenzeichenEntry.__table__, rows)
     return drawn
 
 
@@ -172,6 +173,18 @@ def add_postings(session: Session, actor: Actor, items: list[dict]) -> list[int]
             source_kind=fields["source_kind"], source_id=int(fields["source_id"]),
             org_unit_id=fields.get("org_unit_id"), batch_id=None, created_by=actor.name, created_at=utcnow(),
             **{name: fields.get(name) or defaults[name] for name in defaults}))
+    if session.get_bind().dialect.name == "postgresql":
+        # Ids drawn from the table's sequence first, then one COPY (no multi-row INSERT … RETURNING to parse).
+        from sqlalchemy import text
+
+        from .bulk import copy_rows
+        ids = list(session.scalars(text(
+            "SELECT nextval(pg_get_serial_sequence('treasury_posting', 'id')) FROM generate_series(1, :n)"),
+            {"n": len(rows)}))
+        for row, posting_id in zip(rows, ids):
+            row["id"] = posting_id
+        copy_rows(session, TreasuryPosting.__table__, rows)
+        return ids
     result = session.execute(insert(TreasuryPosting).returning(TreasuryPosting.id, sort_by_parameter_order=True),
                              rows)
     return [row.id for row in result]

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from .. import settings
 from ..actor import Actor
-from ..core_models import CatalogueValue
+from ..core_models import CatalogueValue, utcnow
 from ..domain import fees as rules
 from ..domain.money import quantize
 from ..errors import DomainError
@@ -211,7 +211,50 @@ def month_plan(session: Session, year: int, month: int, cat: rules.Catalogue | N
         raise DomainError(str(exc)) from None
     planned = [Planned(f"o:{ln.occupancy.id}:{ln.tariff}:{ln.component}", "auto", ln, ln.occupancy)
                for ln in lines]
-    return planned + _subscription_lines(session, first, last)
+    return _split_by_payer(session, planned) + _subscription_lines(session, first, last)
+
+
+def payer_shares(session: Session, occupancy_ids: Iterable[int]) -> dict[int, list[tuple[int | None, Decimal]]]:
+    """The cost shares of the occupancies that have any (``occupancy_payer_share``): [(payer or None, percent)],
+    largest share first."""
+    registry = built_registry()
+    if "occupancy_payer_share" not in registry.entities:
+        return {}
+    share = registry.model("occupancy_payer_share")
+    ids = list(occupancy_ids)
+    merged: dict[int, dict] = defaultdict(dict)  # two rows of one payer are one share
+    for occ_id, payer_id, percent in session.execute(
+            select(share.occupancy_id, share.payer_id, share.percent)
+            .where(share.occupancy_id.in_(ids or [0])).order_by(share.occupancy_id, share.id)):
+        merged[occ_id][payer_id] = merged[occ_id].get(payer_id, Decimal(0)) + Decimal(str(percent))
+    return {occ_id: sorted(payers.items(), key=lambda kv: -kv[1]) for occ_id, payers in merged.items()}
+
+
+def _split_by_payer(session: Session, planned: list[Planned]) -> list[Planned]:
+    """Rule of the split payer: a line of an occupancy with cost shares becomes one line per payer
+    (``rules.split_amount``: half-up per part, the left-over cent on the largest share), key ``…:z<payer>``."""
+    shares = payer_shares(session, {p.occ.id for p in planned})
+    if not shares:
+        return planned
+    out = []
+    for item in planned:
+        own = shares.get(item.occ.id)
+        if not own:
+            out.append(item)
+            continue
+        person = item.line.person
+        percent: dict = {}  # "no payer" is the person: one share with a row naming the person
+        for payer, pct in own:
+            percent[payer or person] = percent.get(payer or person, Decimal(0)) + pct
+        try:
+            parts = rules.split_amount(quantize(item.line.amount), list(percent.items()))
+        except rules.FeeError as exc:
+            raise DomainError(f"Belegung Nr. {item.occ.id}, Kostenaufteilung: {exc}") from None
+        for payer, amount in parts:
+            line = replace(item.line, amount=amount,
+                           calculation=f"{item.line.calculation}; Anteil {percent[payer].normalize():f} %"[:200])
+            out.append(Planned(f"{item.key}:z{payer}", item.kind, line, replace(item.occ, payer_id=payer)))
+    return out
 
 
 # --- 3. the run ------------------------------------------------------------------------------------------
@@ -317,7 +360,11 @@ def run_month(session: Session, actor: Actor, month_text: str, dry_run: bool = F
         result.postings, result.payouts = hand_over(session, actor, run, new_rows, year, month)
         run.postings = result.postings
     if new_rows:
-        session.execute(insert(FeeLine), new_rows)
+        from .bulk import copy_rows
+        stamp = utcnow()
+        for row in new_rows:
+            row["created_at"] = stamp
+        copy_rows(session, FeeLine.__table__, new_rows)  # COPY on PostgreSQL: no multi-row VALUES to parse
     result.added = [r for r in new_rows if r["kind"] != "storno"]
     result.reversed = [r for r in new_rows if r["kind"] == "storno"]
     return result

@@ -60,6 +60,20 @@ def nights_overlap_sql(model, start: date, end: date | None, start_col="move_in"
     return and_(*cond)
 
 
+def reservation_holds_sql(model, day: date, today: date, active_id):
+    """SQL of ``rules.reservation_holds``: an active reservation (``active_id``: the id or a scalar subquery of
+    the state "aktiv"), not expired (``expires_on`` ≥ today), covering the night ``day`` by the one rule."""
+    return and_(model.state_id == active_id, model.expires_on >= today,
+                accommodated_on_sql(_ReservationNights(model), day))
+
+
+class _ReservationNights:
+    """A reservation's ``[reserved_from, reserved_to)`` under the occupancy's column names."""
+
+    def __init__(self, model):
+        self.move_in, self.move_out = model.reserved_from, model.reserved_to
+
+
 def model(name: str):
     return built_registry().model(name)
 
@@ -411,3 +425,27 @@ def reserve(session: Session, actor: Actor, *, case_id: int, place_id: int, rese
     if commit:
         session.commit()
     return res
+
+
+def expire_reservations(session: Session, actor: Actor, today: date, *, case_id: int | None = None,
+                        commit: bool = True) -> list:
+    """Active reservations whose ``expires_on`` lies before ``today`` get the state "abgelaufen"
+    (``rules.reservation_state``), each change in the history. Run by the daily job
+    (``fachstelle reservations-expire``) and before the board and the household page are read, so a stale
+    "aktiv" is never shown; the queries themselves never count an expired reservation anyway."""
+    Res = model("reservation")
+    active = catalogue_value(session, "reservation_state", "aktiv")
+    query = select(Res).where(Res.state_id == active.id, Res.expires_on < today)  # rules.reservation_state
+    if case_id is not None:
+        query = query.where(Res.case_id == case_id)
+    found = list(session.scalars(query))
+    if not found:
+        return []
+    expired = catalogue_value(session, "reservation_state", "abgelaufen")
+    with acting_as(actor), session.no_autoflush:
+        for res in found:
+            res.state = expired
+    _flush(session, actor)
+    if commit:
+        session.commit()
+    return found

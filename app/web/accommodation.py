@@ -51,6 +51,13 @@ def _record(entity: str, record_id: int):
     return record
 
 
+def _expire_reservations(actor) -> None:
+    """Reservations past their date become "abgelaufen" before a page shows them (the daily job
+    ``fachstelle reservations-expire`` does the same); the change is the system's, in the history."""
+    from ..actor import Actor
+    booking.expire_reservations(db.session, Actor.system("Reservierungsfrist"), actor.today)
+
+
 def _can(action: str, entity: str) -> bool:
     from flask import current_app
     return current_app.appbuilder.sm.has_access(action, f"entity_{entity}")
@@ -61,6 +68,7 @@ class AccommodationView(BaseView):
     default_view = "board"
     class_permission_name = OCCUPANCY_PERMISSION
     method_permission_name = {"board": "list", "household": "list", "match": "list", "occupancy_list": "list",
+                              "occupancy_list_all": "list",
                               "occupancy_list_xlsx": "list", "utilisation": "list", "utilisation_xlsx": "list",
                               "reserve": "add", "move_in": "add", "transfer": "add", "move_out": "add"}
 
@@ -75,6 +83,7 @@ class AccommodationView(BaseView):
         attrs = tuple(a for a in request.args.getlist("attr") if a)
         shelter_id = request.args.get("shelter", type=int)
         only_free = request.args.get("free") == "1"
+        _expire_reservations(actor)
         rows = service.board(db.session, actor, day, attributes=attrs, shelter_id=shelter_id, only_free=only_free,
                              today=actor.today)
         shelters = service.visible_shelters(db.session, actor)
@@ -91,6 +100,7 @@ class AccommodationView(BaseView):
         actor = current_actor()
         case = _record("case", case_id)
         Occ, Res, Need = M("occupancy"), M("reservation"), M("need_profile")
+        _expire_reservations(actor)
         people = service.household(db.session, case)
         occupancies = list(db.session.scalars(select(Occ).where(Occ.case_id == case.id)
                                               .order_by(Occ.move_in.desc(), Occ.id)))
@@ -99,14 +109,16 @@ class AccommodationView(BaseView):
         profiles = list(db.session.scalars(select(Need).where(Need.case_id == case.id).order_by(Need.date_from.desc())))
         current = [o for o in occupancies if o.move_out is None or o.move_out > actor.today]
         active_res = [r for r in reservations if r.state and r.state.code == "aktiv" and r.expires_on >= actor.today]
-        cands = service.candidates(db.session, actor, actor.today, None, actor.today, own_case_id=case.id)
-        free_places = [(pid, f"{c.shelter_name} / {c.room_label}") for c in cands for pid in c.free_place_ids]
-        place_labels = _place_labels([pid for pid, _ in free_places])
+        # The transfer offers the places free from the chosen transfer day on (``?transfer_date=``), not today's.
+        transfer_day, problem = _day("transfer_date", actor.today)
+        if problem:
+            flash(problem, "danger")
+        transfer_places = _free_choices(actor, transfer_day, None, case.id)
         return self.render_template("fachstelle/accommodation/household.html", case=case, people=people,
                                     occupancies=occupancies, reservations=reservations, profiles=profiles,
                                     current=current, active_res=active_res, today=actor.today,
-                                    free_places=[(pid, f"{text} / Platz {place_labels.get(pid, '')}")
-                                                 for pid, text in free_places],
+                                    transfer_places=transfer_places,
+                                    transfer_day=transfer_day,
                                     reasons=service.catalogue_values(db.session, "occupancy_end_reason"),
                                     bases=service.catalogue_values(db.session, "accommodation_basis"),
                                     payers=service.catalogue_values(db.session, "payer_type"),
@@ -146,6 +158,13 @@ class AccommodationView(BaseView):
             flash(problem or "Bitte den neuen Platz wählen.", "danger")
             return redirect(url_for("AccommodationView.household", case_id=occ.case_id))
         _record("place", place_id)
+        back = url_for("AccommodationView.household", case_id=occ.case_id, transfer_date=f"{day:%d.%m.%Y}")
+        # Checked here for the transfer day and the rest of the stay (the database's constraint stays the
+        # last guard): occupied, reserved for another household, closed or not in the clerk's shelters.
+        if place_id not in {pid for pid, _ in _free_choices(actor, day, occ.move_out, occ.case_id)}:
+            flash(f"Der gewählte Platz ist ab dem {day:%d.%m.%Y} nicht frei (belegt, für einen anderen Haushalt "
+                  "reserviert oder nicht mehr belegbar); bitte einen der angebotenen Plätze wählen.", "danger")
+            return redirect(back)
         try:
             new = booking.transfer(db.session, actor, occ, place_id, day)
         except DomainError as exc:
@@ -154,7 +173,7 @@ class AccommodationView(BaseView):
         else:
             flash(f"Verlegt zum {day:%d.%m.%Y}: {new.person.surname}, {new.person.first_name or ''} → "
                   f"{booking.place_text(new.place)}", "success")
-        return redirect(url_for("AccommodationView.household", case_id=occ.case_id))
+        return redirect(back)
 
     @expose("/case/<int:case_id>/move-out", methods=["POST"])
     @has_access
@@ -227,8 +246,21 @@ class AccommodationView(BaseView):
             abort(404)
         template = "print" if request.args.get("print") == "1" else "list"
         return self.render_template(f"fachstelle/accommodation/{template}.html", shelter=shelter, rows=rows,
+                                    sections=[(shelter, rows)],
                                     day=day, next_day=day + timedelta(days=1), now=actor.today,
                                     fs_page_title=f"Belegungsliste {shelter.name}")
+
+    @expose("/list/print")
+    @has_access
+    def occupancy_list_all(self):
+        """Every visible shelter's Belegungsliste in one print view, each shelter on a page of its own."""
+        actor = current_actor()
+        day, _problem = _day("date", actor.today)
+        sections = [service.occupancy_list(db.session, actor, s.id, day, actor.today)
+                    for s in service.visible_shelters(db.session, actor)]
+        return self.render_template("fachstelle/accommodation/print.html", sections=sections, day=day,
+                                    next_day=day + timedelta(days=1), now=actor.today,
+                                    fs_page_title="Belegungslisten")
 
     @expose("/list/<int:shelter_id>.xlsx")
     @has_access
@@ -278,6 +310,14 @@ class AccommodationView(BaseView):
                          download_name=f"auslastung_{period.start:%Y-%m-%d}_{period.end:%Y-%m-%d}.xlsx")
 
 
+def _free_choices(actor, start: date, end: date | None, case_id: int) -> list[tuple[int, str]]:
+    """The places free for ``[start, end)`` (the household's own reservations count as free), as select options."""
+    cands = service.candidates(db.session, actor, start, end, actor.today, own_case_id=case_id)
+    free = [(pid, f"{c.shelter_name} / {c.room_label}") for c in cands for pid in c.free_place_ids]
+    labels = _place_labels([pid for pid, _ in free])
+    return [(pid, f"{text} / Platz {labels.get(pid, '')}") for pid, text in free]
+
+
 def _place_labels(ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
@@ -297,7 +337,19 @@ def _chart(rows) -> dict:
             "ticks": [(p, left + p / 100 * (width - left - 60)) for p in (0, 25, 50, 75, 100)]}
 
 
+def _expire_before_reservation_pages() -> None:
+    """The reservation list, record page and REST API show the state as it is today: an expired reservation is
+    set to "abgelaufen" before they read it (a cheap query when there is nothing to do)."""
+    if not request.path.startswith(("/reservation/", "/api/v1/reservation")):
+        return
+    from flask_login import current_user
+    if not getattr(current_user, "is_authenticated", False):
+        return
+    _expire_reservations(current_actor())
+
+
 def register_accommodation_views(appbuilder) -> None:
+    appbuilder.app.before_request(_expire_before_reservation_pages)
     appbuilder.add_view(AccommodationView, icon="fa-th", href="/accommodation/board",
                         **menus.item(menus.OCCUPANCY_BOARD, "Unterbringung"))
     appbuilder.add_link(href="/accommodation/utilisation", icon="fa-bar-chart",

@@ -34,7 +34,7 @@ class FeeRunView(BaseView):
     route_base = "/fees"
     default_view = "index"
     class_permission_name = RUN_PERMISSION
-    method_permission_name = {"index": "show", "run": "run"}
+    method_permission_name = {"index": "show", "run": "run", "tariff_notices": "run"}
 
     @expose("/")
     @has_access
@@ -66,6 +66,33 @@ class FeeRunView(BaseView):
         else:
             flash(f"Gebührenlauf {result.monat}: {result.neu} neue Zeile(n), {result.postings} Sollstellung(en), "
                   f"{result.payouts} Auszahlungsanordnung(en); Summe des Monats {_euro(result.summe)}.", "success")
+        return redirect(url_for("FeeRunView.index", month=month))
+
+
+    @expose("/tariff-notices", methods=["POST"])
+    @has_access
+    def tariff_notices(self):
+        """"Bescheide zur Tarifänderung erzeugen" for the day a new tariff applies from (city-wide, like the run)."""
+        from ..domain.periods import parse_date
+        month = _month_arg()
+        text = (request.form.get("day") or "").strip()
+        try:
+            day = parse_date(text)
+        except ValueError as exc:
+            flash(f"„Neuer Tarif gilt ab“ ({text}): {exc}", "danger")
+            return redirect(url_for("FeeRunView.index", month=month))
+        try:
+            result = fee_notice.tariff_change_notices(db.session, Actor.system(current_user.username), current_user,
+                                                      day)
+            db.session.commit()
+        except (DomainError, TemplateProblem) as exc:
+            db.session.rollback()
+            for line in getattr(exc, "lines", None) or [str(exc)]:
+                flash(line, "danger")
+        else:
+            flash(f"Tarifänderung zum {day:%d.%m.%Y}: {result['betroffen']} Haushalt(e) betroffen, "
+                  f"{result['neu']} Gebührenbescheid(e) erzeugt, {result['bereits']} schon vorher erzeugt.",
+                  "success")
         return redirect(url_for("FeeRunView.index", month=month))
 
 

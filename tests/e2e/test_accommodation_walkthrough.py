@@ -114,10 +114,14 @@ def test_accommodation_story(live_server, page_for, shoot):
     shoot(page, "acc-06-eingezogen")
 
     # 6. A month later Jonas moves to another shelter (one action: out here, in there, same day).
+    # The clerk first picks the transfer day: the select then offers the places free from that day on.
     later = today + timedelta(days=30)
+    page.locator("#fs-transfer-date-input").fill(later.strftime("%d.%m.%Y"))
+    page.get_by_role("button", name="Freie Plätze für diesen Tag zeigen").click()
     row = page.locator("#fs-occupancies tbody tr", has_text="Jonas")
+    assert row.locator("input[name=day]").input_value() == later.strftime("%d.%m.%Y")
+    assert f"frei ab {later:%d.%m.%Y}" in row.locator("select[name=place]").inner_text()
     row.locator("select[name=place]").select_option(index=1)
-    row.locator("input[name=day]").fill(later.strftime("%d.%m.%Y"))
     row.get_by_role("button", name="Verlegen").click()
     assert "Verlegt zum" in page.locator(".alert-success").inner_text()
     assert page.locator("#fs-occupancies tbody tr", has_text="Verlegung").count() == 1
@@ -141,6 +145,11 @@ def test_accommodation_story(live_server, page_for, shoot):
     page.goto(f"{base}/accommodation/list/{shelter_id}?date={(today + timedelta(days=1)):%d.%m.%Y}&print=1")
     assert page.locator("h1").inner_text().startswith("Belegungsliste")
     shoot(page, "acc-10-belegungsliste-druck")
+    page.goto(f"{base}/accommodation/list/print?date={(today + timedelta(days=1)):%d.%m.%Y}")
+    assert page.locator("section.fs-print-shelter").count() >= 2
+    page.emulate_media(media="print")
+    shoot(page, "acc-10b-belegungslisten-alle-druck")
+    page.emulate_media(media="screen")
 
     # 9. June's utilisation per shelter: table and chart.
     page.goto(f"{base}/accommodation/board")

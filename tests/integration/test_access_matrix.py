@@ -104,7 +104,7 @@ def edit_value(f: FieldSpec):
     if f.type == "date":
         return date(2030, 1, 1) + timedelta(days=n)
     if f.type in ("money", "decimal"):
-        return Decimal("100.00") + n
+        return Decimal("100.00") + n if f.max is None else min(Decimal("100.00") + n, Decimal(str(f.max)))
     if f.type == "integer":
         return 100 + n if f.max is None else min(100 + n, int(f.max))  # a field's maximum holds (#12)
     return f"E{n}"

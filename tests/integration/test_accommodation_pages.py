@@ -141,3 +141,62 @@ def test_clerk_without_occupancy_rights_gets_403(ctx):
     client = login(ctx.test_client(), "controlling_nord")
     assert client.get("/accommodation/board").status_code == 200  # read: may look
     assert client.post("/accommodation/case/1/move-out", data={"day": "01.01.2026"}).status_code in (302, 403)
+
+
+def test_transfer_offers_the_places_free_on_the_transfer_day(world, ctx, factory):
+    """Pension Ost 101: place 1 is taken today but free from day +10 (its guest moves out), place 2 is free
+    today but taken from day +10 (someone moves in; an open-ended transfer would collide, so it is never
+    offered). Today the form offers neither; asked for day +10 it offers place 1; posting place 2 for that
+    day is refused before anything is written."""
+    from app.extensions import db
+    from app.services import occupancy as svc
+    from app.actor import Actor
+    v = factory.value
+    today = world["today"]
+    later = today + timedelta(days=10)
+    registry = ctx.config["FACHSTELLE_REGISTRY"]
+    Place, Occ = registry.model("place"), registry.model("occupancy")
+    p1, p2 = db.session.scalars(select(Place).where(Place.shelter_id == world["other"].id).order_by(Place.label)).all()
+    home_place = db.session.scalars(select(Place).where(Place.shelter_id == world["home"].id)).first()
+
+    def stay(surname, place, move_in, move_out=None):
+        person = factory("partner", "nord", kind=v("partner_kind", "person"), surname=surname)
+        case = factory("case", "nord", client=person, opened_on=today, status=v("case_status", "open"))
+        return svc.book(db.session, Actor.system("t"), svc.Booking(case.id, person.id, place.id, move_in, move_out))
+    stay("Geht", p1, today - timedelta(days=5), later)
+    stay("Kommt", p2, later)
+    mover = stay("Wechsel", home_place, today - timedelta(days=3))
+    client = login(ctx.test_client(), "obdachverwaltung_nord")
+
+    def offered(query=""):
+        page = client.get(f"/accommodation/case/{mover.case_id}{query}").get_data(as_text=True)
+        select_html = re.search(r'<select id="fs-transfer-place-\d+".*?</select>', page, re.S).group(0)
+        return set(re.findall(r'<option value="(\d+)"', select_html)), page
+    today_ids, _ = offered()
+    assert str(p2.id) not in today_ids and str(p1.id) not in today_ids and today_ids
+    later_ids, page = offered(f"?transfer_date={later:%d.%m.%Y}")
+    assert str(p1.id) in later_ids and str(p2.id) not in later_ids
+    assert f'value="{later:%d.%m.%Y}"' in page and "frei ab" in page
+    r = client.post(f"/accommodation/occupancy/{mover.id}/transfer",
+                    data={"place": str(p2.id), "day": f"{later:%d.%m.%Y}"}, follow_redirects=True)
+    assert f"ist ab dem {later:%d.%m.%Y} nicht frei" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Occ, mover.id).move_out is None
+    r = client.post(f"/accommodation/occupancy/{mover.id}/transfer",
+                    data={"place": str(p1.id), "day": f"{later:%d.%m.%Y}"}, follow_redirects=True)
+    assert "Verlegt zum" in r.get_data(as_text=True)
+    bad = client.get(f"/accommodation/case/{mover.case_id}?transfer_date=31.02.2026")
+    assert bad.status_code == 200
+
+
+def test_print_view_of_all_shelters_one_per_page(world, ctx):
+    """The PDF-ready print view: A4, every shelter on a page of its own, the table head repeated."""
+    client = login(ctx.test_client(), "obdachverwaltung_nord")
+    assert "Belegungslisten drucken" in client.get("/accommodation/board").get_data(as_text=True)
+    page = client.get(f"/accommodation/list/print?date={world['today']:%d.%m.%Y}").get_data(as_text=True)
+    assert page.count('<section class="fs-print-shelter">') == 2  # Haus Nord, Pension Ost; not the other unit's
+    assert "<h1>Belegungsliste Haus Nord</h1>" in page and "<h1>Belegungsliste Pension Ost</h1>" in page
+    assert "Südheim Geheim" not in page
+    assert "size: A4 landscape" in page and "break-before: page" in page and "table-header-group" in page
+    single = client.get(f"/accommodation/list/{world['home'].id}?print=1").get_data(as_text=True)
+    assert single.count('<section class="fs-print-shelter">') == 1

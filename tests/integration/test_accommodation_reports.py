@@ -173,3 +173,49 @@ def test_board_and_matching(ctx, factory):
     assert "Haustiere erlaubt (ausgeschlossen)" in unsuitable["A2"]
     assert "nur Frauen" in unsuitable["F1"]
     assert "S1" not in unsuitable  # another unit's shelter is not offered
+
+
+def _upload(client, kind: str, name: str, text: str) -> str:
+    import io
+    response = client.post("/import/check", data={"kind": kind, "file": (io.BytesIO(text.encode("utf-8")), name)},
+                           content_type="multipart/form-data")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_imports_through_the_upload_page(ctx, client):
+    """import-shelters and import-occupancy through the web upload page: check (dry run, nothing written),
+    import, then the shelters and the people are on the board; a bad line is named and nothing is written."""
+    import re
+
+    from app.extensions import db
+    from tests.conftest import login
+    login(client, "fachadmin_nord")
+    form = client.get("/import/").get_data(as_text=True)
+    assert "Unterkünfte (Altliste)" in form and "Belegung (Altliste)" in form
+
+    def through(kind, name, text, done_text):
+        checked = _upload(client, kind, name, text)
+        assert "Jetzt importieren" in checked, checked[-2000:]
+        db.session.rollback()
+        assert count(ctx, "shelter" if kind == "shelters" else "occupancy") == before[kind]
+        token = re.search(r'name="token" value="([^"]+)"', checked).group(1)
+        done = client.post("/import/run", data={"token": token}).get_data(as_text=True)
+        assert done_text in done, done[-2000:]
+        db.session.rollback()
+    before = {"shelters": count(ctx, "shelter"), "occupancy": count(ctx, "occupancy")}
+    through("shelters", "unterkuenfte.csv", SHELTERS, "Unterkünfte neu: 2")
+    through("occupancy", "belegung.csv", OCCUPANCY, "Belegungen neu: 4")
+    assert count(ctx, "shelter") == before["shelters"] + 2 and count(ctx, "occupancy") == before["occupancy"] + 4
+    # the rows are there: on the board of 15.06.2025 (as the admin, who sees every unit)
+    login(client, "admin")
+    board = re.sub(r"<[^>]+>", " ", client.get("/accommodation/board?date=15.06.2025").get_data(as_text=True))
+    assert "Haus Nord" in board and "Pension Sonne" in board
+    assert "Berger, Hans" in board and "Yilmaz, Aylin" in board
+    # a bad line through the page: named with its number, nothing written
+    login(client, "fachadmin_nord")
+    bad = _upload(client, "occupancy", "kaputt.csv",
+                  OCCUPANCY + "H3;P9;Neu;Nina;31.02.1990;w;DE;nein;bezugsperson;Haus Nord;Zimmer 2;01.06.2025;;obg\n")
+    assert "Zeile 6" in bad and "Jetzt importieren" not in bad
+    db.session.rollback()
+    assert count(ctx, "occupancy") == before["occupancy"] + 4

@@ -140,6 +140,51 @@ def test_transfer_mid_month_splits_and_payer_gets_the_debit(world, factory):
     assert names == {"Jobcenter"}
 
 
+def test_split_payer_gets_a_debit_per_share(world, factory):
+    """Kostenträger geteilt: Jobcenter 70 %, the person 30 % — one line and one debit per payer; the lines add
+    up to the line without split; changing the shares later reverses and rebills; bad shares are refused."""
+    from app.fee_models import FeeLine
+    from app.treasury_models import TreasuryPosting
+    w = world
+    share = w.registry.model("occupancy_payer_share")
+    jobcenter = factory("partner", "nord", kind=factory.value("partner_kind", "institution"), surname="Jobcenter")
+    p = w.person("Teilung")
+    occ = w.book(w.case(p), p, w.a_places[0], date(2025, 6, 19))
+    unit = occ.org_unit_id
+    w.db.session.add_all([share(occupancy_id=occ.id, payer_id=jobcenter.id, percent=Decimal("70"), org_unit_id=unit),
+                          share(occupancy_id=occ.id, payer_id=None, percent=Decimal("30"), org_unit_id=unit)])
+    w.db.session.commit()
+    result = run()
+    assert result["summe"] == "73.60" and result["neu"] == 4  # 2 components × 2 payers
+    lines = w.db.session.scalars(select(FeeLine).order_by(FeeLine.component, FeeLine.payer_id)).all()
+    by = {(ln.component, ln.payer_id): str(ln.amount) for ln in lines}
+    # Grundgebühr 43,20 → 30,24 + 12,96; Nebenkosten 30,40 → 21,28 + 9,12
+    grund = {k[1]: v for k, v in by.items() if v in ("30.24", "12.96")}
+    assert grund == {jobcenter.id: "30.24", p.id: "12.96"}
+    assert {k[1]: v for k, v in by.items() if v in ("21.28", "9.12")} == {jobcenter.id: "21.28", p.id: "9.12"}
+    postings: dict = {}
+    for x in w.db.session.scalars(select(TreasuryPosting)):  # one per payer and Sachkonto
+        postings[x.name] = postings.get(x.name, Decimal(0)) + x.betrag
+    assert postings == {"Jobcenter": Decimal("51.52"), "Teilung": Decimal("22.08")}
+    assert run()["neu"] == 0  # idempotent
+    # the shares change to 50/50: the old lines are reversed, the new ones billed; the sum stays
+    for s in w.db.session.scalars(select(share).where(share.occupancy_id == occ.id)):
+        s.percent = Decimal("50")
+    w.db.session.commit()
+    again = run()
+    assert again["summe"] == "73.60" and again["neu"] == 8
+    # shares that do not make 100 % stop the run with a German message naming the occupancy; nothing is written
+    from app.errors import DomainError
+    from app.fee_models import FeeRun
+    runs = len(w.db.session.scalars(select(FeeRun)).all())
+    w.db.session.add(share(occupancy_id=occ.id, payer_id=None, percent=Decimal("10"), org_unit_id=unit))
+    w.db.session.commit()
+    with pytest.raises(DomainError, match=f"Belegung Nr. {occ.id}, Kostenaufteilung: .*110 %"):
+        run()
+    w.db.session.rollback()
+    assert len(w.db.session.scalars(select(FeeRun)).all()) == runs
+
+
 def test_landlord_payout_once_per_month(world, factory):
     from app.treasury_models import TreasuryPosting
     w = world
@@ -222,6 +267,71 @@ def test_fee_page_button_and_notice_for_the_obdachverwaltung(world, client):
         assert "Gebührenbescheid erzeugen" in shown.get_data(as_text=True)
     bad = client.get("/fees/?month=2025-13")
     assert bad.status_code == 200 and "JJJJ-MM" in bad.get_data(as_text=True)
+
+
+def test_tariff_change_makes_the_notices_once(world, client):
+    """A new tariff version from 01.07.2025: the household there before gets its Gebührenbescheid (Anlass
+    Tarifänderung) from the button, once; who moves in that day or lives in a shelter without the tariff not."""
+    import docx
+
+    from app.fee_models import FeeNoticeSent
+    from app.letters.archive import letter_file
+    from app.letters.models import Letter
+    from tests.conftest import login
+    w = world
+    Tariff, Component = w.registry.model("fee_tariff"), w.registry.model("fee_component")
+    old = w.db.session.scalars(select(Tariff)).one()
+    old.valid_to = date(2025, 6, 30)
+    new = Tariff(code="heiligenhaus_2025_07", label="Heiligenhaus ab Juli 2025", valid_from=date(2025, 7, 1),
+                 satzung=old.satzung, part_month=old.part_month, counted_days=old.counted_days,
+                 legal_bases=list(old.legal_bases), provider_types=list(old.provider_types))
+    w.db.session.add(new)
+    w.db.session.flush()
+    w.db.session.add(Component(tariff=new, code="grund", label="Grundgebühr", amount=Decimal("120.00"),
+                               basis=old_component(w, old).basis,
+                               unit=old_component(w, old).unit, sachkonto="4321"))
+    w.db.session.commit()
+    there = w.person("Vorher")
+    w.book(w.case(there), there, w.a_places[0], date(2025, 6, 1))
+    late = w.person("Ersterjuli")
+    w.book(w.case(late), late, w.a_places[1], date(2025, 7, 1))
+    other = w.person("Träger")
+    w.book(w.case(other), other, w.t_places[0], date(2025, 6, 1))
+    from app.core_models import OrgUnit
+    from app.letters.models import OfficeDetails
+    nord = w.db.session.scalars(select(OrgUnit).where(OrgUnit.code == "nord")).one()
+    added = None
+    if w.db.session.scalar(select(OfficeDetails).where(OfficeDetails.org_unit_id == nord.id)) is None:
+        added = OfficeDetails(org_unit_id=nord.id, legal_remedy="Gegen diesen Bescheid kann innerhalb "
+                              "eines Monats Klage beim Verwaltungsgericht erhoben werden.")
+        w.db.session.add(added)
+        w.db.session.commit()
+    login(client, "obdachverwaltung_nord")
+    page = client.get("/fees/?month=2025-07").get_data(as_text=True)
+    assert "Bescheide zur Tarifänderung erzeugen" in page
+    done = client.post("/fees/tariff-notices", data={"day": "01.07.2025", "month": "2025-07"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "1 Haushalt(e) betroffen, 1 Gebührenbescheid(e) erzeugt, 0 schon vorher erzeugt" in done
+    sent = w.db.session.scalars(select(FeeNoticeSent)).all()
+    assert len(sent) == 1 and sent[0].tariff == "heiligenhaus_2025_07" and sent[0].effective_on == date(2025, 7, 1)
+    letter = w.db.session.get(Letter, sent[0].letter_id)
+    text = "\n".join(par.text for par in docx.Document(io.BytesIO(
+        letter_file(w.db.session, letter.id, actor=SYSTEM).data)).paragraphs)
+    assert "Tarifänderung" in text and "120,00 €" in text and "Vorher" in text
+    again = client.post("/fees/tariff-notices", data={"day": "01.07.2025", "month": "2025-07"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "0 Gebührenbescheid(e) erzeugt, 1 schon vorher erzeugt" in again
+    assert len(w.db.session.scalars(select(FeeNoticeSent)).all()) == 1
+    bad = client.post("/fees/tariff-notices", data={"day": "31.02.2025"}, follow_redirects=True)
+    assert bad.status_code == 200 and "Neuer Tarif gilt ab" in bad.get_data(as_text=True)
+    if added is not None:  # office letterheads are not purged between tests
+        w.db.session.delete(added)
+        w.db.session.commit()
+
+
+def old_component(w, tariff):
+    return w.db.session.scalars(select(w.registry.model("fee_component"))
+                                .where(w.registry.model("fee_component").tariff_id == tariff.id)).first()
 
 
 def test_clerk_without_the_fee_function_may_not_run(world, client):

@@ -150,6 +150,30 @@ def test_reservation_holds_the_place_for_others_until_it_expires(acc, monkeypatc
     assert res2.state.code == "aktiv"
 
 
+def test_expired_reservation_gets_the_state_abgelaufen(acc, monkeypatch):
+    from app import clock
+    from app.services import accommodation as reading
+    from app.services.records import history_of
+    monkeypatch.setattr(clock, "today", lambda: date(2025, 6, 1))
+    meier, kurz = acc.person("Meier"), acc.person("Kurz")
+    cm, ck = acc.case(meier), acc.case(kurz)
+    old = acc.svc.reserve(acc.db.session, SYSTEM, case_id=cm.id, place_id=acc.places[0].id,
+                          reserved_from=date(2025, 6, 3), expires_on=date(2025, 6, 3))
+    keep = acc.svc.reserve(acc.db.session, SYSTEM, case_id=ck.id, place_id=acc.places[1].id,
+                           reserved_from=date(2025, 6, 3), expires_on=date(2025, 6, 10))
+    # on its last day nothing expires
+    assert acc.svc.expire_reservations(acc.db.session, SYSTEM, date(2025, 6, 3)) == []
+    board = reading.board(acc.db.session, SYSTEM, date(2025, 6, 4), today=date(2025, 6, 4))
+    places = {p.id: p for s in board for r in s.rooms for p in r.places}
+    assert places[acc.places[0].id].free and not places[acc.places[1].id].free  # read as expired already
+    found = acc.svc.expire_reservations(acc.db.session, SYSTEM, date(2025, 6, 4))
+    assert [r.id for r in found] == [old.id]
+    acc.db.session.expire_all()
+    assert old.state.code == "abgelaufen" and keep.state.code == "aktiv"
+    assert "state" in {h.field for h in history_of("reservation", old.id)}
+    assert acc.svc.expire_reservations(acc.db.session, SYSTEM, date(2025, 6, 4)) == []  # idempotent
+
+
 def test_history_of_a_booking(acc):
     from app.services.records import history_of
     meier = acc.person("Meier")
@@ -192,3 +216,18 @@ def test_two_concurrent_bookings_of_the_last_place(acc, ctx):
     assert results.count("ok") == 1, results
     refused = next(r for r in results if r != "ok")
     assert isinstance(refused, DomainError) and "schon belegt" in refused.message
+
+
+def test_reservation_list_page_shows_abgelaufen(acc, ctx, monkeypatch):
+    """The reservation list (the entity page) reads the state of today: the expired one shows "abgelaufen"."""
+    from app import clock
+    from tests.conftest import login
+    meier = acc.person("Meier")
+    res = acc.svc.reserve(acc.db.session, SYSTEM, case_id=acc.case(meier).id, place_id=acc.places[0].id,
+                          reserved_from=date(2025, 6, 3), expires_on=date(2025, 6, 3))
+    monkeypatch.setattr(clock, "today", lambda: date(2025, 6, 10))
+    client = login(ctx.test_client(), "obdachverwaltung_nord")
+    page = client.get("/reservation/list/").get_data(as_text=True)
+    assert "abgelaufen" in page
+    acc.db.session.expire_all()
+    assert acc.db.session.get(type(res), res.id).state.code == "abgelaufen"

@@ -107,6 +107,7 @@ BASE_ENTITIES = sorted(["address", "appointment", "case", "contact", "doc_entry"
                         "shelter", "room", "place", "need_profile", "reservation", "occupancy",
                         # Gebühren (#12 §4)
                         "fee_component", "fee_subscription", "fee_tariff", "shelter_lease",
+                        "occupancy_payer_share",  # Kostenaufteilung (#12 follow-up)
                         # #15: social care and help plans, erasure requests
                         "care", "erasure_request", "help_goal", "help_goal_result", "help_measure", "help_plan",
                         "help_review"])
@@ -171,8 +172,8 @@ def db(request) -> str:
 @pytest.mark.parametrize(("city", "summary"), [
     # #12 and #14 added pages and catalogues; #13 the page "Darlehen", four catalogues, the profile "Darlehen/Kasse";
     # #12 §4 the four fee pages and their catalogues.
-    ("berlin", "Konfiguration in Ordnung: 34 Seiten, 49 Kataloge, 8 Profile (Stadt: berlin)."),  # #15: 7 pages, 7 catalogues, Datenschutz
-    ("musterhausen", "Konfiguration in Ordnung: 34 Seiten, 48 Kataloge, 8 Profile (Stadt: musterhausen)."),
+    ("berlin", "Konfiguration in Ordnung: 35 Seiten, 49 Kataloge, 8 Profile (Stadt: berlin)."),  # #15: 7 pages, 7 catalogues, Datenschutz
+    ("musterhausen", "Konfiguration in Ordnung: 35 Seiten, 48 Kataloge, 8 Profile (Stadt: musterhausen)."),
 ])
 def test_check_config_accepts_the_shipped_overlay(built, city, summary):
     code, out, err = built[city]["check"]

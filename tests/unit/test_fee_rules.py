@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from app.domain.fees import (
-    Catalogue, Component, FeeError, Stay, Tariff, catalogue_from_data, counted_days, month_lines, parse_month, total,
+    Catalogue, Component, FeeError, Stay, Tariff, catalogue_from_data, counted_days, month_lines, parse_month,
+    split_amount, tariff_changes, total,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,6 +145,28 @@ def test_tariff_change_mid_month_splits(move_in, expected):
     assert {ln.tariff: (str(ln.amount), ln.days) for ln in lines} == expected
 
 
+@pytest.mark.parametrize(("move_in", "move_out", "legal", "affected"), [
+    (date(2025, 1, 1), None, "obg", "neu"),                     # there before and after: notice with the new one
+    (date(2025, 6, 15), None, "obg", "neu"),                    # moved in the day before the change
+    (date(2025, 6, 16), None, "obg", None),                     # moves in on the day: the move-in notice covers it
+    (date(2025, 1, 1), date(2025, 6, 16), "obg", None),         # moves out on the day: the move-out notice
+    (date(2025, 1, 1), date(2025, 6, 17), "obg", "neu"),        # still there the night of the change
+    (date(2025, 1, 1), date(2025, 6, 1), "obg", None),          # gone before
+], ids=["through", "day-before", "move-in-day", "move-out-day", "leaves-next-day", "gone"])
+def test_tariff_change_affects_who_is_there_before_and_after(move_in, move_out, legal, affected):
+    found = tariff_changes([stay(move_in, move_out, legal=legal)], _changed(), date(2025, 6, 16))
+    assert [t.code for _, t in found] == ([affected] if affected else [])
+
+
+def test_no_tariff_change_on_an_ordinary_day_or_outside_the_scope():
+    assert tariff_changes([stay(date(2025, 1, 1))], _changed(), date(2025, 6, 10)) == []
+    # Heiligenhaus applies to obg only: a § 67 stay gets no notice when the tariff starts
+    cat = heiligenhaus()
+    start = cat.tariffs[0].valid_from
+    assert tariff_changes([stay(date(2000, 1, 1), legal="sgb12_67")], cat, start) == []
+    assert [t.code for _, t in tariff_changes([stay(date(2000, 1, 1))], cat, start)] == [cat.tariffs[0].code]
+
+
 # --- the daily-rate example and other rules ---------------------------------------------------------------
 @pytest.mark.parametrize(("move_in", "move_out", "grund", "strom"), [
     (date(2025, 6, 1), date(2025, 6, 11), "55.00", "20.00"),   # 10 nights × 5,50; Strom all 10 days × 1/30
@@ -255,3 +278,28 @@ def test_parse_month(text, ok):
     else:
         with pytest.raises(FeeError, match="JJJJ-MM"):
             parse_month(text)
+
+
+# --- split payer: parts per payer, the cent left over on the largest share ---------------------------------
+@pytest.mark.parametrize(("amount", "shares", "expected"), [
+    ("184.00", [("jc", "50"), ("p", "50")], {"jc": "92.00", "p": "92.00"}),
+    ("100.00", [("a", "33.33"), ("b", "33.33"), ("c", "33.34")], {"a": "33.33", "b": "33.33", "c": "33.34"}),
+    ("100.00", [("a", "33.34"), ("b", "33.33"), ("c", "33.33")], {"a": "33.34", "b": "33.33", "c": "33.33"}),
+    ("0.01", [("a", "50"), ("b", "50")], {"a": "0.00", "b": "0.01"}),   # half-up gives 0.01 each: a (first largest) -1 ct
+    ("43.20", [("jc", "70"), ("p", "30")], {"jc": "30.24", "p": "12.96"}),
+    ("10.00", [("a", "33.33"), ("b", "66.67")], {"a": "3.33", "b": "6.67"}),
+    ("0.05", [("a", "33.33"), ("b", "33.33"), ("c", "33.34")], {"a": "0.02", "b": "0.02", "c": "0.01"}),  # 0.0167… → 0.02 each: c (largest) -1 ct
+    ("-92.00", [("jc", "75"), ("p", "25")], {"jc": "-69.00", "p": "-23.00"}),   # a reversal splits alike
+    ("73.60", [("p", "100")], {"p": "73.60"}),
+], ids=["half", "thirds", "thirds-first-largest", "one-cent", "70-30", "third-two-thirds", "tiny", "storno",
+        "whole"])
+def test_split_amount(amount, shares, expected):
+    parts = split_amount(D(amount), [(k, D(p)) for k, p in shares])
+    assert {k: str(v) for k, v in parts} == expected
+    assert sum(v for _, v in parts) == D(amount)  # always exactly the line
+
+
+@pytest.mark.parametrize("shares", [[("a", "50"), ("b", "40")], [("a", "60"), ("b", "50")], []])
+def test_split_shares_must_make_100_percent(shares):
+    with pytest.raises(FeeError):
+        split_amount(D("10.00"), [(k, D(p)) for k, p in shares])

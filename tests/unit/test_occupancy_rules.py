@@ -79,6 +79,21 @@ def test_reservation_holds(state, expires, day, today, holds):
     assert r.reservation_holds(D(2025, 6, 3), None, expires, state, day, today) is holds
 
 
+@pytest.mark.parametrize("state, expires, today, expected", [
+    ("aktiv", D(2025, 6, 3), D(2025, 6, 3), "aktiv"),        # expires at the end of its last day
+    ("aktiv", D(2025, 6, 3), D(2025, 6, 4), "abgelaufen"),   # the day after: expired
+    ("aktiv", D(2025, 6, 3), D(2024, 1, 1), "aktiv"),
+    ("eingeloest", D(2025, 6, 3), D(2025, 7, 1), "eingeloest"),  # redeemed stays redeemed
+    ("storniert", D(2025, 6, 3), D(2025, 7, 1), "storniert"),
+    ("abgelaufen", D(2025, 6, 3), D(2025, 7, 1), "abgelaufen"),
+])
+def test_reservation_state(state, expires, today, expected):
+    assert r.reservation_state(state, expires, today) == expected
+    # the state and "holds" never disagree
+    if expected == "abgelaufen":
+        assert not r.reservation_holds(D(2025, 6, 1), None, expires, state, today, today)
+
+
 @pytest.mark.parametrize("value, ok", [("05158016", True), ("11000000", True), ("5158016", False),
                                        ("17000000", False), ("00123456", False), ("0515801a", False), ("", True)])
 def test_ags(value, ok):
