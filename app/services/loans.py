@@ -568,3 +568,59 @@ def write_letter(session: Session, actor: Actor, loan, event: LoanEvent, user=No
                              user=user or actor.name, pdf=False, today=actor.today, actor=actor)
     _history(session, actor, loan, "update", "Brief", None, letter.file_name)
     return letter
+
+
+# -- settlement date (the clock of "10 years after settlement", retention #15) ---------------------------------
+
+SETTLEMENT_FIELD = "settled_on"
+_SETTLING_STATES = (rules.AUSGEZAHLT, rules.TILGUNG, rules.ABGELEHNT)
+
+
+def refresh_settlement(session: Session, today: date, field: str = SETTLEMENT_FIELD) -> int:
+    """Stamp every loan's settlement date (``rules.settlement_date``) derived from its bookings and events into
+    ``field``; loans still applied for or approved have none. A few queries for all loans (the retention run
+    calls it before deciding); only changed rows are written. Returns how many changed."""
+    from sqlalchemy import update
+    from sqlalchemy.orm import aliased
+
+    from ..core_models import CatalogueValue
+    from ..metamodel.build_models import column_name
+    registry = built_registry()
+    loan = registry.model(ENTITY)
+    name = column_name(registry.entity(ENTITY).field(field))
+    column = getattr(loan, name)
+    kind, state = aliased(CatalogueValue), aliased(CatalogueValue)
+    rows = session.execute(
+        select(loan.id, kind.code, state.code, loan.amount, column)
+        .join(kind, loan.kind_id == kind.id, isouter=True).join(state, loan.state_id == state.id, isouter=True)).all()
+    live = [r for r in rows if r[2] in _SETTLING_STATES]
+    events_by: dict[int, list] = {}
+    bookings_by: dict[int, list] = {}
+    ids = [r[0] for r in live]
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        for e in session.execute(select(LoanEvent.loan_id, LoanEvent.kind, LoanEvent.day, LoanEvent.date_from,
+                                        LoanEvent.date_to, LoanEvent.review_on, LoanEvent.ended_on, LoanEvent.amount,
+                                        LoanEvent.pending).where(LoanEvent.loan_id.in_(chunk))
+                                 .order_by(LoanEvent.day, LoanEvent.id)):
+            events_by.setdefault(e.loan_id, []).append(e)
+        for b in session.execute(select(LoanBooking.loan_id, LoanBooking.day, LoanBooking.kind, LoanBooking.amount)
+                                 .where(LoanBooking.loan_id.in_(chunk))):
+            bookings_by.setdefault(b.loan_id, []).append(b)
+    wanted: dict[int, date | None] = {r[0]: None for r in rows if r[2] not in _SETTLING_STATES}
+    for loan_id, kind_code, state_code, amount, _old in live:
+        evs = events_by.get(loan_id, [])
+        acc = account_of(kind_code, state_code, amount, evs, bookings_by.get(loan_id, []))
+        wanted[loan_id] = rules.settlement_date(
+            acc, today, paid_out_on=next((e.day for e in evs if e.kind == "auszahlung"), None),
+            rejected_on=next((e.day for e in reversed(evs) if e.kind == "ablehnung"), None))
+    current = {r[0]: r[4] for r in rows}
+    changed: dict[date | None, list[int]] = {}
+    for loan_id, value in wanted.items():
+        if current.get(loan_id) != value:
+            changed.setdefault(value, []).append(loan_id)
+    for value, loan_ids in changed.items():
+        for start in range(0, len(loan_ids), 1000):
+            session.execute(update(loan.__table__).where(loan.__table__.c.id.in_(loan_ids[start:start + 1000]))
+                            .values({name: value}))
+    return sum(len(v) for v in changed.values())
