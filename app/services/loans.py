@@ -294,13 +294,16 @@ def approve(session: Session, actor: Actor, loan, kassenzeichen: str | None = No
                 source_kind=ENTITY, source_id=loan.id, org_unit_id=loan.org_unit_id, **_cost(loan))
     _set_state(session, actor, loan, rules.AUSGEZAHLT)
     _event(session, actor, loan, "auszahlung", amount=loan.amount)
+    restamp(session, loan, actor.today)  # a grant is settled once paid out
     return event
 
 
 def reject(session: Session, actor: Actor, loan, note: str | None = None) -> LoanEvent:
     rules.check_transition(code(loan.state) or rules.BEANTRAGT, "ablehnen")
     _set_state(session, actor, loan, rules.ABGELEHNT)
-    return _event(session, actor, loan, "ablehnung", note=note)
+    event = _event(session, actor, loan, "ablehnung", note=note)
+    restamp(session, loan, actor.today)
+    return event
 
 
 def set_plan(session: Session, actor: Actor, loan, rate: Decimal, first_due: date) -> rules.Plan:
@@ -421,6 +424,7 @@ def _book_waiver(session: Session, actor: Actor, loan, event: LoanEvent) -> None
     add_posting(session, actor, kassenzeichen=loan.kassenzeichen, faellig_am=event.day, betrag=event.amount,
                 art="sollabgang", name=name, vorname=first_name, buchungstext="Erlass des Restbetrags",
                 source_kind=ENTITY, source_id=loan.id, org_unit_id=loan.org_unit_id, **_cost(loan))
+    restamp(session, loan, max(event.day, actor.today))
 
 
 def approve_pending(session: Session, actor: Actor, loan, event_id: int) -> LoanEvent:
@@ -453,6 +457,7 @@ def book_payment(session: Session, actor: Actor, loan, day: date, amount: Decima
                 event.ended_on = day  # unbefristet niedergeschlagen: a payment reopens the claim
                 _event(session, actor, loan, "niederschlagung_ende", note="Zahlungseingang", day=day)
     _history(session, actor, loan, "update", "Zahlung", None, f"{format_money(amount)} am {format_date(day)}")
+    restamp(session, loan, max(day, actor.today))
     return booking
 
 
@@ -574,6 +579,17 @@ def write_letter(session: Session, actor: Actor, loan, event: LoanEvent, user=No
 
 SETTLEMENT_FIELD = "settled_on"
 _SETTLING_STATES = (rules.AUSGEZAHLT, rules.TILGUNG, rules.ABGELEHNT)
+
+
+def restamp(session: Session, loan, today: date) -> None:
+    """Keep one loan's settlement date current after a booking or event (the retention run re-derives all)."""
+    session.flush()
+    evs = events(session, loan.id)
+    value = rules.settlement_date(
+        account(session, loan), today, paid_out_on=next((e.day for e in evs if e.kind == "auszahlung"), None),
+        rejected_on=next((e.day for e in reversed(evs) if e.kind == "ablehnung"), None))
+    if getattr(loan, SETTLEMENT_FIELD, None) != value:
+        setattr(loan, SETTLEMENT_FIELD, value)
 
 
 def refresh_settlement(session: Session, today: date, field: str = SETTLEMENT_FIELD) -> int:

@@ -135,3 +135,15 @@ def test_apply_erases_the_loan_ledger_and_anonymises_what_the_treasury_holds(led
     assert not gone_clients & partners
     assert report.erased["loan_booking"] == 2 and report.erased["fee_line (anonymisiert)"] == 2
     assert fees_case not in set(db.session.scalars(select(registry.model("case").id)))
+
+
+def test_the_loan_shows_its_settlement_day(ledgers):
+    """The loans service keeps the stamp current: paid in full → the day of the last payment; a reversal
+    reopens it."""
+    from app.extensions import db
+    from app.services import loans
+    made, *_ = ledgers
+    settled, unsettled = made["settled"][2], made["unsettled"][2]
+    assert settled.settled_on == date(2019, 9, 3) and unsettled.settled_on is None
+    loans.book_payment(db.session, _actor(date(2020, 1, 1)), settled, date(2020, 1, 1), Decimal("-100"))
+    assert settled.settled_on is None
