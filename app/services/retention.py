@@ -382,6 +382,19 @@ def _erase_rows(session: Session, registry, tree: dict[str, set[int]], report: R
         report.erased[name] += len(ids)
 
 
+def _freeze_report_figures(session: Session, registry, run_id: int, tree: dict[str, set[int]]) -> None:
+    """What the success measures (``app/services/success_measures.py``) count of the records about to go,
+    by the day each figure counts on, so a report over a past period keeps its numbers (no personal data):
+
+    - ``housing_emergency``: closed pages per unit, closing day and result code;
+    - ``doc_entry``: entries per unit, day, product number (``result``), service (``detail``) and case id;
+    - ``loan``: each decided loan: unit, decision day, kind (``detail``), amount, prevented loss (``extra``).
+    """
+    from .success_measures import frozen_rows
+    for row in frozen_rows(session, registry, tree):
+        session.add(RetentionAggregate(run_id=run_id, **row))
+
+
 ANONYMISED = "anonymisiert"
 
 
@@ -477,6 +490,7 @@ def apply(session: Session, today: date, actor: Actor) -> Report:
     partner_tree: dict[str, set[int]] = {}
     _tree(session, registry, "partner", set(report.partners_erased), partner_tree)
     session.flush()
+    _freeze_report_figures(session, registry, run.id, tree)
     _detach_ledgers(session, tree, set(report.partners_erased), report)
     _erase_rows(session, registry, tree, report)  # the cases first: they point at their clients
     _erase_rows(session, registry, partner_tree, report)

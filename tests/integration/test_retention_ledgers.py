@@ -147,3 +147,42 @@ def test_the_loan_shows_its_settlement_day(ledgers):
     assert settled.settled_on == date(2019, 9, 3) and unsettled.settled_on is None
     loans.book_payment(db.session, _actor(date(2020, 1, 1)), settled, date(2020, 1, 1), Decimal("-100"))
     assert settled.settled_on is None
+
+
+def test_success_measures_give_the_same_numbers_before_and_after_apply(ledgers, factory):
+    """The success measures over past years (evictions averted, services per product number, loans) read the
+    frozen figures of the erased records: the report before ``--apply`` equals the report after it."""
+    from app.actor import Actor
+    from app.core_models import OrgUnit
+    from app.domain.periods import Period
+    from app.extensions import db
+    from app.services.retention import apply
+    from app.services.success_measures import success_measures
+    from app.treasury_models import TreasuryPosting
+    made, posting, batch = ledgers
+    db.session.get(TreasuryPosting, posting.id).batch_id = batch.id
+    old, kept = made["settled"][0], made["recent"][0]
+    service = factory("service", None, code="ret-beratung", name="Beratung Ret", product_number="31.5")
+    for case, result, day in ((old, "erhalt_mietschuld", date(2021, 3, 1)), (kept, "wohnungsverlust", date(2021, 4, 1)),
+                              (made["fees"][0], "erhalt_vereinbarung", date(2022, 5, 1))):
+        factory("housing_emergency", "nord", case=case, started_on=date(2020, 1, 1), closed_on=day,
+                result=factory.value("case_result", result))
+        for d in (date(2021, 2, 1), date(2021, 2, 2)):
+            factory("doc_entry", "nord", case=case, entry_date=d, service=service)
+    db.session.commit()
+
+    def figures():
+        units = list(db.session.query(OrgUnit).order_by(OrgUnit.id))
+        m = success_measures(db.session, Period(date(2019, 1, 1), date(2022, 12, 31)), units, actor=Actor.system())
+        outcomes = {k: (o.closed, o.averted, dict(o.by_result)) for k, o in m.outcomes.items() if o.closed}
+        return (outcomes, [(u.code, p, n, c) for u, p, n, c in m.products],
+                [(u.code, p, name, n) for u, p, name, n in m.services],
+                [(u.code, label, n, total, prevented) for u, label, n, total, prevented in m.loans])
+
+    before = figures()
+    assert [o[:2] for o in before[0].values()] == [(3, 2)]
+    assert any(c == 3 for *_x, c in before[1])  # three cases with entries
+    report = apply(db.session, TODAY, Actor.system("test"))
+    db.session.commit()
+    assert report.erased["case"] == 2 and report.erased["housing_emergency"] == 2 and report.erased["loan"] == 1
+    assert figures() == before
