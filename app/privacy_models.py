@@ -29,6 +29,7 @@ CHANNELS = {
     "letter": "Brief / Ausdruck",
     "overview": "Übersicht Betreuung",
     "subject_access": "Auskunft Art. 15",
+    "research": "Recherchemodul",
 }
 
 

@@ -102,6 +102,38 @@ def test_every_read_path_logs_a_sensitive_page_once(client, world, entity):
     assert _logged(entity, record.id, "subject_access") == (expected if entity != "household_member" else 0)
 
 
+# The research module (#14): root entity, column key; a child page is read through its case.
+RESEARCH = {"social_situation": ("case", "social_situation.info"), "care": ("case", "care.situation_start"),
+            "case": ("case", "file_number"), "doc_entry": ("case", "doc_entry.info"),
+            "household_member": ("case", "household_member.moved_in_on"), "partner": ("partner", "surname")}
+
+
+@pytest.mark.parametrize("entity", list(RESEARCH))
+def test_research_list_and_its_export_log_a_sensitive_page_once_per_record(client, world, entity):
+    """The research list shows each record of a sensitive page: one row per record read (channel research),
+    the XLSX export once more (export); grouped counts are no record reads; plain pages never log."""
+    login(client, "admin")
+    root, column = RESEARCH[entity]
+    expected = 1 if entity in SENSITIVE else 0
+    args = {"e": root, "c": ["file_number" if root == "case" else "surname", column] if column not in
+            ("file_number", "surname") else [column], "run": "1"}
+    page = client.get("/research/", query_string=args)
+    assert page.status_code == 200
+    records = [world[entity]] + ([world["sit_b"]] if entity == "social_situation" else [])
+    for record in records:
+        assert _logged(entity, record.id, "research") == expected
+    if entity == "social_situation":
+        assert "Geheimnis von Bert" in page.get_data(as_text=True)  # shown, hence logged (B's record too)
+    assert client.get("/research/export", query_string=args).status_code == 200
+    for record in records:
+        assert _logged(entity, record.id, "export") == expected
+        assert _logged(entity, record.id) == 2 * expected
+    grouped = dict(args, g1=column, c=[])
+    if entity != "case" and entity != "partner" and "info" not in column and "situation" not in column:
+        assert client.get("/research/", query_string=grouped).status_code == 200
+        assert _logged(entity, world[entity].id) == 2 * expected
+
+
 def test_print_of_a_plan_is_a_logged_read(client, world):
     login(client, "admin")
     plan = world["help_plan"]
