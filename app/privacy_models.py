@@ -10,11 +10,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_appbuilder import Model
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import Date, DateTime, ForeignKey, Numeric, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .core_models import utcnow
-from .metamodel.kinds.types import Money
 
 
 class AppendOnlyError(Exception):
@@ -99,7 +98,7 @@ class RetentionAggregate(Model):
     day: Mapped[date | None] = mapped_column(Date, index=True)
     detail: Mapped[str | None] = mapped_column(String(200))
     record_id: Mapped[int | None] = mapped_column(Integer)
-    amount: Mapped[Decimal | None] = mapped_column(Money())
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     extra: Mapped[int | None] = mapped_column(Integer)
 
 
