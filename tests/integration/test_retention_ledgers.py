@@ -186,3 +186,19 @@ def test_success_measures_give_the_same_numbers_before_and_after_apply(ledgers, 
     db.session.commit()
     assert report.erased["case"] == 2 and report.erased["housing_emergency"] == 2 and report.erased["loan"] == 1
     assert figures() == before
+
+
+def test_the_dry_run_command_lists_blocked_cases_with_their_reason(ledgers):
+    import json
+
+    from click.testing import CliRunner
+
+    from app.cli import main
+    made, *_ = ledgers
+    out = CliRunner().invoke(main, ["retention", "--dry-run", "--as-of", "30.06.2031"])
+    assert out.exit_code == 0, out.output
+    assert "3 trotz abgelaufener Frist blockiert" in out.output
+    assert f"case {made['unsettled'][0].id}: Darlehen" in out.output and "nicht getilgt/erlassen" in out.output
+    data = json.loads(CliRunner().invoke(main, ["retention", "--dry-run", "--as-of", "30.06.2031", "--format",
+                                                "json"]).output)
+    assert data["blocked_count"] == {"case": 3} and data["due_count"] == {"case": 1}
