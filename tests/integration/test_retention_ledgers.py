@@ -202,3 +202,20 @@ def test_the_dry_run_command_lists_blocked_cases_with_their_reason(ledgers):
     data = json.loads(CliRunner().invoke(main, ["retention", "--dry-run", "--as-of", "30.06.2031", "--format",
                                                 "json"]).output)
     assert data["blocked_count"] == {"case": 3} and data["due_count"] == {"case": 1}
+
+
+def test_the_run_derives_missing_settlement_days_from_the_ledger(ledgers):
+    """Loans from before the stamp existed (or imported): the run derives the day from bookings and events."""
+    from app.extensions import db
+    from app.metamodel.build_models import built_registry
+    from app.services.loans import refresh_settlement
+    made, *_ = ledgers
+    loan = built_registry().model("loan")
+    db.session.execute(loan.__table__.update().values(settled_on=None))
+    db.session.commit()
+    assert refresh_settlement(db.session, TODAY) == 2
+    db.session.expire_all()
+    days = dict(db.session.execute(select(loan.id, loan.settled_on)).all())
+    assert days == {made["settled"][2].id: date(2019, 9, 3), made["recent"][2].id: date(2024, 3, 3),
+                    made["unsettled"][2].id: None}
+    assert refresh_settlement(db.session, TODAY) == 0  # nothing changed: nothing written
