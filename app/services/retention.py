@@ -388,10 +388,15 @@ def _freeze_report_figures(session: Session, registry, run_id: int, tree: dict[s
 
     - ``housing_emergency``: closed pages per unit, closing day and result code;
     - ``doc_entry``: entries per unit, day, product number (``result``), service (``detail``) and case id;
-    - ``loan``: each decided loan: unit, decision day, kind (``detail``), amount, prevented loss (``extra``).
+    - ``loan``: each decided loan: unit, decision day, kind (``detail``), amount, prevented loss (``extra``);
+    - ``indicator_event``: each measurement-point event of the indicators (``app/services/indicators.py``).
     """
+    from .indicators import freeze_events
     from .success_measures import frozen_rows
-    for row in frozen_rows(session, registry, tree):
+    rows = frozen_rows(session, registry, tree)
+    if tree.get("doc_entry"):
+        rows += freeze_events(session, registry, tree["doc_entry"])  # the indicators QS 1.1–1.4
+    for row in rows:
         session.add(RetentionAggregate(run_id=run_id, **row))
 
 
