@@ -82,6 +82,12 @@ def retention(dry_run, do_apply, as_of, fmt):
     for name, count in report.held.items():
         if count:
             click.echo(f"  {name}: {count} wegen Löschsperre (Legal Hold) zurückgehalten")
+    if report.blocked:
+        click.echo(f"  {len(report.blocked)} trotz abgelaufener Frist blockiert (Buchungen, Darlehen):")
+        for b in report.blocked[:50]:
+            click.echo(f"    {b.entity} {b.record_id}: {'; '.join(b.reasons)}")
+        if len(report.blocked) > 50:
+            click.echo(f"    … und {len(report.blocked) - 50} weitere (--format json zeigt alle)")
     if do_apply:
         click.echo(f"Ausgeführt (Lauf {report.run_id}): " + (", ".join(f"{k}: {v}" for k, v in
                                                                      sorted(report.erased.items())) or "nichts"))

@@ -6,10 +6,11 @@ Retention never erases it: a row names only entity, record id and user, never th
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from flask_appbuilder import Model
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import Date, DateTime, ForeignKey, Numeric, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .core_models import utcnow
@@ -27,6 +28,7 @@ CHANNELS = {
     "letter": "Brief / Ausdruck",
     "overview": "Übersicht Betreuung",
     "subject_access": "Auskunft Art. 15",
+    "research": "Recherchemodul",
 }
 
 
@@ -90,6 +92,14 @@ class RetentionAggregate(Model):
     year: Mapped[int | None] = mapped_column(Integer)
     result: Mapped[str | None] = mapped_column(String(48))  # e.g. the case's status code
     count: Mapped[int] = mapped_column(Integer)
+    # Figures the reports read back for erased records (``app/services/success_measures.py``): the day the
+    # figure counts on, a detail (service name, loan kind), the erased case's id (distinct case counts), an
+    # amount and a second count (e.g. prevented housing losses). No personal data.
+    day: Mapped[date | None] = mapped_column(Date, index=True)
+    detail: Mapped[str | None] = mapped_column(String(200))
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    extra: Mapped[int | None] = mapped_column(Integer)
 
 
 @event.listens_for(AccessLog, "before_update")

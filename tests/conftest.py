@@ -170,6 +170,7 @@ def _purge(flask_app) -> None:
     mine |= {"treasury_posting", "treasury_batch", "kassenzeichen", "kassenzeichen_counter", "payment_import",
              "treasury_payment", "loan_booking", "loan_event"}  # treasury and loans (#13)
     mine |= {"fee_line", "fee_run", "fee_notice_sent"}  # shelter fees (#12)
+    mine |= {"retention_aggregate", "retention_protocol", "retention_run"}  # retention runs (#15): reports read them
     for table in reversed(Model.metadata.sorted_tables):
         if table.name in mine:
             db.session.execute(delete(table))

@@ -72,9 +72,12 @@ class MeasureState:
     done_on: date | None
 
 
-def task_change(measure: MeasureState) -> str:
-    """What a measure's task becomes: ``done`` once the measure is done, else it stays ``open``."""
-    return "done" if measure.done_on is not None else "open"
+def task_change(measure: MeasureState, care_closed: bool = False) -> str:
+    """What a measure's task becomes: ``done`` once the measure is done; ``cancelled`` (entfallen) when the
+    Betreuung is closed with the measure still open; else it stays ``open``."""
+    if measure.done_on is not None:
+        return "done"
+    return "cancelled" if care_closed else "open"
 
 
 def is_overdue(measure: MeasureState, today: date) -> bool:

@@ -326,3 +326,37 @@ def offset_rate(regelbedarf, percent=Decimal("5")) -> Decimal:
     """The monthly Aufrechnung of § 42a Abs. 2 SGB II: ``percent`` (5 % since 1.7.2023, also with several loans)
     of the Regelbedarf, rounded half up to the cent."""
     return quantize(to_decimal(regelbedarf) * to_decimal(percent) / 100)
+
+
+def settlement_date(account: Account, today: date, *, paid_out_on: date | None = None,
+                    rejected_on: date | None = None) -> date | None:
+    """The day the account was closed for good (getilgt, erlassen, abgelehnt): the clock of "10 years after
+    settlement" (retention, #15) starts there. None while anything is open.
+
+    1. a rejected application: the rejection day (nothing was paid out);
+    2. applied or approved but not yet paid out: None;
+    3. a grant (Beihilfe) is not repaid: the payout day;
+    4. a waiver (Erlass) in force: the waiver day;
+    5. a write-off (Niederschlagung) in force today is no settlement (the claim survives): None;
+    6. a loan: the day of the booking that brought the open amount to 0 or below for the last time, if it is
+       still 0 or below today (a reversal after it reopens the account); bookings after ``today`` do not count.
+    """
+    if account.workflow == ABGELEHNT:
+        return rejected_on
+    if account.workflow in (BEANTRAGT, BEWILLIGT):
+        return None
+    if account.kind == BEIHILFE:
+        return paid_out_on
+    if account.waived_on is not None and account.waived_on <= today:
+        return account.waived_on
+    if any(w.active_on(today) for w in account.write_offs):
+        return None
+    open_, settled = quantize(account.amount), None
+    for booking in sorted((b for b in account.bookings if b.day <= today), key=lambda b: b.day):
+        before = open_
+        open_ = quantize(open_ - booking.amount)
+        if open_ <= 0 < before:
+            settled = booking.day
+        elif open_ > 0:
+            settled = None
+    return settled if open_ <= 0 else None

@@ -48,6 +48,7 @@ class Rule:
     after: str
     period: Period
     action: str = "erase"
+    kind: str = "date"  # "settlement": ``after`` holds the day the ledger was settled (a loan getilgt/erlassen)
     hold: str | None = None
     overrides: tuple[Override, ...] = field(default=())
 
@@ -105,7 +106,7 @@ def partner_fate(*, other_live_records: int, action: str) -> str:
 def rule_from_spec(entity_name: str, spec) -> Rule:
     """The rule of a ``RetentionSpec`` (``app/metamodel/spec.py``)."""
     return Rule(entity=entity_name, after=spec.after, period=Period(spec.years, spec.months), action=spec.action,
-                hold=spec.hold,
+                kind=getattr(spec, "kind", "date"), hold=spec.hold,
                 overrides=tuple(Override(tuple(sorted(o.when.items())), Period(o.years, o.months))
                                 for o in spec.overrides))
 

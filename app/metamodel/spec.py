@@ -79,6 +79,9 @@ class RetentionSpec(Strict):
     after ``closed_on``, 10 for a loan after ``settled_on``); then erased or anonymised with its pages,
     letters and documents. ``hold`` names a yes/no field that stops it (legal hold)."""
 
+    # ``date``: the clock starts at the date in ``after``; ``settlement``: at the day the record's ledger was
+    # settled (a loan getilgt/erlassen), which the retention run derives from the bookings and stamps into ``after``.
+    kind: Literal["date", "settlement"] = "date"
     after: Identifier
     years: int = Field(ge=0, le=100)
     months: int = Field(default=0, ge=0, le=11)

@@ -3,7 +3,8 @@
 On every path that saves (form, REST, these functions) a flush listener keeps the worklist in step:
 1. a new plan gets the next version number of its Betreuung;
 2. a plan's review date (Fortschreibung) makes a reminder task a week ahead (moved when the date moves);
-3. a measure with a due date is a task of the social worker on the worklist; done measure, done task.
+3. a measure with a due date is a task of the social worker on the worklist; done measure, done task;
+4. closing the Betreuung (an end date) marks the open tasks of its measures and reviews "entfallen".
 A Betreuung with an end date but no result is refused (``on_saving``), on the form and in REST.
 """
 from __future__ import annotations
@@ -151,8 +152,27 @@ def _measure_rules(session: Session, measure, today: date) -> None:
         task.due_on = measure.due_on
     if task.title != title:
         task.title = title
-    state = rules.task_change(rules.MeasureState(measure.due_on, measure.done_on))
-    _set_task_state(session, task, state, measure.done_on)
+    goal = _get(session, measure, "goal", "help_goal")
+    plan = plan_of_goal(session, goal) if goal is not None else None
+    care = care_of_plan(session, plan) if plan is not None else None
+    closed = care is not None and care.ended_on is not None
+    state = rules.task_change(rules.MeasureState(measure.due_on, measure.done_on), care_closed=closed)
+    _set_task_state(session, task, state, measure.done_on or (care.ended_on if closed else None))
+
+
+def _care_rules(session: Session, care, today: date) -> None:
+    """A closed Betreuung leaves nothing open on the worklist: its measures' tasks and its plans' review
+    reminders that are still open become "entfallen" (on the end date)."""
+    if care.ended_on is None or care.id is None:
+        return
+    open_id = catalogue_value(session, "task_state", "open").id
+    plans = session.scalars(select(_model("help_plan")).where(_model("help_plan").care_id == care.id)).all()
+    goal_ids = [g.id for p in plans for g in goals_of(session, p)]
+    tasks = [_get(session, p, "review_task", "task") for p in plans]
+    tasks += [_get(session, m, "task", "task") for m in measures_of(session, goal_ids) if m.done_on is None]
+    for task in tasks:
+        if task is not None and task.state_id == open_id:
+            _set_task_state(session, task, "cancelled", care.ended_on)
 
 
 def _before_flush(session: Session, flush_context, instances) -> None:
@@ -160,7 +180,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     if registry is None or "help_plan" not in registry.entities:
         return
     touched = [obj for obj in (*session.new, *session.dirty)
-               if getattr(type(obj), "__entity__", None) in ("help_plan", "help_measure")]
+               if getattr(type(obj), "__entity__", None) in ("help_plan", "help_measure", "care")]
     if not touched:
         return
     today = clock.today()
@@ -168,7 +188,9 @@ def _before_flush(session: Session, flush_context, instances) -> None:
         for obj in touched:
             if obj in session.dirty and not session.is_modified(obj):
                 continue
-            if type(obj).__entity__ == "help_plan":
+            if type(obj).__entity__ == "care":
+                _care_rules(session, obj, today)
+            elif type(obj).__entity__ == "help_plan":
                 _plan_rules(session, obj, today)
             else:
                 _measure_rules(session, obj, today)

@@ -121,6 +121,67 @@ def earliest_contact_query(session: Session, before: date, case_ids: list[int], 
     return _scoped(query, entry, case, unit_ids, by_case=False, actor=actor)
 
 
+# --- erased cases (retention, #15): their events frozen in ``retention_aggregate`` --------------------------
+FROZEN_EVENT = "indicator_event"
+
+
+def frozen_case_key(run_id: int, case_id: int) -> int:
+    """An erased case's key in the report: negative, so it never meets a live case's id."""
+    return -(run_id * 1_000_000_000 + case_id)
+
+
+def freeze_events(session: Session, registry, entry_ids) -> list[dict]:
+    """The measurement-point events of doc entries about to be erased, as ``retention_aggregate`` rows (no
+    personal data: unit, day, point code, in pairs, the case's id): the report counts them afterwards."""
+    from .retention import _chunks
+    entry, case = registry.model("doc_entry"), registry.model("case")
+    codes = _point_ids(session)
+    rows = []
+    for chunk in _chunks(entry_ids):
+        for case_id, unit_id, point_id, on, pairs in session.execute(
+                select(entry.case_id, case.org_unit_id, entry.measurement_point_id, entry.entry_date, entry.in_pairs)
+                .join(case, case.id == entry.case_id)
+                .where(entry.id.in_(chunk), entry.measurement_point_id.in_(list(codes) or [-1]))):
+            rows.append(dict(entity=FROZEN_EVENT, org_unit_id=unit_id, day=on, year=on.year, result=codes[point_id],
+                             record_id=case_id, extra=None if pairs is None else int(bool(pairs)), count=1))
+    return rows
+
+
+def _frozen_query(unit_ids: list[int], actor: Actor | None):
+    from ..privacy_models import RetentionAggregate as A
+    query = select(A.run_id, A.record_id, A.org_unit_id, A.result, A.day, A.extra).where(
+        A.entity == FROZEN_EVENT, A.org_unit_id.in_(unit_ids or [-1]))
+    if actor is not None and not actor.sees_all:
+        query = query.where(A.org_unit_id.in_(actor.units or [-1]))
+    return A, query
+
+
+def _frozen_events(session: Session, codes: dict[int, str], period_from: date, as_of: date, unit_ids: list[int],
+                   *, complete: bool, actor: Actor | None) -> list[tuple]:
+    """The frozen events in the report's window, as ``event_query`` gives the live ones."""
+    ids = {code: i for i, code in codes.items()}
+    A, query = _frozen_query(unit_ids, actor)
+    query = query.where(A.day <= as_of)
+    if not complete:
+        query = query.where(A.day >= period_from)
+    return [(frozen_case_key(run, case), unit, ids[code], day, None if pairs is None else bool(pairs))
+            for run, case, unit, code, day, pairs in session.execute(query) if code in ids]
+
+
+def _frozen_earliest_contacts(session: Session, codes: dict[int, str], before: date, keys: set[int],
+                              unit_ids: list[int], actor: Actor | None) -> list[tuple]:
+    ids = {code: i for i, code in codes.items()}
+    if KONTAKT not in ids:
+        return []
+    A, query = _frozen_query(unit_ids, actor)
+    first: dict[int, tuple] = {}
+    for run, case, unit, _code, day, _pairs in session.execute(query.where(A.result == KONTAKT, A.day < before)):
+        key = frozen_case_key(run, case)
+        if key in keys and (key not in first or day < first[key][3]):
+            first[key] = (key, unit, ids[KONTAKT], day, None)
+    return list(first.values())
+
+
 _IDS_PER_QUERY = 5000  # bound parameters per statement stay well below SQLite's limit
 
 
@@ -171,8 +232,12 @@ def load_cases(session: Session, period_from: date, period_to: date, as_of: date
                 group.append(event)
 
     add(fetch_rows(session, event_query(session, period_from, as_of, unit_ids, complete=complete, actor=actor)))
+    add(_frozen_events(session, codes, period_from, as_of, unit_ids, complete=complete, actor=actor))
     if not complete and evicted:
-        ids = sorted(evicted)
+        frozen = sorted(i for i in evicted if i < 0)
+        if frozen:
+            add(_frozen_earliest_contacts(session, codes, period_from, set(frozen), unit_ids, actor))
+        ids = sorted(i for i in evicted if i > 0)
         for i in range(0, len(ids), _IDS_PER_QUERY):
             add(fetch_rows(session, earliest_contact_query(session, period_from, ids[i:i + _IDS_PER_QUERY], unit_ids,
                                                            actor)))

@@ -294,13 +294,16 @@ def approve(session: Session, actor: Actor, loan, kassenzeichen: str | None = No
                 source_kind=ENTITY, source_id=loan.id, org_unit_id=loan.org_unit_id, **_cost(loan))
     _set_state(session, actor, loan, rules.AUSGEZAHLT)
     _event(session, actor, loan, "auszahlung", amount=loan.amount)
+    restamp(session, loan, actor.today)  # a grant is settled once paid out
     return event
 
 
 def reject(session: Session, actor: Actor, loan, note: str | None = None) -> LoanEvent:
     rules.check_transition(code(loan.state) or rules.BEANTRAGT, "ablehnen")
     _set_state(session, actor, loan, rules.ABGELEHNT)
-    return _event(session, actor, loan, "ablehnung", note=note)
+    event = _event(session, actor, loan, "ablehnung", note=note)
+    restamp(session, loan, actor.today)
+    return event
 
 
 def set_plan(session: Session, actor: Actor, loan, rate: Decimal, first_due: date) -> rules.Plan:
@@ -421,6 +424,7 @@ def _book_waiver(session: Session, actor: Actor, loan, event: LoanEvent) -> None
     add_posting(session, actor, kassenzeichen=loan.kassenzeichen, faellig_am=event.day, betrag=event.amount,
                 art="sollabgang", name=name, vorname=first_name, buchungstext="Erlass des Restbetrags",
                 source_kind=ENTITY, source_id=loan.id, org_unit_id=loan.org_unit_id, **_cost(loan))
+    restamp(session, loan, max(event.day, actor.today))
 
 
 def approve_pending(session: Session, actor: Actor, loan, event_id: int) -> LoanEvent:
@@ -453,6 +457,7 @@ def book_payment(session: Session, actor: Actor, loan, day: date, amount: Decima
                 event.ended_on = day  # unbefristet niedergeschlagen: a payment reopens the claim
                 _event(session, actor, loan, "niederschlagung_ende", note="Zahlungseingang", day=day)
     _history(session, actor, loan, "update", "Zahlung", None, f"{format_money(amount)} am {format_date(day)}")
+    restamp(session, loan, max(day, actor.today))
     return booking
 
 
@@ -568,3 +573,70 @@ def write_letter(session: Session, actor: Actor, loan, event: LoanEvent, user=No
                              user=user or actor.name, pdf=False, today=actor.today, actor=actor)
     _history(session, actor, loan, "update", "Brief", None, letter.file_name)
     return letter
+
+
+# -- settlement date (the clock of "10 years after settlement", retention #15) ---------------------------------
+
+SETTLEMENT_FIELD = "settled_on"
+_SETTLING_STATES = (rules.AUSGEZAHLT, rules.TILGUNG, rules.ABGELEHNT)
+
+
+def restamp(session: Session, loan, today: date) -> None:
+    """Keep one loan's settlement date current after a booking or event (the retention run re-derives all)."""
+    session.flush()
+    evs = events(session, loan.id)
+    value = rules.settlement_date(
+        account(session, loan), today, paid_out_on=next((e.day for e in evs if e.kind == "auszahlung"), None),
+        rejected_on=next((e.day for e in reversed(evs) if e.kind == "ablehnung"), None))
+    if getattr(loan, SETTLEMENT_FIELD, None) != value:
+        setattr(loan, SETTLEMENT_FIELD, value)
+
+
+def refresh_settlement(session: Session, today: date, field: str = SETTLEMENT_FIELD) -> int:
+    """Stamp every loan's settlement date (``rules.settlement_date``) derived from its bookings and events into
+    ``field``; loans still applied for or approved have none. A few queries for all loans (the retention run
+    calls it before deciding); only changed rows are written. Returns how many changed."""
+    from sqlalchemy import update
+    from sqlalchemy.orm import aliased
+
+    from ..core_models import CatalogueValue
+    from ..metamodel.build_models import column_name
+    registry = built_registry()
+    loan = registry.model(ENTITY)
+    name = column_name(registry.entity(ENTITY).field(field))
+    column = getattr(loan, name)
+    kind, state = aliased(CatalogueValue), aliased(CatalogueValue)
+    rows = session.execute(
+        select(loan.id, kind.code, state.code, loan.amount, column)
+        .join(kind, loan.kind_id == kind.id, isouter=True).join(state, loan.state_id == state.id, isouter=True)).all()
+    live = [r for r in rows if r[2] in _SETTLING_STATES]
+    events_by: dict[int, list] = {}
+    bookings_by: dict[int, list] = {}
+    ids = [r[0] for r in live]
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        for e in session.execute(select(LoanEvent.loan_id, LoanEvent.kind, LoanEvent.day, LoanEvent.date_from,
+                                        LoanEvent.date_to, LoanEvent.review_on, LoanEvent.ended_on, LoanEvent.amount,
+                                        LoanEvent.pending).where(LoanEvent.loan_id.in_(chunk))
+                                 .order_by(LoanEvent.day, LoanEvent.id)):
+            events_by.setdefault(e.loan_id, []).append(e)
+        for b in session.execute(select(LoanBooking.loan_id, LoanBooking.day, LoanBooking.kind, LoanBooking.amount)
+                                 .where(LoanBooking.loan_id.in_(chunk))):
+            bookings_by.setdefault(b.loan_id, []).append(b)
+    wanted: dict[int, date | None] = {r[0]: None for r in rows if r[2] not in _SETTLING_STATES}
+    for loan_id, kind_code, state_code, amount, _old in live:
+        evs = events_by.get(loan_id, [])
+        acc = account_of(kind_code, state_code, amount, evs, bookings_by.get(loan_id, []))
+        wanted[loan_id] = rules.settlement_date(
+            acc, today, paid_out_on=next((e.day for e in evs if e.kind == "auszahlung"), None),
+            rejected_on=next((e.day for e in reversed(evs) if e.kind == "ablehnung"), None))
+    current = {r[0]: r[4] for r in rows}
+    changed: dict[date | None, list[int]] = {}
+    for loan_id, value in wanted.items():
+        if current.get(loan_id) != value:
+            changed.setdefault(value, []).append(loan_id)
+    for value, loan_ids in changed.items():
+        for start in range(0, len(loan_ids), 1000):
+            session.execute(update(loan.__table__).where(loan.__table__.c.id.in_(loan_ids[start:start + 1000]))
+                            .values({name: value}))
+    return sum(len(v) for v in changed.values())

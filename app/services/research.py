@@ -600,25 +600,61 @@ def _column_plan(builder: _Builder, fields: list[ResearchField]):
     return exprs, joins, makers
 
 
+class _Reads:
+    """The records of sensitive pages (#15) whose fields a column query shows: each one read is logged once
+    (``access_log``), the root's and a child page's alike. Their ids ride along as extra columns at the end."""
+
+    def __init__(self, builder: _Builder, exprs: list):
+        from .access_log import is_sensitive
+        self.start = len(exprs)
+        self.entities: list[str] = []
+        for f in builder.checked.columns:
+            if f.entity not in self.entities and is_sensitive(f.entity):
+                self.entities.append(f.entity)
+        self.extra = [builder.models[name].id for name in self.entities]
+        self.seen: dict[str, set[int]] = {name: set() for name in self.entities}
+
+    def note(self, row) -> None:
+        for i, name in enumerate(self.entities):
+            value = row[self.start + i]
+            if value is not None:
+                self.seen[name].add(value)
+
+    def log(self, session, actor: Actor, channel: str, detail: str) -> None:
+        from .access_log import log_reads
+        for name, ids in self.seen.items():
+            log_reads(session, actor, name, sorted(ids), channel, detail)
+
+
 def run_list(session, checked: Checked, registry, actor: Actor, limit: int = MAX_ROWS_SHOWN) -> ListResult:
-    """The first ``limit`` rows of a column query, with labels; ``total`` counts all rows."""
+    """The first ``limit`` rows of a column query, with labels; ``total`` counts all rows. Each record of a
+    sensitive page shown is in the access log (channel ``research``); the caller commits."""
     builder = _Builder(session, checked, registry, actor)
     exprs, joins, makers = _column_plan(builder, checked.columns)
-    query = builder.base(*exprs, extra_joins=joins).order_by(*_order(builder, checked))
+    reads = _Reads(builder, exprs)
+    query = builder.base(*exprs, *reads.extra, extra_joins=joins).order_by(*_order(builder, checked))
     total = session.scalar(select(func.count()).select_from(builder.base(builder.root_model.id).subquery()))
-    rows = [[make(row) for make in makers] for row in session.execute(query.limit(limit))]
+    rows = []
+    for row in session.execute(query.limit(limit)):
+        reads.note(row)
+        rows.append([make(row) for make in makers])
+    reads.log(session, actor, "research", f"Recherche {checked.root.plural}")
     return ListResult(checked.columns, rows, total, total > limit)
 
 
 def iter_rows(session, checked: Checked, registry, actor: Actor, batch: int = 2000) -> Iterator[list]:
-    """Every row of a column query (for the export), labelled batch by batch, streamed from the database."""
+    """Every row of a column query (for the export), labelled batch by batch, streamed from the database.
+    When the last row is out, each record of a sensitive page exported is in the access log (``export``)."""
     builder = _Builder(session, checked, registry, actor)
     exprs, joins, makers = _column_plan(builder, checked.columns)
-    query = builder.base(*exprs, extra_joins=joins).order_by(*_order(builder, checked))
+    reads = _Reads(builder, exprs)
+    query = builder.base(*exprs, *reads.extra, extra_joins=joins).order_by(*_order(builder, checked))
     result = session.execute(query.execution_options(yield_per=batch))
     for part in result.partitions(batch):
         for row in part:
+            reads.note(row)
             yield [make(row) for make in makers]
+    reads.log(session, actor, "export", f"Recherche {checked.root.plural} (XLSX)")
 
 
 def _group_label(f: ResearchField, part: str | None, key, labels: dict | None) -> str:

@@ -11,7 +11,15 @@ later (a loan, an accommodation) gets its period by configuration alone. What a 
 4. before erasing, the counts per entity, unit, year and status are frozen (``retention_aggregate``), so
    statistics of past years keep their numbers;
 5. every record erased, anonymised or kept by a hold is one protocol row (ids only, no personal data).
-The dry run reads only (one query per rule; the benchmark runs it over 300,000 cases).
+6. ledgers (#13, #12 §4): a loan's rule may count from its settlement (``kind: settlement``): the run first
+   stamps each loan's settlement date derived from its bookings and events; a loan not settled, or settled
+   less than its period ago, keeps its case. A record whose treasury postings (loan postings, fee lines) are
+   not yet delivered to the treasury is not due either. Such records are listed as blocked, with the reason.
+   When a record is erased, its loan bookings and events go with it; what the treasury holds too (postings,
+   Kassenzeichen, payments, fee lines) stays as an accounting record but is detached and anonymised
+   (no name, IBAN or text; no case, loan or person id). See docs/datenschutz.md.
+The dry run reads only (a few queries per rule; the benchmark runs it over 300,000 cases); the settlement
+stamps it writes are rolled back with it.
 """
 from __future__ import annotations
 
@@ -29,7 +37,11 @@ from ..letters.models import Letter
 from ..letters.storage import remove_after_commit
 from ..metamodel.build_models import built_registry, column_name
 from ..metamodel.kinds import is_kind, kind_of, points_to
+from ..fee_models import FeeLine
 from ..privacy_models import RetentionAggregate, RetentionProtocol, RetentionRun
+from ..treasury_models import KassenzeichenEntry, LoanBooking, LoanEvent, TreasuryPayment, TreasuryPosting
+
+from .fee_treasury import FEE_KIND
 
 CHUNK = 500
 
@@ -44,6 +56,13 @@ class Due:
     period: str
 
 
+@dataclass(frozen=True)
+class Blocked:
+    entity: str
+    record_id: int
+    reasons: tuple[str, ...]
+
+
 @dataclass
 class Report:
     as_of: date
@@ -52,6 +71,7 @@ class Report:
     partners_erased: list[int] = field(default_factory=list)
     partners_kept: list[int] = field(default_factory=list)
     erased: Counter = field(default_factory=Counter)  # entity -> rows erased (with children)
+    blocked: list[Blocked] = field(default_factory=list)  # period run, but a ledger or a ruled page keeps it
     run_id: int | None = None
 
     def as_dict(self) -> dict:
@@ -60,7 +80,9 @@ class Report:
                          "start": d.start.isoformat(), "period": d.period, "action": d.action} for d in self.due],
                 "due_count": dict(Counter(d.entity for d in self.due)), "held": dict(self.held),
                 "partners_erased": len(self.partners_erased), "partners_kept": len(self.partners_kept),
-                "erased": dict(self.erased), "run_id": self.run_id}
+                "erased": dict(self.erased), "run_id": self.run_id,
+                "blocked": [{"entity": b.entity, "id": b.record_id, "reasons": list(b.reasons)} for b in self.blocked],
+                "blocked_count": dict(Counter(b.entity for b in self.blocked))}
 
 
 def ruled_entities(spec) -> list:
@@ -84,8 +106,21 @@ def _value_ids(session: Session, entity, name: str, value: str) -> list:
     return [value]
 
 
-def due_condition(session: Session, registry, entity, today: date, *, with_hold: bool = True):
-    """SQL condition: a row of ``entity`` is due today (its own rule and every ruled child)."""
+def _ledger_open(registry, entity_name: str, model):
+    """SQL condition: the row has ledger entries the treasury has not received yet (None: no ledger)."""
+    undelivered = select(TreasuryPosting.id).where(TreasuryPosting.batch_id.is_(None))
+    if entity_name == "loan":
+        return exists().where(TreasuryPosting.source_kind == "loan", TreasuryPosting.source_id == model.id,
+                              TreasuryPosting.batch_id.is_(None))
+    if entity_name == "case":
+        return exists().where(FeeLine.case_id == model.id,
+                              or_(FeeLine.posting_id.is_(None), FeeLine.posting_id.in_(undelivered)))
+    return None
+
+
+def due_condition(session: Session, registry, entity, today: date, *, with_hold: bool = True, own: bool = False):
+    """SQL condition: a row of ``entity`` is due today (its own rule, its ledger delivered and every ruled
+    child due); ``own``: by its own rule alone."""
     rule = rules.rule_from_spec(entity.name, entity.retention)
     model = registry.model(entity.name)
     after = getattr(model, column_name(entity.field(rule.after)))
@@ -102,6 +137,11 @@ def due_condition(session: Session, registry, entity, today: date, *, with_hold:
     if with_hold and rule.hold:
         hold = getattr(model, column_name(entity.field(rule.hold)))
         condition = and_(condition, or_(hold.is_(None), hold == false()))
+    if own:
+        return condition
+    ledger = _ledger_open(registry, entity.name, model)
+    if ledger is not None:
+        condition = and_(condition, not_(ledger))
     for child in _children(registry.spec, entity.name):
         inner = _subtree_not_due(session, registry, child, today)
         if inner is not None:
@@ -143,6 +183,7 @@ def find_due(session: Session, today: date, actor: Actor | None = None) -> Repor
     """The dry run: every record due today, and how many are held back by a legal hold."""
     registry = built_registry()
     report = Report(as_of=today)
+    refresh_settlements(session, registry, today)
     for entity in _top_level(registry.spec):
         rule = rules.rule_from_spec(entity.name, entity.retention)
         model = registry.model(entity.name)
@@ -160,7 +201,68 @@ def find_due(session: Session, today: date, actor: Actor | None = None) -> Repor
                 due_condition(session, registry, entity, today, with_hold=False),
                 getattr(model, column_name(entity.field(rule.hold))) == true()))
             report.held[entity.name] = held or 0
+        blocked = select(model.id).where(due_condition(session, registry, entity, today, own=True),
+                                         not_(due_condition(session, registry, entity, today))).order_by(model.id)
+        if actor is not None and not actor.sees_all and unit is not None:
+            blocked = blocked.where(unit.in_(actor.units or [-1]))
+        ids = list(session.scalars(blocked))
+        for record_id, reasons in _block_reasons(session, registry, entity, ids, today).items():
+            report.blocked.append(Blocked(entity.name, record_id, tuple(reasons)))
     return report
+
+
+# Entities whose rule may count from a settlement (``kind: settlement``): the function that stamps the date.
+def _settle_loans(session: Session, today: date, field_name: str) -> None:
+    from . import loans
+    loans.refresh_settlement(session, today, field_name)
+
+
+SETTLEMENT_SOURCES = {"loan": _settle_loans}
+
+
+def refresh_settlements(session: Session, registry, today: date) -> None:
+    for entity in ruled_entities(registry.spec):
+        if getattr(entity.retention, "kind", "date") == "settlement" and entity.name in SETTLEMENT_SOURCES:
+            SETTLEMENT_SOURCES[entity.name](session, today, entity.retention.after)
+    session.flush()
+
+
+def _block_reasons(session: Session, registry, entity, ids: list[int], today: date) -> dict[int, list[str]]:
+    """Why each record of ``ids`` (due by its own period) stays: open ledgers and ruled pages not yet due."""
+    out: dict[int, list[str]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    model = registry.model(entity.name)
+    ledger = _ledger_open(registry, entity.name, model)
+    if ledger is not None:
+        for chunk in _chunks(ids):
+            for record_id in session.scalars(select(model.id).where(model.id.in_(chunk), ledger)):
+                out[record_id].append("Buchungen (Gebühren) noch nicht an die Kasse übergeben")
+    for child in _children(registry.spec, entity.name):
+        if child.retention is None and _subtree_not_due(session, registry, child, today) is None:
+            continue
+        child_model, parent_col = registry.model(child.name), _parent_column(registry, child)
+        inner = _subtree_not_due(session, registry, child, today)
+        for chunk in _chunks(ids):
+            rows = session.execute(select(parent_col, child_model.id).where(parent_col.in_(chunk), inner)).all()
+            for parent_id, child_id in rows:
+                out[parent_id].append(_child_reason(session, registry, child, child_id, today))
+    return out
+
+
+def _child_reason(session: Session, registry, child, child_id: int, today: date) -> str:
+    label = f"{child.label} {child_id}"
+    if child.retention is None:
+        return f"{label}: eine Seite darunter ist noch nicht fällig"
+    model = registry.model(child.name)
+    rule = rules.rule_from_spec(child.name, child.retention)
+    start = session.scalar(select(getattr(model, column_name(child.field(rule.after)))).where(model.id == child_id))
+    ledger = _ledger_open(registry, child.name, model)
+    if ledger is not None and session.scalar(select(func.count()).select_from(model).where(model.id == child_id, ledger)):
+        return f"{label}: Kassenbuchungen noch nicht an die Kasse übergeben"
+    if start is None:
+        return f"{label}: noch nicht abgeschlossen" + (" (nicht getilgt/erlassen)" if rule.kind == "settlement" else "")
+    return f"{label}: {rule.period} nach {start:%d.%m.%Y} laufen noch (fällig ab {rules.due_on(start, rule.period):%d.%m.%Y})"
 
 
 # --- applying --------------------------------------------------------------------------------------------
@@ -280,6 +382,69 @@ def _erase_rows(session: Session, registry, tree: dict[str, set[int]], report: R
         report.erased[name] += len(ids)
 
 
+def _freeze_report_figures(session: Session, registry, run_id: int, tree: dict[str, set[int]]) -> None:
+    """What the success measures (``app/services/success_measures.py``) count of the records about to go,
+    by the day each figure counts on, so a report over a past period keeps its numbers (no personal data):
+
+    - ``housing_emergency``: closed pages per unit, closing day and result code;
+    - ``doc_entry``: entries per unit, day, product number (``result``), service (``detail``) and case id;
+    - ``loan``: each decided loan: unit, decision day, kind (``detail``), amount, prevented loss (``extra``);
+    - ``indicator_event``: each measurement-point event of the indicators (``app/services/indicators.py``).
+    """
+    from .indicators import freeze_events
+    from .success_measures import frozen_rows
+    rows = frozen_rows(session, registry, tree)
+    if tree.get("doc_entry"):
+        rows += freeze_events(session, registry, tree["doc_entry"])  # the indicators QS 1.1–1.4
+    for row in rows:
+        session.add(RetentionAggregate(run_id=run_id, **row))
+
+
+ANONYMISED = "anonymisiert"
+
+
+def _anonymise_postings(session: Session, condition) -> int:
+    """Postings stay (the treasury holds them too; amounts, dates, Kassenzeichen for its audit) without a
+    name, IBAN or text and without the id of the erased record."""
+    table = TreasuryPosting.__table__
+    result = session.execute(update(table).where(condition).values(
+        name=ANONYMISED, vorname=None, iban=None, buchungstext=None, source_id=0))
+    return result.rowcount or 0
+
+
+def _detach_ledgers(session: Session, tree: dict[str, set[int]], persons: set[int], report: Report) -> None:
+    """The ledgers of erased records (see the module text, point 6): loan bookings and events are erased with
+    their loan; postings, Kassenzeichen, payments and fee lines stay, detached and anonymised."""
+    loan_ids = sorted(tree.get("loan", ()))
+    for chunk in _chunks(loan_ids):
+        payments = [p for p in session.scalars(select(LoanBooking.payment_id).where(
+            LoanBooking.loan_id.in_(chunk), LoanBooking.payment_id.isnot(None)))]
+        for part in _chunks(set(payments)):
+            session.execute(update(TreasuryPayment.__table__).where(TreasuryPayment.__table__.c.id.in_(part))
+                            .values(verwendungszweck=None, given_kassenzeichen=None))
+        report.erased["loan_booking"] += session.execute(
+            delete(LoanBooking.__table__).where(LoanBooking.__table__.c.loan_id.in_(chunk))).rowcount or 0
+        report.erased["loan_event"] += session.execute(
+            delete(LoanEvent.__table__).where(LoanEvent.__table__.c.loan_id.in_(chunk))).rowcount or 0
+        report.erased["treasury_posting (anonymisiert)"] += _anonymise_postings(
+            session, and_(TreasuryPosting.__table__.c.source_kind == "loan", TreasuryPosting.__table__.c.source_id.in_(chunk)))
+        session.execute(update(KassenzeichenEntry.__table__).where(
+            KassenzeichenEntry.__table__.c.source_kind == "loan", KassenzeichenEntry.__table__.c.source_id.in_(chunk))
+            .values(source_id=None))
+    lines = FeeLine.__table__
+    for chunk in _chunks(tree.get("case", ())):
+        report.erased["fee_line (anonymisiert)"] += session.execute(update(lines).where(lines.c.case_id.in_(chunk)).values(
+            case_id=None, occupancy_id=None, subscription_id=None, person_id=0)).rowcount or 0
+    for chunk in _chunks(persons):
+        session.execute(update(lines).where(lines.c.payer_id.in_(chunk)).values(payer_id=0))
+        session.execute(update(lines).where(lines.c.person_id.in_(chunk)).values(person_id=0))
+        report.erased["treasury_posting (anonymisiert)"] += _anonymise_postings(
+            session, and_(TreasuryPosting.__table__.c.source_kind == FEE_KIND, TreasuryPosting.__table__.c.source_id.in_(chunk)))
+        session.execute(update(KassenzeichenEntry.__table__).where(
+            KassenzeichenEntry.__table__.c.source_kind == FEE_KIND, KassenzeichenEntry.__table__.c.source_id.in_(chunk))
+            .values(source_id=None))
+
+
 def _delete_order(registry, tree: dict[str, set[int]]) -> list[str]:
     """Children before parents (a page's rows before its case's)."""
     depth = {}
@@ -307,6 +472,9 @@ def apply(session: Session, today: date, actor: Actor) -> Report:
         session.add(RetentionProtocol(run_id=run.id, entity=d.entity, record_id=d.record_id,
                                       action=d.action, org_unit_id=d.org_unit_id,
                                       reason=f"{d.period} nach {d.start:%d.%m.%Y} abgelaufen"))
+    for b in report.blocked:
+        session.add(RetentionProtocol(run_id=run.id, entity=b.entity, record_id=b.record_id, action="blocked",
+                                      reason="; ".join(b.reasons)[:200]))
     tree: dict[str, set[int]] = {}
     anonymise: dict[str, set[int]] = {}
     for name, ids in by_entity.items():
@@ -327,6 +495,8 @@ def apply(session: Session, today: date, actor: Actor) -> Report:
     partner_tree: dict[str, set[int]] = {}
     _tree(session, registry, "partner", set(report.partners_erased), partner_tree)
     session.flush()
+    _freeze_report_figures(session, registry, run.id, tree)
+    _detach_ledgers(session, tree, set(report.partners_erased), report)
     _erase_rows(session, registry, tree, report)  # the cases first: they point at their clients
     _erase_rows(session, registry, partner_tree, report)
     for name, ids in anonymise.items():

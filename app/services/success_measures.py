@@ -9,6 +9,10 @@
    per district); its key is the org unit's code, since org units have no cost-centre field.
 
 Both go through ``scope_query``: a web user counts only their own org units.
+
+Records erased by retention (#15) leave their figures in ``retention_aggregate`` (``frozen_rows`` writes
+them before the erasure); every section adds them, so a report over a past period gives the same numbers
+before and after ``fachstelle retention --apply``.
 """
 from __future__ import annotations
 
@@ -96,14 +100,92 @@ def success_measures(session: Session, period: Period, units: list[OrgUnit],
             .group_by(case.org_unit_id, service.product_number, service.name), case, actor=actor), entry, actor=actor))
     services = sorted(((by_id[u], p or NO_PRODUCT, name, n) for u, p, name, n in service_rows),
                       key=lambda r: (r[0].id, r[1], r[2]))
+    frozen = _frozen(session, period, unit_ids, actor)
+    code_label = {v.code: v.label for v in results}
+    for a in frozen.get("housing_emergency", ()):
+        outcome = outcomes[by_id[a.org_unit_id].name]
+        outcome.closed += a.count
+        outcome.averted += a.count if (a.result or "").startswith(AVERTED_PREFIX) else 0
+        key = code_label.get(a.result, NO_RESULT)
+        outcome.by_result[key] = outcome.by_result.get(key, 0) + a.count
+    if frozen.get("doc_entry"):
+        per_product: dict = {}
+        for u, p, n, c in products:
+            per_product[(u.id, p)] = [n, c]
+        per_service: dict = {(u.id, p, name): n for u, p, name, n in services}
+        erased_cases: dict = {}
+        for a in frozen["doc_entry"]:
+            key = (a.org_unit_id, a.result or NO_PRODUCT)
+            per_product.setdefault(key, [0, 0])[0] += a.count
+            erased_cases.setdefault(key, set()).add((a.run_id, a.record_id))
+            skey = (a.org_unit_id, a.result or NO_PRODUCT, a.detail)
+            per_service[skey] = per_service.get(skey, 0) + a.count
+        for key, ids in erased_cases.items():
+            per_product[key][1] += len(ids)
+        products = sorted(((by_id[u], p, n, c) for (u, p), (n, c) in per_product.items()), key=lambda r: (r[0].id, r[1]))
+        services = sorted(((by_id[u], p, name, n) for (u, p, name), n in per_service.items()),
+                          key=lambda r: (r[0].id, r[1], r[2]))
     labels = [v.label for v in results]
     if any(NO_RESULT in o.by_result for o in outcomes.values()):
         labels.append(NO_RESULT)
     return SuccessMeasures(period, units, outcomes, labels, {label[i] for i in averted_ids}, products, services,
-                           _loans(session, period, by_id, actor))
+                           _loans(session, period, by_id, actor, frozen.get("loan", ())))
 
 
-def _loans(session: Session, period: Period, by_id: dict, actor: Actor | None) -> list:
+def _frozen(session: Session, period: Period, unit_ids: list[int], actor: Actor | None) -> dict[str, list]:
+    """The frozen figures of erased records (retention, #15) whose day lies in the period, per entity."""
+    from ..privacy_models import RetentionAggregate as A
+    query = select(A).where(A.day >= period.start, A.day <= period.end, A.org_unit_id.in_(unit_ids),
+                            A.entity.in_(("housing_emergency", "doc_entry", "loan")))
+    if actor is not None and not actor.sees_all:
+        query = query.where(A.org_unit_id.in_(actor.units or [-1]))
+    out: dict[str, list] = {}
+    for row in session.scalars(query.order_by(A.id)):
+        out.setdefault(row.entity, []).append(row)
+    return out
+
+
+def frozen_rows(session: Session, registry, tree: dict[str, set[int]]) -> list[dict]:
+    """What this report counts of the records in ``tree`` (entity -> ids about to be erased), as rows of
+    ``retention_aggregate`` (without ``run_id``); see ``app/services/retention.py``."""
+    from .retention import _chunks
+    case = registry.model("case")
+    rows: list[dict] = []
+    if tree.get("housing_emergency"):
+        emergency = registry.model("housing_emergency")
+        for chunk in _chunks(tree["housing_emergency"]):
+            for unit, day, code, n in session.execute(
+                    select(case.org_unit_id, emergency.closed_on, CatalogueValue.code, func.count(emergency.id))
+                    .join(case, case.id == emergency.case_id)
+                    .join(CatalogueValue, CatalogueValue.id == emergency.result_id, isouter=True)
+                    .where(emergency.id.in_(chunk), emergency.closed_on.isnot(None))
+                    .group_by(case.org_unit_id, emergency.closed_on, CatalogueValue.code)):
+                rows.append(dict(entity="housing_emergency", org_unit_id=unit, day=day, year=day.year, result=code,
+                                 count=n))
+    if tree.get("doc_entry"):
+        entry, service = registry.model("doc_entry"), registry.model("service")
+        for chunk in _chunks(tree["doc_entry"]):
+            for unit, day, product, name, case_id, n in session.execute(
+                    select(case.org_unit_id, entry.entry_date, service.product_number, service.name, entry.case_id,
+                           func.count(entry.id))
+                    .join(case, case.id == entry.case_id).join(service, service.id == entry.service_id)
+                    .where(entry.id.in_(chunk), entry.entry_date.isnot(None))
+                    .group_by(case.org_unit_id, entry.entry_date, service.product_number, service.name, entry.case_id)):
+                rows.append(dict(entity="doc_entry", org_unit_id=unit, day=day, year=day.year, result=product,
+                                 detail=name, record_id=case_id, count=n))
+    if tree.get("loan") and registry.spec.entity("loan") is not None:
+        loan = registry.model("loan")
+        for chunk in _chunks(tree["loan"]):
+            for unit, day, kind, amount, prevented in session.execute(
+                    select(loan.org_unit_id, loan.decided_on, CatalogueValue.label, loan.amount, loan.prevented_loss)
+                    .join(CatalogueValue, CatalogueValue.id == loan.kind_id)
+                    .where(loan.id.in_(chunk), loan.decided_on.isnot(None))):
+                rows.append(dict(entity="loan", org_unit_id=unit, day=day, year=day.year, detail=kind, count=1,
+                                 amount=amount or 0, extra=1 if prevented else 0))
+    return rows
+
+
+def _loans(session: Session, period: Period, by_id: dict, actor: Actor | None, frozen=()) -> list:
     """Loans approved in the period per unit and kind, with the prevented housing losses (#13)."""
     registry = built_registry()
     if registry.spec.entity("loan") is None:
@@ -117,7 +199,14 @@ def _loans(session: Session, period: Period, by_id: dict, actor: Actor | None) -
         .where(loan.decided_on >= period.start, loan.decided_on <= period.end, loan.org_unit_id.in_(list(by_id) or [-1]))
         .group_by(loan.org_unit_id, kind.label), loan, actor=actor))
     from ..domain.money import quantize
-    return sorted(((by_id[u], label, n, quantize(str(total or 0)), prevented) for u, label, n, total, prevented in rows),
+    sums: dict = {}
+    for u, label, n, total, prevented in list(rows) + [(a.org_unit_id, a.detail, a.count, a.amount, a.extra or 0)
+                                                       for a in frozen]:
+        s = sums.setdefault((u, label), [0, quantize(0), 0])
+        s[0] += n
+        s[1] += quantize(str(total or 0))
+        s[2] += prevented
+    return sorted(((by_id[u], label, n, total, prevented) for (u, label), (n, total, prevented) in sums.items()),
                   key=lambda r: (r[0].id, r[1]))
 
 

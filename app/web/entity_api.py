@@ -91,8 +91,18 @@ class EntityRestApi(RestApiWall):
         return response
 
     def get_list_headless(self, **kwargs):
-        response = super().get_list_headless(**kwargs)
         masked = [f.name for f in (self.entity_spec.fields if self.entity_spec else ()) if f.sensitive]
+        if masked and not self.appbuilder.sm.has_access("can_show", self.class_permission_name):
+            # Sorting or filtering by a masked field would reveal the order of the hidden values.
+            from ..metamodel.build_models import column_name
+            hidden = {n for f in self.entity_spec.fields if f.sensitive for n in (f.name, column_name(f))}
+            args = kwargs.get("rison") or {}
+            used = {args.get("order_column")} | {(flt or {}).get("col") for flt in args.get("filters") or []}
+            blocked = sorted(n for n in used if n in hidden)
+            if blocked:
+                return self.response_400(message=f"Sortieren und Filtern nach vertraulichen Feldern ist für Ihr "
+                                                 f"Profil nicht möglich: {', '.join(blocked)}.")
+        response = super().get_list_headless(**kwargs)
         if response.status_code != 200 or not masked or self.appbuilder.sm.has_access(
                 "can_show", self.class_permission_name):
             return response

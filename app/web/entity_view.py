@@ -76,8 +76,10 @@ class EntityModelView(ModelViewWall):
         return cols
 
     def search_widget_options(self, form) -> dict:
+        # A list-only profile's form lacks the masked columns (#15): cached apart from the full one.
+        masked = "+masked" if self.masked_columns() else ""
         return {"cached_cols": [c for c in self._catalogue_search_cols() if c in form],
-                "cache_prefix": type(self).__name__}
+                "cache_prefix": type(self).__name__ + masked}
 
     def prepare_search_form(self):
         # A reference in the search form is a drop-down of its target's records (FAB searches every
@@ -100,6 +102,16 @@ class EntityModelView(ModelViewWall):
             g.fs_seen_version = parse_version(form[VERSION_COLUMN].data)
             del form[VERSION_COLUMN]
         super().process_form(form, is_created)
+
+    def masked_columns(self) -> set[str]:
+        # #15: a profile that may list the page but not read it sees sensitive fields masked.
+        spec = self.entity_spec
+        if spec is None or not any(f.sensitive for f in spec.fields):
+            return set()
+        if self.appbuilder.sm.has_access("can_show", self.class_permission_name):
+            return set()
+        from ..metamodel.build_models import column_name
+        return {n for f in spec.fields if f.sensitive for n in (f.name, column_name(f))}
 
     def list_order(self, order_column, order_direction):
         # The sort comes from the URL (?_oc_PartnerView=…): a column the list does not offer for sorting

@@ -152,6 +152,7 @@ class ResearchView(BaseView):
                     table = service.run_grouped(db.session, checked, current_app.config["FACHSTELLE_REGISTRY"], actor)
                 else:
                     result = service.run_list(db.session, checked, current_app.config["FACHSTELLE_REGISTRY"], actor)
+                    db.session.commit()  # the access log of the sensitive records shown (#15)
             except ResearchError as exc:
                 problem = str(exc)
         if definition is None:

@@ -139,3 +139,32 @@ def test_closing_form_without_result_keeps_the_care_open(client, factory, care_c
     assert "nur mit Ergebnis" in page
     db.session.expire_all()
     assert db.session.get(registry.model("care"), care).ended_on is None
+
+
+def test_closing_the_care_marks_its_open_tasks_entfallen(client, factory, care_case):
+    """Closing a Betreuung (end + result): the open measure's task and the review reminder leave the worklist
+    as "entfallen" on the end date; a done measure's task stays done; editing the open measure later does not
+    reopen its task."""
+    from app.extensions import db
+    registry = client.application.config["FACHSTELLE_REGISTRY"]
+    case, worker = care_case
+    login(client, "sozialarbeit_nord")
+    care, plan_id, goals, measure_id = _plan_with_goals(client, factory, case, worker)
+    done = _ok(client.post("/api/v1/help_measure/", json={
+        "goal": goals[0], "action": "Mietvertrag prüfen", "responsible": factory.value("help_party", "client").id,
+        "due_on": (clock.today() + timedelta(days=3)).isoformat(), "done_on": clock.today().isoformat()}))["id"]
+    Plan, Measure = registry.model("help_plan"), registry.model("help_measure")
+    end = clock.today().isoformat()
+    _ok(client.put(f"/api/v1/care/{care}", json={"ended_on": end,
+                                                 "result": factory.value("care_result", "teilweise").id}), 200)
+    db.session.expire_all()
+    task = db.session.get(Measure, measure_id).task
+    assert (task.state.code, task.done_on) == ("cancelled", clock.today())
+    assert db.session.get(Plan, plan_id).review_task.state.code == "cancelled"
+    done_task = db.session.get(Measure, done).task
+    assert done_task is None or done_task.state.code == "done"
+    worklist = client.get("/worklist/").get_data(as_text=True)
+    assert "Termin bei der Schuldnerberatung" not in worklist and "Fortschreibung Hilfeplan" not in worklist
+    _ok(client.put(f"/api/v1/help_measure/{measure_id}", json={"action": "Termin abgesagt"}), 200)
+    db.session.expire_all()
+    assert db.session.get(Measure, measure_id).task.state.code == "cancelled"

@@ -289,3 +289,21 @@ def test_report_downloads_are_in_the_export_history(client, world):
     entries = db.session.query(ChangeLog).filter_by(entity="export", changed_by="controlling_nord").all()
     assert {e.field for e in entries} >= {"Kennzahlen Erhebungsbogen (csv)", "Erfolgsmessung"}
     assert all("Fachstelle Nord" in e.new_value for e in entries)
+
+
+def test_the_report_is_the_same_after_retention_erased_its_cases(world, factory):
+    """#15: cases erased by retention leave their measurement-point events frozen; the report over their
+    period (bounded load and whole history alike) gives the same figures before and after ``--apply``."""
+    from app.extensions import db
+    from app.services.retention import apply
+    closed = factory.value("case_status", "closed")
+    for name in ("N1", "N3", "N5", "S1"):
+        case = world["cases"][name]
+        case.closed_on, case.status = date(2025, 7, 1), closed
+    db.session.commit()
+    before, whole = report_json(), report_json(complete=True)
+    report = apply(db.session, date(2031, 1, 1), Actor.system("test"))
+    db.session.commit()
+    assert report.erased["case"] == 4 and report.erased["doc_entry"] == 11
+    assert report_json() == before
+    assert report_json(complete=True) == whole

@@ -102,6 +102,38 @@ def test_every_read_path_logs_a_sensitive_page_once(client, world, entity):
     assert _logged(entity, record.id, "subject_access") == (expected if entity != "household_member" else 0)
 
 
+# The research module (#14): root entity, column key; a child page is read through its case.
+RESEARCH = {"social_situation": ("case", "social_situation.info"), "care": ("case", "care.situation_start"),
+            "case": ("case", "file_number"), "doc_entry": ("case", "doc_entry.info"),
+            "household_member": ("case", "household_member.moved_in_on"), "partner": ("partner", "surname")}
+
+
+@pytest.mark.parametrize("entity", list(RESEARCH))
+def test_research_list_and_its_export_log_a_sensitive_page_once_per_record(client, world, entity):
+    """The research list shows each record of a sensitive page: one row per record read (channel research),
+    the XLSX export once more (export); grouped counts are no record reads; plain pages never log."""
+    login(client, "admin")
+    root, column = RESEARCH[entity]
+    expected = 1 if entity in SENSITIVE else 0
+    args = {"e": root, "c": ["file_number" if root == "case" else "surname", column] if column not in
+            ("file_number", "surname") else [column], "run": "1"}
+    page = client.get("/research/", query_string=args)
+    assert page.status_code == 200
+    records = [world[entity]] + ([world["sit_b"]] if entity == "social_situation" else [])
+    for record in records:
+        assert _logged(entity, record.id, "research") == expected
+    if entity == "social_situation":
+        assert "Geheimnis von Bert" in page.get_data(as_text=True)  # shown, hence logged (B's record too)
+    assert client.get("/research/export", query_string=args).status_code == 200
+    for record in records:
+        assert _logged(entity, record.id, "export") == expected
+        assert _logged(entity, record.id) == 2 * expected
+    grouped = dict(args, g1=column, c=[])
+    if entity != "case" and entity != "partner" and "info" not in column and "situation" not in column:
+        assert client.get("/research/", query_string=grouped).status_code == 200
+        assert _logged(entity, world[entity].id) == 2 * expected
+
+
 def test_print_of_a_plan_is_a_logged_read(client, world):
     login(client, "admin")
     plan = world["help_plan"]
@@ -267,3 +299,53 @@ def test_list_export_masks_for_list_only(client, world):
     cells = [str(c.value) for sheet in book for row in sheet.iter_rows() for c in row if c.value is not None]
     assert "••• (vertraulich)" in cells and "Wohnung halten" not in cells
     assert _logged("help_goal", world["help_goal"].id) == 0
+
+
+def _two_goals(world, factory):
+    from app.extensions import db
+    factory("help_goal", "nord", plan=world["help_plan"], area=factory.value("help_area", "finanzen"),
+            goal="Aaa Schulden ordnen")
+    db.session.commit()
+
+
+def _areas(client, **args) -> tuple[list[str], str]:
+    page = client.get("/help-goal/list/", query_string=args)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    # the rows come last (the search form above lists the catalogue too): each label's last place
+    return [label for _, label in sorted((text.rfind(label), label) for label in ("Wohnen", "Finanzen/Schulden")
+                                         if label in text)], text
+
+
+ASC = {"_oc_HelpGoalView": "goal", "_od_HelpGoalView": "asc"}
+DESC = {"_oc_HelpGoalView": "goal", "_od_HelpGoalView": "desc"}
+Q_SORT = {"q": "(order_column:goal,order_direction:asc)"}
+
+
+def test_list_only_profile_cannot_sort_or_filter_by_a_masked_column(client, world, factory):
+    """Sorting or filtering by a masked field would reveal the hidden values' order: for a list-only profile
+    the list and its export ignore both (no sort link, no filter choice), the REST list refuses them."""
+    _two_goals(world, factory)
+    login(client, "sachbearbeitung_nord")
+    order_asc, _ = _areas(client, **ASC)
+    order_desc, _ = _areas(client, **DESC)
+    assert order_asc == order_desc and len(order_asc) == 2
+    page = _areas(client)[1]
+    assert "_oc_HelpGoalView=goal" not in page and "_oc_HelpGoalView=target_on" in page
+    filtered, _ = _areas(client, _flt_0_goal="Wohnung")
+    assert len(filtered) == 2  # the filter on the masked goal is not applied
+    assert client.get("/help-goal/export_xlsx", query_string={"_flt_0_goal": "Wohnung"}).status_code == 200
+    refused = client.get("/api/v1/help_goal/", query_string=Q_SORT)
+    assert refused.status_code == 400 and "vertraulichen Feldern" in refused.get_json()["message"]
+    refused = client.get("/api/v1/help_goal/", query_string={"q": "(filters:!((col:goal,opr:sw,value:Wohn)))"})
+    assert refused.status_code == 400
+    assert client.get("/api/v1/help_goal/", query_string={"q": "(order_column:target_on,order_direction:asc)"}
+                      ).status_code == 200
+
+
+def test_a_reading_profile_sorts_by_the_same_column(client, world, factory):
+    """The counterpart: a profile that may read the page sorts by the goal (the order changes)."""
+    _two_goals(world, factory)
+    login(client, "admin")
+    assert _areas(client, **ASC)[0] != _areas(client, **DESC)[0]
+    assert client.get("/api/v1/help_goal/", query_string=Q_SORT).status_code == 200

@@ -64,3 +64,12 @@ def test_next_review_and_title():
     assert next_review([date(2026, 4, 1)], today) == date(2026, 4, 1)  # overdue: still shown
     assert next_review([None], today) is None
     assert measure_task_title("Schuldnerberatung anrufen", "Klient/in") == "Hilfeplan: Schuldnerberatung anrufen (Klient/in)"
+
+
+@pytest.mark.parametrize(("done", "closed", "state"), [
+    (None, False, "open"),
+    (None, True, "cancelled"),               # the Betreuung closed: the open measure's task is entfallen
+    (date(2026, 2, 3), True, "done"),        # a done measure stays done
+])
+def test_measure_task_when_the_care_closes(done, closed, state):
+    assert task_change(MeasureState(date(2026, 2, 1), done), care_closed=closed) == state

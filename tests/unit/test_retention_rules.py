@@ -120,3 +120,50 @@ def test_erasure_request(decision, check, decided, executed, ok):
 def test_answer_due_one_month_after_receipt():
     assert answer_due(date(2026, 1, 31)) == date(2026, 2, 28)
     assert answer_due(None) is None
+
+
+# --- loans: 10 years after settlement (kind "settlement"), the date derived from the ledger ---------------------
+from decimal import Decimal  # noqa: E402
+
+from app.domain import loans as L  # noqa: E402
+
+LOAN_RULE = Rule("loan", "settled_on", Period(10), kind="settlement", hold="legal_hold")
+D = Decimal
+
+
+def _account(kind=L.DARLEHEN, workflow=L.TILGUNG, amount="300.00", bookings=(), waived_on=None, write_offs=()):
+    return L.Account(kind=kind, amount=D(amount), workflow=workflow, waived_on=waived_on, write_offs=write_offs,
+                     bookings=tuple(L.Booking(day, k, D(a)) for day, k, a in bookings))
+
+
+PAID = ((date(2020, 1, 1), L.ZAHLUNG, "100"), (date(2020, 2, 1), L.ZAHLUNG, "200"))
+
+
+@pytest.mark.parametrize(("account", "extra", "settled"), [
+    (_account(bookings=PAID), {}, date(2020, 2, 1)),                              # settled on the last payment
+    (_account(bookings=PAID[:1]), {}, None),                                      # 200 still open
+    (_account(bookings=PAID + ((date(2020, 3, 1), L.ZAHLUNG, "-200"),)), {}, None),  # a reversal reopens it
+    (_account(bookings=PAID + ((date(2020, 3, 1), L.ZAHLUNG, "-200"), (date(2021, 5, 5), L.ZAHLUNG, "200"))),
+     {}, date(2021, 5, 5)),                                                       # paid again: the later day
+    (_account(bookings=((date(2020, 1, 1), L.ZAHLUNG, "100"), (date(2022, 4, 1), L.ERLASS, "200")),
+              waived_on=date(2022, 4, 1)), {}, date(2022, 4, 1)),                 # waived (erlassen)
+    (_account(bookings=PAID[:1], write_offs=(L.WriteOff(date(2021, 1, 1)),)), {}, None),  # niedergeschlagen: claim survives
+    (_account(bookings=((date(2031, 1, 1), L.ZAHLUNG, "300"),)), {}, None),        # a payment after today: not yet
+    (_account(kind=L.BEIHILFE, workflow=L.AUSGEZAHLT), {"paid_out_on": date(2019, 5, 2)}, date(2019, 5, 2)),  # grant
+    (_account(workflow=L.ABGELEHNT), {"rejected_on": date(2019, 3, 3)}, date(2019, 3, 3)),  # rejected
+    (_account(workflow=L.BEWILLIGT), {}, None),                                    # approved, not paid out
+], ids=["paid", "open", "reversed", "paid-again", "waived", "written-off", "future", "grant", "rejected", "approved"])
+def test_settlement_date(account, extra, settled):
+    assert L.settlement_date(account, date(2030, 1, 1), **extra) == settled
+
+
+@pytest.mark.parametrize(("settled", "hold", "today", "expected"), [
+    (date(2020, 2, 1), False, date(2030, 2, 1), NOT_DUE),  # 10 years end today
+    (date(2020, 2, 1), False, date(2030, 2, 2), DUE),      # … due the day after
+    (None, False, date(2040, 1, 1), KEEP_OPEN),             # not settled: kept, whatever the date
+    (date(2022, 4, 1), False, date(2032, 4, 2), DUE),      # waived: the waiver day starts the clock
+    (date(2010, 1, 1), True, date(2040, 1, 1), HOLD),      # legal hold
+], ids=["last-day", "due", "not-settled", "waived", "hold"])
+def test_loan_rule(settled, hold, today, expected):
+    assert LOAN_RULE.kind == "settlement"
+    assert decide(LOAN_RULE, start=settled, on_hold=hold, values={}, today=today) == expected

@@ -43,6 +43,34 @@ class ModelViewWall(ModelView):
     def record_shown(self, item) -> None:
         """Called with the record a show page displays, read by FAB with the view's base filters."""
 
+    def masked_columns(self) -> set[str]:
+        """Columns this request's user sees masked (#15: level ``list``): the list neither sorts nor filters by
+        them, so the order of the hidden values is not revealed."""
+        return set()
+
+    # FAB sets ``order_columns`` once at start-up; each request reads them without the masked ones.
+    @property
+    def order_columns(self):
+        from flask import has_request_context
+        columns = self.__dict__.get("_wall_order_columns") or []
+        hidden = self.masked_columns() if has_request_context() and columns else set()
+        return [c for c in columns if c not in hidden] if hidden else columns
+
+    @order_columns.setter
+    def order_columns(self, value):
+        self.__dict__["_wall_order_columns"] = value
+
+    def unmasked_filters(self, filters):
+        """``filters`` without those on masked columns (a copy; the same object when nothing is masked)."""
+        hidden = self.masked_columns()
+        if not hidden or not any(f.column_name in hidden for f in filters.filters):
+            return filters
+        kept = filters.copy()
+        pairs = [(f, v) for f, v in zip(filters.filters, filters.values) if f.column_name not in hidden]
+        kept.filters, kept.values = [f for f, _ in pairs], [v for _, v in pairs]
+        kept._search_filters = filters._search_filters  # the search form's choices per column (FAB's)
+        return kept
+
     def related_views_shown(self) -> list:
         """The related views (instances) whose tables a show or edit page renders, in this order."""
         return list(related_view_instances(self))
@@ -59,14 +87,20 @@ class ModelViewWall(ModelView):
     def _get_search_widget(self, form=None, exclude_cols=None, widgets=None):
         # FAB's own body, with the hook's extra arguments.
         widgets = widgets or {}
+        hidden = self.masked_columns()
         widgets["search"] = self.search_widget(
-            route_base=self.route_base, form=form, include_cols=self.search_columns,
-            exclude_cols=exclude_cols or [], filters=self._filters, **self.search_widget_options(form))
+            route_base=self.route_base, form=form,
+            include_cols=[c for c in self.search_columns if c not in hidden],
+            exclude_cols=list(exclude_cols or []) + sorted(hidden), filters=self.unmasked_filters(self._filters),
+            **self.search_widget_options(form))
         return widgets
 
     def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
                          page_size=None, widgets=None, **kwargs):
         order_column, order_direction = self.list_order(order_column, order_direction)
+        if order_column and order_column not in self.order_columns:
+            order_column, order_direction = "", ""
+        filters = self.unmasked_filters(filters)
         return super()._get_list_widget(filters, actions=actions, order_column=order_column,
                                         order_direction=order_direction, page=page, page_size=page_size,
                                         widgets=widgets, **kwargs)
@@ -153,7 +187,8 @@ def list_filters(view):
     reads them with ``get_filter_args``) joined with the base filters (org units). For the XLSX export of a
     list, which must hold exactly the rows the page lists (#14)."""
     get_filter_args(view._filters)
-    return view._filters.get_joined_filters(view._base_filters)
+    own = view.unmasked_filters(view._filters) if hasattr(view, "unmasked_filters") else view._filters
+    return own.get_joined_filters(view._base_filters)
 
 
 def base_filters(view):
