@@ -105,13 +105,17 @@ class EntityModelView(ModelViewWall):
 
     def masked_columns(self) -> set[str]:
         # #15: a profile that may list the page but not read it sees sensitive fields masked.
-        spec = self.entity_spec
-        if spec is None or not any(f.sensitive for f in spec.fields):
+        # Asked for every column of every list (``order_columns``): the sensitive columns are found once.
+        sensitive = self.__dict__.get("_sensitive_columns")
+        if sensitive is None:
+            from ..metamodel.build_models import column_name
+            spec = self.entity_spec
+            sensitive = frozenset(n for f in (spec.fields if spec is not None else ()) if f.sensitive
+                                  for n in (f.name, column_name(f)))
+            self.__dict__["_sensitive_columns"] = sensitive
+        if not sensitive or self.appbuilder.sm.has_access("can_show", self.class_permission_name):
             return set()
-        if self.appbuilder.sm.has_access("can_show", self.class_permission_name):
-            return set()
-        from ..metamodel.build_models import column_name
-        return {n for f in spec.fields if f.sensitive for n in (f.name, column_name(f))}
+        return set(sensitive)
 
     def list_order(self, order_column, order_direction):
         # The sort comes from the URL (?_oc_PartnerView=…): a column the list does not offer for sorting
