@@ -214,6 +214,12 @@ def month_plan(session: Session, year: int, month: int, cat: rules.Catalogue | N
     return _split_by_payer(session, planned) + _subscription_lines(session, first, last)
 
 
+def share_total(session: Session, occupancy_id: int) -> Decimal | None:
+    """The sum of an occupancy's cost shares in percent; None when it has none (the payer of the occupancy pays)."""
+    shares = payer_shares(session, [occupancy_id]).get(occupancy_id)
+    return sum((percent for _, percent in shares), Decimal(0)) if shares else None
+
+
 def payer_shares(session: Session, occupancy_ids: Iterable[int]) -> dict[int, list[tuple[int | None, Decimal]]]:
     """The cost shares of the occupancies that have any (``occupancy_payer_share``): [(payer or None, percent)],
     largest share first."""

@@ -7,6 +7,8 @@
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
@@ -14,11 +16,13 @@ from flask_login import current_user
 
 from .. import clock
 from ..actor import Actor
+from ..domain.money import format_percent
 from ..errors import DomainError
 from ..extensions import db
 from ..fee_models import FeeLine
 from ..letters.check import TemplateProblem
 from ..services import fee_notice, fees
+from ..services.save_hooks import on_saved
 from . import menus
 from .actor import current_actor
 
@@ -143,3 +147,13 @@ def register_fee_views(app, appbuilder) -> None:
     app.jinja_env.globals["fs_fee_reasons"] = fee_notice.REASONS
     from ..domain.money import format_money
     app.jinja_env.filters.setdefault("money", format_money)
+
+
+@on_saved("occupancy_payer_share")
+def share_saved(share, created: bool) -> None:
+    """After a cost share is saved: a warning while the occupancy's shares do not add up to 100 %. Not refused:
+    a clerk enters the shares one by one; the monthly run refuses an occupancy whose shares are not 100 %."""
+    total = fees.share_total(db.session, share.occupancy_id)
+    if total is not None and total != Decimal(100):
+        flash(f"Die Kostenanteile dieser Belegung ergeben zusammen {format_percent(total, 2)}; der monatliche "
+              "Gebührenlauf rechnet sie erst ab, wenn es 100 % sind.", "warning")

@@ -378,3 +378,19 @@ def test_leistungsabo_by_hand_is_billed_by_the_run(world, factory):
     assert (hand.amount, hand.days, hand.sachkonto, hand.person_id) == (Decimal("10.00"), 15, "432140", p.id)
     assert occ.id in {ln.occupancy_id for ln in w.db.session.scalars(select(FeeLine).where(FeeLine.kind == "auto"))}
     assert run()["neu"] == 0
+
+
+def test_cost_shares_that_do_not_make_100_percent_are_flagged_when_saved(world, client):
+    """A clerk enters the shares one by one: each save says what the shares add up to while it is not 100 %."""
+    from tests.conftest import login
+    w = world
+    p = w.person("Anteil")
+    occ = w.book(w.case(p), p, w.a_places[0], date(2025, 6, 19))
+    login(client, "obdachverwaltung_nord")
+    first = client.post(f"/occupancy-payer-share/add?_flt_0_occupancy={occ.id}",
+                        data={"occupancy": occ.id, "percent": "70", "note": "Jobcenter"}, follow_redirects=True)
+    assert first.status_code == 200
+    assert "ergeben zusammen 70,00 %" in first.get_data(as_text=True)
+    second = client.post(f"/occupancy-payer-share/add?_flt_0_occupancy={occ.id}",
+                         data={"occupancy": occ.id, "percent": "30", "note": "selbst"}, follow_redirects=True)
+    assert second.status_code == 200 and "ergeben zusammen" not in second.get_data(as_text=True)
