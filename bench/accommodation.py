@@ -8,7 +8,8 @@ Measured in the same run, after warm-up, alternating with a plain reference:
 - board: ``services.accommodation.board`` for tonight over all 120 shelters (what the page renders from),
   reference: one hand-written SQL query of places with tonight's occupant, fetched into tuples;
 - board page: the whole HTTP request ``/accommodation/board`` as a signed-in admin (for information);
-- matching: ``services.accommodation.candidates`` + ``domain.matching.match`` for a family of four needing
+- matching: ``services.accommodation.match_need`` (the matching page's default call: the suitable rooms,
+  hard requirements in the database, with the attribute labels) for a family of four needing
   two wheelchair rooms without pets from tomorrow on; reference: one SQL query of free places (NOT EXISTS
   on occupancy and reservation) in rooms with the attribute;
 - occupancy report for 2025 (``services.accommodation.utilisation`` + JSON), reference: one SQL
@@ -205,7 +206,6 @@ def measure(app, db_name: str, runs: int, log) -> list[tuple[str, float, float, 
                                                           CatalogueValue.code == "rollstuhl"))
     active = session.scalar(select(CatalogueValue.id).where(CatalogueValue.catalogue == "reservation_state",
                                                             CatalogueValue.code == "aktiv"))
-    labels = acc.attribute_labels(session)
     need = matching.Need((matching.Member("female", 40), matching.Member("male", 41), matching.Member("female", 8),
                           matching.Member("male", 5)), 4, 2, frozenset({"rollstuhl"}), frozenset({"haustiere"}),
                          "Bezirk 3")
@@ -219,7 +219,8 @@ def measure(app, db_name: str, runs: int, log) -> list[tuple[str, float, float, 
 
     def match():
         session.expire_all()
-        return matching.match(need, acc.candidates(session, actor, tomorrow, None, TODAY), labels)
+        # the page's default call (match_profile → match_need): suitable rooms only, hard rules in the database
+        return acc.match_need(session, actor, need, tomorrow, None, TODAY)
 
     def match_ref():
         return session.execute(text(MATCH_REF), {"attr": attr, "d": tomorrow, "active": active}).all()
