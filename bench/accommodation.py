@@ -8,8 +8,10 @@ Measured in the same run, after warm-up, alternating with a plain reference:
 - board: ``services.accommodation.board`` for tonight over all 120 shelters (what the page renders from),
   reference: one hand-written SQL query of places with tonight's occupant, fetched into tuples;
 - board page: the whole HTTP request ``/accommodation/board`` as a signed-in admin (for information);
-- matching: ``services.accommodation.candidates`` + ``domain.matching.match`` for a family of four needing
-  two wheelchair rooms without pets from tomorrow on; reference: one SQL query of free places (NOT EXISTS
+- matching: ``services.accommodation.match_need`` (the matching page's default call: the suitable rooms,
+  hard requirements in the database, with the attribute labels) for a family of four needing
+  two wheelchair rooms without pets from tomorrow on (none fits in the generated city), and for one woman
+  needing a wheelchair room (many fit: ranking and reasons measured too); reference: one SQL query of free places (NOT EXISTS
   on occupancy and reservation) in rooms with the attribute;
 - occupancy report for 2025 (``services.accommodation.utilisation`` + JSON), reference: one SQL
   aggregate of the nights per shelter.
@@ -205,7 +207,6 @@ def measure(app, db_name: str, runs: int, log) -> list[tuple[str, float, float, 
                                                           CatalogueValue.code == "rollstuhl"))
     active = session.scalar(select(CatalogueValue.id).where(CatalogueValue.catalogue == "reservation_state",
                                                             CatalogueValue.code == "aktiv"))
-    labels = acc.attribute_labels(session)
     need = matching.Need((matching.Member("female", 40), matching.Member("male", 41), matching.Member("female", 8),
                           matching.Member("male", 5)), 4, 2, frozenset({"rollstuhl"}), frozenset({"haustiere"}),
                          "Bezirk 3")
@@ -219,7 +220,14 @@ def measure(app, db_name: str, runs: int, log) -> list[tuple[str, float, float, 
 
     def match():
         session.expire_all()
-        return matching.match(need, acc.candidates(session, actor, tomorrow, None, TODAY), labels)
+        # the page's default call (match_profile → match_need): suitable rooms only, hard rules in the database
+        return acc.match_need(session, actor, need, tomorrow, None, TODAY)
+
+    single = matching.Need((matching.Member("female", 40),), 1, 1, frozenset({"rollstuhl"}))
+
+    def match_single():  # a need with many suitable rooms: ranking and reasons are measured too
+        session.expire_all()
+        return acc.match_need(session, actor, single, tomorrow, None, TODAY)
 
     def match_ref():
         return session.execute(text(MATCH_REF), {"attr": attr, "d": tomorrow, "active": active}).all()
@@ -248,6 +256,7 @@ def measure(app, db_name: str, runs: int, log) -> list[tuple[str, float, float, 
     results = []
     for name, call, ref, n in (("Belegungsübersicht (Daten, 120 Unterkünfte, 3.000 Plätze)", board, board_ref, runs),
                                ("Matching (4 Personen, 2 Räume, rollstuhlgerecht)", match, match_ref, runs),
+                               ("Matching (1 Person, rollstuhlgerecht)", match_single, match_ref, runs),
                                ("Belegungsübersicht als Seite (HTTP, zur Information)", page, board_ref, max(runs // 2, 5)),
                                ("Auslastungsbericht 2025 (JSON)", report, report_ref, max(runs // 4, 5))):
         mine, reference = compare(call, ref, None, warmup=2, repeat=n)
@@ -255,7 +264,7 @@ def measure(app, db_name: str, runs: int, log) -> list[tuple[str, float, float, 
         log(f"  {name}: median {mine.median_ms:.1f} ms, p95 {mine.p95_ms:.1f} ms, Referenz p95 "
             f"{reference.p95_ms:.1f} ms")
     fits = [r for r in match() if r.fits]
-    log(f"  (Matching: {len(fits)} passende Angebote; Tafel: {sum(s.free for s in board())} freie Plätze heute)")
+    log(f"  (Matching: {len(fits)} / {len(match_single())} passende Angebote; Tafel: {sum(s.free for s in board())} freie Plätze heute)")
     return results
 
 

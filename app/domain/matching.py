@@ -94,6 +94,29 @@ def hard_problems(need: Need, cand: Candidate, labels: Mapping[str, str], sexes:
     return problems
 
 
+@dataclass(frozen=True, slots=True)
+class Prefilter:
+    """What the database may decide before ``match``: rooms lacking a required attribute, having an excluded
+    one, or with fewer than ``min_free`` free places can never fit ``need``."""
+    required: frozenset[str]
+    excluded: frozenset[str]
+    min_free: int
+
+
+def sql_prefilter(need: Need) -> Prefilter:
+    """The hard rules of ``need`` a query can apply on its own: every rule here rules a room out in
+    ``hard_problems`` or ``match`` too, so the rooms it keeps are a superset of the suitable ones (the rest of
+    the rules — families in multi-bed rooms — stay with ``hard_problems``)."""
+    excluded = set(need.excluded)
+    sexes = need.sexes
+    if sexes - {"female"}:
+        excluded.add("nur_frauen")
+    if sexes - {"male"}:
+        excluded.add("nur_maenner")
+    # one room must hold the household; of several rooms each must have a free place
+    return Prefilter(frozenset(need.required), frozenset(excluded), need.size if need.rooms <= 1 else 1)
+
+
 def match(need: Need, candidates: Iterable[Candidate], labels: Mapping[str, str] | None = None,
           show_unsuitable: bool = True) -> list[Match]:
     """Rank the rooms for ``need``: fitting ones first (best score first), then — if asked — the unsuitable

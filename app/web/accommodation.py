@@ -200,10 +200,15 @@ class AccommodationView(BaseView):
     def match(self, profile_id: int):
         actor = current_actor()
         profile = _record("need_profile", profile_id)
-        need, people, results = service.match_profile(db.session, actor, profile, actor.today)
+        # The unsuitable rooms with their reasons only when asked for: the default search reads, ranks and
+        # explains only the rooms that can fit (hard requirements in the database).
+        show_unsuitable = request.args.get("ungeeignete") == "1"
+        need, people, results = service.match_profile(db.session, actor, profile, actor.today,
+                                                      show_unsuitable=show_unsuitable)
         return self.render_template("fachstelle/accommodation/match.html", profile=profile, need=need,
                                     people=people, fits=[r for r in results if r.fits],
                                     unsuitable=[r for r in results if not r.fits],
+                                    show_unsuitable=show_unsuitable,
                                     labels=service.attribute_labels(db.session), today=actor.today,
                                     default_expiry=actor.today + timedelta(days=2),
                                     can_reserve=_can("can_add", "reservation"),

@@ -98,6 +98,11 @@ def test_accommodation_story(live_server, page_for, shoot):
     first = page.locator("#fs-matches tbody tr").first
     assert "Wohnung 1 + Wohnung 3" in first.inner_text()
     assert "erfüllt: rollstuhlgerecht" in first.inner_text() and "ohne: Haustiere erlaubt" in first.inner_text()
+    assert page.locator("#fs-unsuitable").count() == 0  # by default only the suitable places
+    shoot(page, "acc-04a-nur-geeignete")
+    page.get_by_role("link", name="Auch ungeeignete Plätze mit Grund zeigen").click()
+    page.wait_for_url("**ungeeignete=1**")
+    assert "Wohnung 1 + Wohnung 3" in page.locator("#fs-matches tbody tr").first.inner_text()
     unsuitable = page.locator("#fs-unsuitable").inner_text()
     assert "Haustiere erlaubt (ausgeschlossen)" in unsuitable and "nicht rollstuhlgerecht" in unsuitable
     shoot(page, "acc-04-passende-plaetze")

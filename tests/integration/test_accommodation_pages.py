@@ -62,8 +62,16 @@ def test_story_without_fees(world, ctx):
     page = client.get(f"/accommodation/match/{profile.id}").get_data(as_text=True)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
     assert "Haus Nord / Wohnung 1 + Wohnung 2" in text and "erfüllt: rollstuhlgerecht" in text
-    assert "Haustiere erlaubt (ausgeschlossen)" in text and "nicht rollstuhlgerecht" in text
+    # by default only the suitable places; the unsuitable ones with their reason on request
+    assert "Haustiere erlaubt (ausgeschlossen)" not in text and "fs-unsuitable\"" not in page
+    assert "Auch ungeeignete Plätze mit Grund zeigen" in text
+    assert f"/accommodation/match/{profile.id}?ungeeignete=1" in page
+    full = client.get(f"/accommodation/match/{profile.id}?ungeeignete=1").get_data(as_text=True)
+    full_text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", full))
+    assert "Haustiere erlaubt (ausgeschlossen)" in full_text and "nicht rollstuhlgerecht" in full_text
+    assert "Nur geeignete Plätze zeigen" in full_text
     places = re.findall(r'name="place" value="(\d+)"', page)
+    assert re.findall(r'name="place" value="(\d+)"', full) == places  # the same suitable places, same order
     assert len(places) == 4
     r = client.post(f"/accommodation/match/{profile.id}/reserve",
                     data={"place": places, "expires_on": (today + timedelta(days=2)).strftime("%d.%m.%Y")})

@@ -164,9 +164,13 @@ def test_board_and_matching(ctx, factory):
     profile = factory("need_profile", "nord", case=case, household_size=4, rooms=2, date_from=date(2025, 6, 15),
                       required_attributes=[v("offer_attribute", "rollstuhl")],
                       excluded_attributes=[v("offer_attribute", "haustiere")], preferred_area="Mitte")
-    need, people, results = acc.match_profile(db.session, nord, profile, date(2025, 6, 10))
+    need, people, suitable = acc.match_profile(db.session, nord, profile, date(2025, 6, 10))
+    assert all(r.fits for r in suitable)  # by default only the suitable rooms
+    need, people, results = acc.match_profile(db.session, nord, profile, date(2025, 6, 10), show_unsuitable=True)
     assert need.size == 4 and need.has_children and len(people) == 4
     fits = [r for r in results if r.fits]
+    assert [(r.candidate.room_id, r.place_ids, r.reasons) for r in fits] == [
+        (r.candidate.room_id, r.place_ids, r.reasons) for r in suitable]
     assert [(r.candidate.room_label, r.extra_rooms) for r in fits] == [("A1", (a3.id,))]
     assert len(fits[0].place_ids) == 4 and "im bevorzugten Gebiet Mitte" in fits[0].reasons
     unsuitable = {r.candidate.room_label: r.problems for r in results if not r.fits}
