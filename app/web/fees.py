@@ -157,3 +157,17 @@ def share_saved(share, created: bool) -> None:
     if total is not None and total != Decimal(100):
         flash(f"Die Kostenanteile dieser Belegung ergeben zusammen {format_percent(total, 2)}; der monatliche "
               "Gebührenlauf rechnet sie erst ab, wenn es 100 % sind.", "warning")
+
+
+@on_saved("fee_tariff")
+def tariff_saved(tariff, created: bool) -> None:
+    """After a tariff (version) is saved: the way to its Gebührenbescheide, with the day it applies from filled in
+    (the notices go to every household whose tariff changes that day; made once, by the fee page's button)."""
+    from flask import g
+    from markupsafe import Markup
+    day = getattr(tariff, "valid_from", None)
+    if day is None or not current_user.is_authenticated:
+        return
+    url = url_for("FeeRunView.index", month=f"{day:%Y-%m}", day=f"{day:%d.%m.%Y}") + "#tariff-day"
+    g.setdefault("fs_save_actions", []).append(Markup('<a class="btn btn-default btn-sm" href="{}">{}</a>').format(
+        url, f"Gebührenbescheide zur Tarifänderung ab {day:%d.%m.%Y}"))

@@ -394,3 +394,22 @@ def test_cost_shares_that_do_not_make_100_percent_are_flagged_when_saved(world, 
     second = client.post(f"/occupancy-payer-share/add?_flt_0_occupancy={occ.id}",
                          data={"occupancy": occ.id, "percent": "30", "note": "selbst"}, follow_redirects=True)
     assert second.status_code == 200 and "ergeben zusammen" not in second.get_data(as_text=True)
+
+
+def test_saving_a_tariff_leads_to_its_notices(world, client):
+    """After a tariff version is saved, the success message links to the fee page with the day it applies from
+    filled into "Bescheide zur Tarifänderung erzeugen"."""
+    from tests.conftest import login
+    w = world
+    Tariff = w.registry.model("fee_tariff")
+    old = w.db.session.scalars(select(Tariff)).one()
+    login(client, "admin")
+    form = {"code": "neu_2025_07", "label": "Tarif ab Juli 2025", "valid_from": "01.07.2025",
+            "part_month": old.part_month_id, "counted_days": old.counted_days_id}
+    saved = client.post("/fee-tariff/add", data=form, follow_redirects=True)
+    html = saved.get_data(as_text=True)
+    assert saved.status_code == 200 and "Gebührenbescheide zur Tarifänderung ab 01.07.2025" in html
+    link = "/fees/?month=2025-07&amp;day=01.07.2025#tariff-day"
+    assert link in html
+    page = client.get("/fees/?month=2025-07&day=01.07.2025").get_data(as_text=True)
+    assert 'value="01.07.2025"' in page
