@@ -16,12 +16,15 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from docxtpl import DocxTemplate
 from jinja2 import Environment, TemplateSyntaxError, nodes
 
 from ..problems import Problem, Problems, Source
 from .placeholders import LIST_PLACEHOLDERS, PLACEHOLDERS
+
+if TYPE_CHECKING:  # docxtpl (with python-docx and lxml) is imported when a template is opened, not at start
+    from docxtpl import DocxTemplate
 
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # a zip bomb is refused before it is opened
@@ -397,6 +400,7 @@ def file_problems(data: bytes) -> list[Problem]:
 
 
 def open_template(data: bytes) -> DocxTemplate:
+    from docxtpl import DocxTemplate
     tpl = DocxTemplate(io.BytesIO(data))
     tpl.init_docx()
     return tpl

@@ -12,7 +12,6 @@ import hashlib
 import io
 import re
 
-from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -140,7 +139,7 @@ def _clean(value):
     return value
 
 
-def _failed_where(data: bytes, tpl: DocxTemplate, exc: BaseException) -> Source:
+def _failed_where(data: bytes, tpl, exc: BaseException) -> Source:
     """Where rendering stopped: the part docxtpl was filling and the template line of the error."""
     part = str(getattr(getattr(tpl, "current_rendering_part", None), "partname", "") or "")
     lineno = getattr(exc, "lineno", None)
@@ -171,6 +170,7 @@ def render_docx(template: bytes, context: dict, *, checked: bool = True) -> byte
         lacking = missing_values(context, needed)
         if lacking:
             raise TemplateProblem([Problem("letter.E020", f"Für diesen Brief fehlt: {label}.") for label in lacking])
+    from docxtpl import DocxTemplate  # imported when a letter is made, not at every worker's start
     tpl = DocxTemplate(io.BytesIO(template))
     try:
         tpl.render(_clean(context), jinja_env=ENV)

@@ -31,6 +31,7 @@ from .. import clock, settings
 from ..domain.text import normalise
 from .build_models import built_registry, column_name
 from .kinds import kind_of
+from .migration_hooks import AFTER_MIGRATE, after_migrate  # noqa: F401  (after_migrate: its former home)
 from .revision_ops import backfill_sql, rewrite_directives, type_change_is_safe
 
 KIND_TEXT = {
@@ -397,15 +398,6 @@ class MigrationResult:
 
 # Database rules a YAML entity cannot state (the exclusion constraint of the occupancy, #12): a module
 # registers ``hook(engine)``; it runs after every migration and must be idempotent.
-AFTER_MIGRATE: list = []
-
-
-def after_migrate(hook):
-    if hook not in AFTER_MIGRATE:
-        AFTER_MIGRATE.append(hook)
-    return hook
-
-
 def migrate(engine: Engine, metadata: MetaData, allow_destructive: bool = False,
             versions_dir: Path | None = None, export_dir: Path | None = None,
             message: str = "fachstelle migrate", spec=None) -> MigrationResult:

@@ -27,7 +27,7 @@ from ..core_models import CatalogueValue
 from ..domain import occupancy as rules
 from ..errors import DomainError
 from ..metamodel.build_models import built_registry
-from ..metamodel.migrate import after_migrate
+from ..metamodel.migration_hooks import after_migrate
 from .history import acting_as
 from .save_hooks import on_deleting, on_validate
 
