@@ -167,6 +167,7 @@ def _purge(flask_app) -> None:
     registry = flask_app.config["FACHSTELLE_REGISTRY"]
     mine = {em.spec.name for em in registry} | {t.name for em in registry for t in em.multichoice_tables.values()}
     mine |= {"change_log", "street", "attachment", "letter", "letter_series_job"}
+    mine |= {"office_details", "staff_details"}  # letterhead details a test sets (its legal remedy text, …)
     mine |= {"treasury_posting", "treasury_batch", "kassenzeichen", "kassenzeichen_counter", "payment_import",
              "treasury_payment", "loan_booking", "loan_event"}  # treasury and loans (#13)
     mine |= {"fee_line", "fee_run", "fee_notice_sent"}  # shelter fees (#12)
