@@ -1,12 +1,14 @@
 """The data interface of every generated view and API: FAB's SQLAInterface, made to stay fast at city size."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import g, has_request_context
 from flask_appbuilder.exceptions import DatabaseException
 from flask_login import current_user
 from sqlalchemy import Enum, asc, bindparam, desc, exists, func, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import lazyload, scoped_session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..scoping import OrgUnitFilter, scope_query, visible_org_unit_ids
@@ -74,11 +76,16 @@ class FachstelleInterface(InterfaceWall):
                 for column in columns)
         return known[columns]
 
+    def add(self, item, commit: bool = True) -> None:
+        with _kept_after_commit(self.session):
+            return super().add(item, commit)
+
     def edit(self, item, commit: bool = True) -> None:
         # A save over a version saved meanwhile by someone else (optimistic locking): the view or API then
         # answers with the changes instead of FAB's "Database Error" (see EntityModelView.edit).
         try:
-            return super().edit(item, commit)
+            with _kept_after_commit(self.session):
+                return super().edit(item, commit)
         except DatabaseException as exc:
             if isinstance(exc.__cause__, StaleDataError) and has_request_context():
                 g.fs_stale_save = True
@@ -290,6 +297,24 @@ def _frozen(value):
     if hasattr(value, "__table__"):
         return (value.__table__.name, getattr(value, "id", None))
     return value
+
+
+@contextmanager
+def _kept_after_commit(session):
+    """The form's (or REST call's) commit keeps the request's objects loaded.
+
+    After a save the page reads the record again for its message, its after-save rules and the redirect, and
+    the signed-in user for permission checks; with SQLAlchemy's default every one of them was read anew from
+    the database (three statements per saved entry). What was just written is what the objects hold; columns
+    the database fills itself are still read when asked for. The session ends with the request.
+    """
+    real = session() if isinstance(session, scoped_session) else session
+    before = real.expire_on_commit
+    real.expire_on_commit = False
+    try:
+        yield
+    finally:
+        real.expire_on_commit = before
 
 
 def _of_one_parent(filters) -> bool:
