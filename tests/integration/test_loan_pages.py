@@ -126,3 +126,44 @@ def test_aufrechnung_proposes_five_percent(story, client):
     login(client, "sachbearbeitung_nord")
     page = client.get(f"/darlehen/{loan.id}")
     assert 'value="28,15"' in page.text      # 5 % of 563,00 € (settings.yaml loans.regelbedarf)
+
+
+def test_written_off_loan_offers_no_second_write_off(story, client, monkeypatch):
+    # #13 follow-up: after a write-off the page offers only what the state allows; the server refuses the rest.
+    from app import clock
+    from app.actor import Actor
+    from app.extensions import db
+    from app.services import loans
+    from app.treasury_models import LoanEvent
+    from sqlalchemy import func, select
+    db_, loan, _ = story
+    teamlead = Actor(name="sb", units="all", profiles=("Teamleitung",), day=date(2026, 12, 6))
+    loans.approve(db.session, teamlead, loan)
+    loans.set_plan(db.session, teamlead, loan, Decimal("100"), date(2027, 1, 1))
+    db.session.commit()
+    monkeypatch.setattr(clock, "today", lambda: date(2026, 12, 6))
+    login(client, "teamleitung_nord")
+    page = client.get(f"/darlehen/{loan.id}")
+    assert 'value="niederschlagen"' in page.text and 'value="stunden"' in page.text
+    done = client.post(f"/darlehen/{loan.id}/aktion", data={"action": "niederschlagen", "befristet": "1",
+                                                            "review_on": "01.06.2027"}, follow_redirects=True)
+    assert "wartet auf Freigabe durch eine zweite Person" in done.text     # above the four-eyes amount
+    page = client.get(f"/darlehen/{loan.id}")
+    assert 'value="niederschlagen"' not in page.text and 'value="freigeben"' in page.text
+    waiting = client.post(f"/darlehen/{loan.id}/aktion", data={"action": "niederschlagen", "befristet": "1",
+                                                               "review_on": "01.07.2027"}, follow_redirects=True)
+    assert "„Niederschlagen“ ist nicht möglich: eine Niederschlagung wartet schon auf Freigabe." in waiting.text
+    event = db.session.scalars(select(LoanEvent).where(LoanEvent.loan_id == loan.id, LoanEvent.pending)).one()
+    loans.approve_pending(db.session, Actor(name="zweite", units="all", profiles=("Teamleitung",),
+                                            day=date(2026, 12, 6)), loan, event.id)
+    db.session.commit()
+    page = client.get(f"/darlehen/{loan.id}")
+    assert 'value="niederschlagen"' not in page.text and 'value="stunden"' not in page.text
+    assert 'value="niederschlagung_aufheben"' in page.text and 'value="erlassen"' in page.text
+    again = client.post(f"/darlehen/{loan.id}/aktion", data={"action": "niederschlagen", "befristet": "1",
+                                                             "review_on": "01.07.2027"}, follow_redirects=True)
+    assert again.status_code == 200
+    assert "„Niederschlagen“ ist nicht möglich: das Darlehen ist schon niedergeschlagen." in again.text
+    assert db.session.scalar(select(func.count()).select_from(LoanEvent).where(
+        LoanEvent.loan_id == loan.id, LoanEvent.kind == "niederschlagung")) == 1
+    assert client.post(f"/darlehen/{loan.id}/aktion", data={"action": "gibtsnicht"}).status_code == 400
