@@ -356,7 +356,9 @@ def action_refusal(account: Account, today: date, action: str, pending: frozense
     if action == "raten":
         if account.kind != DARLEHEN:
             return "eine Beihilfe wird nicht zurückgezahlt"
-        return "der Ratenplan steht schon; Änderungen über Stundung" if has_plan or workflow != AUSGEZAHLT else None
+        if has_plan or workflow != AUSGEZAHLT:
+            return "der Ratenplan steht schon; Änderungen über Stundung"
+        return "das Darlehen ist niedergeschlagen" if written_off else None
     if action == "stundung_widerrufen":
         return None if any(d.revoked_on is None for d in account.deferrals) else "es gibt keine Stundung zu widerrufen"
     if action == "stunden":
