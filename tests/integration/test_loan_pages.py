@@ -50,6 +50,14 @@ def test_read_only_profile(story, client):
     assert report.status_code == 200
     xlsx = other.get("/darlehen/bericht?format=xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    from app.extensions import db
+    from app.services.xlsx_export import export_history
+    from openpyxl import load_workbook
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active      # written by XlsxWriter: title, Stand, header row 4
+    assert (sheet["A1"].value, sheet["A4"].value, sheet["C4"].value) == (
+        "Offene Darlehen mit Rückständen", "Kassenzeichen", "Betrag") and sheet["A2"].value.startswith("Stand: ")
+    recorded = export_history(db.session)[0]                  # every export in the history
+    assert (recorded.field, recorded.changed_by) == ("Offene Darlehen", "controlling_nord")
     assert other.get("/kasse/export").status_code in (302, 403)    # no treasury function
 
 
