@@ -1,8 +1,9 @@
 """Loan reports (#13): open loans with arrears as of a day, repayments per month, the JSON of
 ``fachstelle loans report``, the XLSX for the controller, and the worklist's loan entries.
 
-Everything is computed from three bulk queries (loans, events, bookings up to the day) and the pure rules of
-``app/domain/loans.py``, so 20,000 loans take well under two seconds (BENCHMARKS.md). Web users see only their
+Everything is computed from three bulk queries (loans, events, bookings summed per loan up to the day) and the
+pure rules of ``app/domain/loans.py``, so 20,000 loans take well under a second (BENCHMARKS.md, "#13/#14
+follow-up (money2)"). Web users see only their
 org units (``scope_query``); the CLI reports on every unit.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .loans import account_of
 from .treasury_payments import KLAERFALL
 
 ACTIVE = (rules.AUSGEZAHLT, rules.TILGUNG)
+ZERO = rules.ZERO
 
 
 @dataclass
@@ -122,8 +124,7 @@ def loan_lines(session: Session, actor: Actor, as_of: date, only_active: bool = 
     return lines
 
 
-ZERO = rules.ZERO
-_CENTS = {}
+_CENTS: dict[int, Decimal] = {}
 
 
 def _from_cents(cents: int) -> Decimal:
