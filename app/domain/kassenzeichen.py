@@ -68,6 +68,19 @@ def display(normalised: str | None, mask: str | None) -> str:
     return "".join(next(chars) if c == "#" else c for c in mask)
 
 
+def formatter(mask: str | None):
+    """``display`` with the mask compiled once: a function normalised → shown, for lists of thousands."""
+    if not mask:
+        return lambda normalised: normalised or ""
+    slots = mask.count("#")
+    template = mask.replace("{", "{{").replace("}", "}}").replace("#", "{}")
+
+    def show(normalised: str | None) -> str:
+        value = normalised or ""
+        return template.format(*value) if len(value) == slots else value
+    return show
+
+
 def find_in_text(text: str, known, lengths: set[int] | None = None) -> list[str]:
     """The known Kassenzeichen that occur in a purpose text, spaces, dots, dashes and slashes ignored.
 

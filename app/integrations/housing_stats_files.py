@@ -32,56 +32,70 @@ def write_nrw_json(report: dict) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
 
 
-def write_nrw_xlsx(report: dict, target, created: datetime, body: str = "", version: int | None = None) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+def _workbook(target):
+    """An XlsxWriter workbook on a path or a binary file object (the app's one XLSX writer, as
+    ``app.services.xlsx_export``: text stays text, no formulas or links guessed from it)."""
+    import os
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Kommunal 30.06."
-    bold, head = Font(bold=True), PatternFill("solid", fgColor="DDDDDD")
-    thin = Side(style="thin", color="999999")
-    box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    ws["A1"] = FORM_TITLE
-    ws["A1"].font = Font(bold=True, size=13)
-    ws["A2"] = "Integrierte Wohnungsnotfall-Berichterstattung NRW (IT.NRW) – kommunaler Teil"
-    ws["A4"], ws["B4"] = "Stichtag", date.fromisoformat(report["stichtag"])
-    ws["B4"].number_format = "DD.MM.YYYY"
-    ws["B4"].alignment = Alignment(horizontal="left")
-    ws["A5"], ws["B5"] = "Berichtsstelle", body
-    ws["A6"], ws["B6"] = "erstellt am", created.strftime("%d.%m.%Y %H:%M") + (f" (Version {version})" if version else "")
-    for cell in ("A4", "A5", "A6"):
-        ws[cell].font = bold
-    row = 8
-    for col, label in enumerate(("", "insgesamt", "davon weiblich"), start=1):
-        c = ws.cell(row, col, label)
-        c.font, c.fill, c.border = bold, head, box
-    for kind, label, total, female in form_rows(report):
-        row += 1
-        if kind == "title":
-            ws.cell(row, 1, label).font = bold
-            continue
-        c = ws.cell(row, 1, label)
-        c.border = box
-        if kind == "sub":
-            c.alignment = Alignment(indent=2)
-        ws.cell(row, 2, value_at(report, total)).border = box
-        cell = ws.cell(row, 3, value_at(report, female) if female else None)
-        cell.border = box
-        if not female:
-            cell.fill = PatternFill("solid", fgColor="EEEEEE")
-    row += 2
-    ws.cell(row, 1, "Hinweise der Plausibilitätsprüfung").font = bold
-    for text in report.get("warnungen") or ["keine"]:
-        row += 1
-        ws.cell(row, 1, text).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
-        ws.row_dimensions[row].height = 30
-    ws.column_dimensions["A"].width = 62
-    ws.column_dimensions["B"].width = 13
-    ws.column_dimensions["C"].width = 15
-    ws.freeze_panes = "B9"
-    wb.save(target)
+    import xlsxwriter
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+               "default_date_format": "DD.MM.YYYY"}
+    if hasattr(target, "write"):
+        return xlsxwriter.Workbook(target, {**options, "in_memory": True})
+    return xlsxwriter.Workbook(os.fspath(target), options)
+
+
+def write_nrw_xlsx(report: dict, target, created: datetime, body: str = "", version: int | None = None) -> None:
+    """The kommunal form: title, Stichtag, Berichtsstelle and creation on rows 1–6, the header on row 8, one row
+    per line of the printed form ("davon" rows indented, no "weiblich" cell greyed), the plausibility notes
+    below. Written with XlsxWriter; ``read_nrw_xlsx`` (openpyxl) reads it back."""
+    wb = _workbook(target)
+    try:
+        ws = wb.add_worksheet("Kommunal 30.06.")
+        bold = wb.add_format({"bold": True})
+        title = wb.add_format({"bold": True, "font_size": 13})
+        day = wb.add_format({"num_format": "DD.MM.YYYY", "align": "left"})
+        boxed = {"border": 1, "border_color": "#999999"}
+        head = wb.add_format({**boxed, "bold": True, "bg_color": "#DDDDDD"})
+        label = wb.add_format(boxed)
+        sub = wb.add_format({**boxed, "indent": 2})
+        number = wb.add_format(boxed)
+        empty = wb.add_format({**boxed, "bg_color": "#EEEEEE"})
+        note = wb.add_format({"text_wrap": True, "valign": "top"})
+        ws.write_string(0, 0, FORM_TITLE, title)
+        ws.write_string(1, 0, "Integrierte Wohnungsnotfall-Berichterstattung NRW (IT.NRW) – kommunaler Teil")
+        ws.write_string(3, 0, "Stichtag", bold)
+        ws.write_datetime(3, 1, datetime.combine(date.fromisoformat(report["stichtag"]), datetime.min.time()), day)
+        ws.write_string(4, 0, "Berichtsstelle", bold)
+        ws.write_string(4, 1, body or "")
+        ws.write_string(5, 0, "erstellt am", bold)
+        ws.write_string(5, 1, created.strftime("%d.%m.%Y %H:%M") + (f" (Version {version})" if version else ""))
+        row = 7
+        for col, text in enumerate(("", "insgesamt", "davon weiblich")):
+            ws.write_string(row, col, text, head)
+        for kind, text, total, female in form_rows(report):
+            row += 1
+            if kind == "title":
+                ws.write_string(row, 0, text, bold)
+                continue
+            ws.write_string(row, 0, text, sub if kind == "sub" else label)
+            ws.write_number(row, 1, value_at(report, total), number)
+            if female:
+                ws.write_number(row, 2, value_at(report, female), number)
+            else:
+                ws.write_blank(row, 2, None, empty)
+        row += 2
+        ws.write_string(row, 0, "Hinweise der Plausibilitätsprüfung", bold)
+        for text in report.get("warnungen") or ["keine"]:
+            row += 1
+            ws.merge_range(row, 0, row, 2, text, note)
+            ws.set_row(row, 30)
+        ws.set_column(0, 0, 62)
+        ws.set_column(1, 1, 13)
+        ws.set_column(2, 2, 15)
+        ws.freeze_panes(8, 1)
+    finally:
+        wb.close()
 
 
 class FormError(ValueError):
@@ -133,41 +147,39 @@ def write_bund_csv(rows: list[dict[str, str]]) -> str:
 
 def write_bund_xlsx(rows: list[dict[str, str]], target, problems=()) -> None:
     """Sheet "Datensätze" with the CSV's columns as header (machine names, as the delivery needs them), real
-    numbers for age and size, real dates (TT.MM.JJJJ); sheet "Plausibilität" with the German report."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Datensätze"
-    ws.append(list(hs.BUND_COLUMNS))
-    for c in ws[1]:
-        c.font = Font(bold=True)
-    for r in rows:
-        out = []
-        for c in hs.BUND_COLUMNS:
-            v = r[c]
-            if c in ("stichtag", "beginn") and v:
-                v = date.fromisoformat(v)
-            elif c in ("alter", "haushaltsgroesse") and v != "":
-                v = int(v)
-            out.append(v if v != "" else None)
-        ws.append(out)
-        for cell in (ws.cell(ws.max_row, 1), ws.cell(ws.max_row, 13)):
-            cell.number_format = "DD.MM.YYYY"
-    for i, width in enumerate((11, 10, 18, 18, 12, 6, 10, 30, 8, 8, 24, 16, 11)):
-        ws.column_dimensions[chr(65 + i)].width = width
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:M{len(rows) + 1}"
-    notes = wb.create_sheet("Plausibilität")
-    notes.append(["Plausibilitätsprüfung vor der Lieferung (nichts wurde entfernt)"])
-    notes["A1"].font = Font(bold=True)
-    for p in problems:
-        notes.append([p.text])
-    if not problems:
-        notes.append(["keine Auffälligkeiten"])
-    notes.column_dimensions["A"].width = 110
-    wb.save(target)
+    numbers for age and size, real dates (TT.MM.JJJJ); sheet "Plausibilität" with the German report.
+    Written with XlsxWriter (the app's one XLSX writer)."""
+    wb = _workbook(target)
+    try:
+        ws = wb.add_worksheet("Datensätze")
+        bold = wb.add_format({"bold": True})
+        day = wb.add_format({"num_format": "DD.MM.YYYY"})
+        for col, name in enumerate(hs.BUND_COLUMNS):
+            ws.write_string(0, col, name, bold)
+        for r, record in enumerate(rows, start=1):
+            for col, name in enumerate(hs.BUND_COLUMNS):
+                v = record[name]
+                if v == "" or v is None:
+                    continue
+                if name in ("stichtag", "beginn"):
+                    ws.write_datetime(r, col, datetime.combine(date.fromisoformat(v), datetime.min.time()), day)
+                elif name in ("alter", "haushaltsgroesse"):
+                    ws.write_number(r, col, int(v))
+                else:
+                    ws.write_string(r, col, str(v))
+        for col, width in enumerate((11, 10, 18, 18, 12, 6, 10, 30, 8, 8, 24, 16, 11)):
+            ws.set_column(col, col, width)
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, len(rows), len(hs.BUND_COLUMNS) - 1)
+        notes = wb.add_worksheet("Plausibilität")
+        notes.write_string(0, 0, "Plausibilitätsprüfung vor der Lieferung (nichts wurde entfernt)", bold)
+        for i, p in enumerate(problems, start=1):
+            notes.write_string(i, 0, p.text)
+        if not problems:
+            notes.write_string(1, 0, "keine Auffälligkeiten")
+        notes.set_column(0, 0, 110)
+    finally:
+        wb.close()
 
 
 def read_bund_xlsx(path) -> list[dict[str, str]]:

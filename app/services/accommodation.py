@@ -483,31 +483,38 @@ def write_list_xlsx(shelter_name: str, day: date, rows: list[ListRow]) -> bytes:
 
 
 def _xlsx(sheet_name: str, title: str, head: list[str], body: list[list], widths: list[int]) -> bytes:
-    """One sheet: a title, a bold header, the rows; dates as real dates (TT.MM.JJJJ), numbers as numbers."""
+    """One sheet: a title, a bold header, the rows; dates as real dates (TT.MM.JJJJ), numbers as numbers.
+    Written with XlsxWriter, the app's one XLSX writer (#14)."""
     import io
 
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet_name
-    ws.append([title])
-    ws["A1"].font = Font(bold=True)
-    ws.append([])
-    ws.append(head)
-    for cell in ws[3]:
-        cell.font = Font(bold=True)
-    for values in body:
-        ws.append([float(v) if isinstance(v, Decimal) else v for v in values])
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, (date,)):
-                cell.number_format = "DD.MM.YYYY"
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    ws.freeze_panes = "A4"
+    import xlsxwriter
     out = io.BytesIO()
-    wb.save(out)
+    wb = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False})
+    try:
+        ws = wb.add_worksheet(sheet_name[:31])
+        bold = wb.add_format({"bold": True})
+        day = wb.add_format({"num_format": "DD.MM.YYYY"})
+        ws.write_string(0, 0, title, bold)
+        for col, text in enumerate(head):
+            ws.write_string(2, col, str(text), bold)
+        for r, values in enumerate(body, start=3):
+            for col, v in enumerate(values):
+                if v is None or v == "":
+                    continue
+                if isinstance(v, bool):
+                    ws.write_boolean(r, col, v)
+                elif isinstance(v, (int, float, Decimal)):
+                    ws.write_number(r, col, float(v) if isinstance(v, Decimal) else v)
+                elif isinstance(v, date):
+                    ws.write_datetime(r, col, v, day)
+                else:
+                    ws.write_string(r, col, str(v))
+        for col, width in enumerate(widths):
+            ws.set_column(col, col, width)
+        ws.freeze_panes(3, 0)
+    finally:
+        wb.close()
     return out.getvalue()
 
 

@@ -1,8 +1,9 @@
 """Loan reports (#13): open loans with arrears as of a day, repayments per month, the JSON of
 ``fachstelle loans report``, the XLSX for the controller, and the worklist's loan entries.
 
-Everything is computed from three bulk queries (loans, events, bookings up to the day) and the pure rules of
-``app/domain/loans.py``, so 20,000 loans take well under two seconds (BENCHMARKS.md). Web users see only their
+Everything is computed from three bulk queries (loans, events, bookings summed per loan up to the day) and the
+pure rules of ``app/domain/loans.py``, so 20,000 loans take well under a second (BENCHMARKS.md, "#13/#14
+follow-up (money2)"). Web users see only their
 org units (``scope_query``); the CLI reports on every unit.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..actor import Actor
@@ -26,6 +27,7 @@ from .loans import account_of
 from .treasury_payments import KLAERFALL
 
 ACTIVE = (rules.AUSGEZAHLT, rules.TILGUNG)
+ZERO = rules.ZERO
 
 
 @dataclass
@@ -46,11 +48,17 @@ def _chunks(ids: list[int], size: int = 5000):
 
 def loan_lines(session: Session, actor: Actor, as_of: date, only_active: bool = True,
                kinds: tuple[str, ...] = (rules.DARLEHEN,)) -> list[LoanLine]:
-    """Every visible loan's figures as of the day, read with plain column queries (no ORM objects)."""
+    """Every visible loan's figures as of the day, read with plain Core queries (no ORM objects, no ORM result
+    processing): the loans, their events up to the day, and their bookings summed per loan and kind in SQL.
+
+    A loan whose only events are its plan (nearly all of them) gets its figures from ``rules.plain_figures``
+    with the due amount shared among loans of the same amount, rate and first due date; the others go through
+    the full ``rules.figures`` on an ``Account``.
+    """
     from sqlalchemy.orm import aliased
 
     from ..core_models import CatalogueValue
-    from ..domain.kassenzeichen import display
+    from ..domain.kassenzeichen import formatter
     registry = built_registry()
     loan, partner = registry.model("loan"), registry.model("partner")
     kind, state = aliased(CatalogueValue), aliased(CatalogueValue)
@@ -61,39 +69,72 @@ def loan_lines(session: Session, actor: Actor, as_of: date, only_active: bool = 
              .where(loan.kassenzeichen.is_not(None), kind.code.in_(kinds)))
     if only_active:
         query = query.where(state.code.in_(ACTIVE))
-    rows = list(session.execute(scope_query(query, loan, actor=actor)))
-    ids = [row.id for row in rows]
+    conn = session.connection()
+    rows = conn.execute(scope_query(query, loan, actor=actor)).all()
+    ids = [row[0] for row in rows]
     wanted = set(ids)
-    events, bookings = defaultdict(list), defaultdict(list)
+    events = defaultdict(list)
+    sums: dict[int, tuple[int, int]] = {}
     # Many loans: one pass over the table, filtered here (an IN list of 20,000 ids costs more than it saves).
     chunks = [None] if len(ids) > 5000 else list(_chunks(ids))
     event_columns = (LoanEvent.loan_id, LoanEvent.kind, LoanEvent.day, LoanEvent.date_from, LoanEvent.date_to,
                      LoanEvent.review_on, LoanEvent.ended_on, LoanEvent.amount, LoanEvent.pending)
     # Bookings are summed per loan and kind in the database, in whole cents (SQLite's NUMERIC is a float:
     # rounding each amount to cents before the sum keeps the total exact).
-    cents = func.sum(func.round(LoanBooking.amount * 100))
+    cents = func.round(LoanBooking.amount * 100)
+    paid_cents = func.sum(case((LoanBooking.kind == rules.ZAHLUNG, cents), else_=0))
+    waived_cents = func.sum(case((LoanBooking.kind == rules.ZAHLUNG, 0), else_=cents))
     for chunk in chunks:
         query = select(*event_columns).where(LoanEvent.day <= as_of).order_by(LoanEvent.day, LoanEvent.id)
-        sums = (select(LoanBooking.loan_id, LoanBooking.kind, cents).where(LoanBooking.day <= as_of)
-                .group_by(LoanBooking.loan_id, LoanBooking.kind))
+        totals = (select(LoanBooking.loan_id, paid_cents, waived_cents).where(LoanBooking.day <= as_of)
+                  .group_by(LoanBooking.loan_id))
         if chunk is not None:
             query = query.where(LoanEvent.loan_id.in_(chunk))
-            sums = sums.where(LoanBooking.loan_id.in_(chunk))
-        for event in session.execute(query):
-            if event.loan_id in wanted:
-                events[event.loan_id].append(event)
-        for loan_id, kind_code, total in session.execute(sums):
+            totals = totals.where(LoanBooking.loan_id.in_(chunk))
+        for event in conn.execute(query):
+            if event[0] in wanted:
+                events[event[0]].append(event)
+        for loan_id, paid, waived in conn.execute(totals):
             if loan_id in wanted:
-                bookings[loan_id].append(rules.Booking(as_of, kind_code, Decimal(int(total)) / 100))
-    mask = registry.spec.settings.treasury.kassenzeichen.mask
+                sums[loan_id] = (int(paid), int(waived))  # payments and waived amounts in cents
+    show = formatter(registry.spec.settings.treasury.kassenzeichen.mask)
+    due_cache: dict = {}
+    zero_pair = (0, 0)
     lines = []
     for row in rows:
-        account = account_of(row.kind, row.state, row.amount, events[row.id], bookings[row.id])
-        name = f"{row.surname}, {row.first_name}" if row.first_name else (row.surname or "")
-        lines.append(LoanLine(row.id, row.case_id, display(row.kassenzeichen, mask), name, row.kind,
-                              rules.figures(account, as_of), row.org_unit_id))
+        loan_id, case_id, number, amount, _, org_unit_id, kind_code, state_code, surname, first_name = row
+        loan_events = events.get(loan_id, ())
+        paid_cents, waived_cents = sums.get(loan_id, zero_pair)
+        if kind_code == rules.DARLEHEN and all(e[1] == "plan" for e in loan_events):
+            plans = [e for e in loan_events if not e[8]]
+            terms = rules.Terms(plans[-1][7], plans[-1][3]) if plans else None
+            figures = rules.plain_figures(amount if amount is not None else ZERO, state_code or rules.BEANTRAGT,
+                                          terms, _from_cents(paid_cents), _from_cents(waived_cents), as_of, due_cache)
+        else:
+            bookings = []
+            if paid_cents or loan_id in sums:
+                bookings.append(rules.Booking(as_of, rules.ZAHLUNG, _from_cents(paid_cents)))
+            if waived_cents:
+                bookings.append(rules.Booking(as_of, rules.ERLASS, _from_cents(waived_cents)))
+            account = account_of(kind_code, state_code, amount, loan_events, bookings)
+            figures = rules.figures(account, as_of)
+        name = f"{surname}, {first_name}" if first_name else (surname or "")
+        lines.append(LoanLine(loan_id, case_id, show(number), name, kind_code, figures, org_unit_id))
     lines.sort(key=lambda line: line.kassenzeichen)
     return lines
+
+
+_CENTS: dict[int, Decimal] = {}
+
+
+def _from_cents(cents: int) -> Decimal:
+    """Decimal euros from whole cents ("12.34"); the few distinct sums are made once."""
+    value = _CENTS.get(cents)
+    if value is None:
+        value = Decimal(cents).scaleb(-2)
+        if len(_CENTS) < 100_000:
+            _CENTS[cents] = value
+    return value
 
 
 def open_cases_until(session: Session, as_of: date) -> list[str]:
@@ -138,29 +179,19 @@ def repayments_per_month(session: Session, actor: Actor, year: int) -> list[tupl
 
 
 def write_xlsx(lines: list[LoanLine], as_of: date, target, only_arrears: bool = False) -> None:
-    """Open loans with their figures as of the day (the controller's list)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Offene Darlehen"
-    ws["A1"] = "Offene Darlehen mit Rückständen" if only_arrears else "Offene Darlehen"
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = f"Stand: {format_date(as_of)}; nur Buchungen bis zu diesem Tag"
-    ws.append(())
-    ws.append(("Kassenzeichen", "Darlehensnehmer/in", "Betrag", "gezahlt", "offen", "fällig", "Rückstand", "Status"))
-    for cell in ws[4]:
-        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDDDDD")
-    for line in lines:
-        f = line.figures
-        ws.append((line.kassenzeichen, line.borrower, f.amount, f.paid, f.open, f.due, f.arrears,
-                   rules.STATUSES.get(f.status, f.status)))
-        for cell in ws[ws.max_row][2:7]:
-            cell.number_format = '#,##0.00 "€"'
-    for col, width in zip("ABCDEFGH", (18, 32, 14, 14, 14, 14, 14, 16)):
-        ws.column_dimensions[col].width = width
-    wb.save(target)
+    """Open loans with their figures as of the day (the controller's list), through the app's one XLSX writer
+    (XlsxWriter, constant memory): title, "Stand" line, header on row 4, amounts as numbers."""
+    from .xlsx_export import XlsxColumn, XlsxSheet, write_sheets
+    columns = [XlsxColumn("Kassenzeichen", "text", 18), XlsxColumn("Darlehensnehmer/in", "text", 32),
+               XlsxColumn("Betrag", "money"), XlsxColumn("gezahlt", "money"), XlsxColumn("offen", "money"),
+               XlsxColumn("fällig", "money"), XlsxColumn("Rückstand", "money"), XlsxColumn("Status", "text", 16)]
+    statuses = rules.STATUSES
+    rows = ((line.kassenzeichen, line.borrower, line.figures.amount, line.figures.paid, line.figures.open,
+             line.figures.due, line.figures.arrears, statuses.get(line.figures.status, line.figures.status))
+            for line in lines)
+    write_sheets(target, [XlsxSheet("Offene Darlehen", columns, rows,
+                                    "Offene Darlehen mit Rückständen" if only_arrears else "Offene Darlehen",
+                                    f"Stand: {format_date(as_of)}; nur Buchungen bis zu diesem Tag")])
 
 
 def worklist_items(session: Session, actor: Actor, today: date, ahead_days: int = 14) -> list[dict]:

@@ -137,6 +137,24 @@ def figures(session: Session, loan, as_of: date | None = None) -> rules.Figures:
     return rules.figures(account(session, loan), as_of or clock.today())
 
 
+def _pending(loan_events) -> frozenset[str]:
+    return frozenset(e.kind for e in loan_events if e.pending)
+
+
+def allowed_actions(session: Session, loan, today: date) -> list[str]:
+    """The actions the account page offers for the loan today (the domain decides: ``rules.allowed_actions``)."""
+    loan_events = events(session, loan.id)
+    current = domain_account(loan, loan_events, bookings(session, loan.id))
+    return rules.allowed_actions(current, today, _pending(loan_events))
+
+
+def check_action(session: Session, loan, action: str, today: date) -> None:
+    """Refuse an action the loan's state does not allow (a stale page, a second click, a crafted POST)."""
+    loan_events = events(session, loan.id)
+    current = domain_account(loan, loan_events, bookings(session, loan.id))
+    rules.check_action(current, today, action, _pending(loan_events))
+
+
 # -- actions -------------------------------------------------------------------------------------------------
 
 def _check_limit(actor: Actor, action: str, amount: Decimal) -> None:
@@ -384,6 +402,7 @@ def write_off(session: Session, actor: Actor, loan, review_on: date | None, note
     rules.check_transition(code(loan.state) or rules.BEANTRAGT, "niederschlagen")
     if review_on is not None and review_on <= actor.today:
         raise LoanError("Wiedervorlage: muss nach dem heutigen Tag liegen.")
+    check_action(session, loan, "niederschlagen", actor.today)  # not twice, not while one waits
     open_amount = rules.figures(account(session, loan), actor.today).open
     if open_amount <= 0:
         raise LoanError("Niederschlagung: es ist nichts mehr offen.")

@@ -250,20 +250,46 @@ def summary_docx(export: Export, made_on: date) -> bytes:
 
 
 def raw_xlsx(export: Export) -> bytes:
-    from openpyxl import Workbook
-    book = Workbook()
-    book.remove(book.active)
-    for name, rows in [*export.raw.items(), ("verlauf", export.history)]:
-        sheet = book.create_sheet(name[:31])
-        keys: list[str] = []
-        for row in rows:
-            keys += [k for k in row if k not in keys]
-        sheet.append(keys or ["(keine Daten)"])
-        for row in rows:
-            sheet.append([json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
-                          for v in (row.get(k) for k in keys)])
+    """One sheet per table of the raw data plus "verlauf"; written with XlsxWriter, the app's one XLSX writer."""
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    import xlsxwriter
+
+    from .xlsx_export import BERLIN
     out = io.BytesIO()
-    book.save(out)
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                     "strings_to_numbers": False})
+    try:
+        day = book.add_format({"num_format": "DD.MM.YYYY"})
+        moment = book.add_format({"num_format": "DD.MM.YYYY hh:mm"})
+        for name, rows in [*export.raw.items(), ("verlauf", export.history)]:
+            sheet = book.add_worksheet(name[:31])
+            keys: list[str] = []
+            for row in rows:
+                keys += [k for k in row if k not in keys]
+            for col, key in enumerate(keys or ["(keine Daten)"]):
+                sheet.write_string(0, col, str(key))
+            for r, row in enumerate(rows, start=1):
+                for col, key in enumerate(keys):
+                    v = row.get(key)
+                    if v is None:
+                        continue
+                    if isinstance(v, (list, dict)):
+                        sheet.write_string(r, col, json.dumps(v, ensure_ascii=False))
+                    elif isinstance(v, bool):
+                        sheet.write_boolean(r, col, v)
+                    elif isinstance(v, (int, float, Decimal)):
+                        sheet.write_number(r, col, float(v))
+                    elif isinstance(v, datetime):
+                        local = v.astimezone(BERLIN).replace(tzinfo=None) if v.tzinfo else v  # Berlin wall clock
+                        sheet.write_datetime(r, col, local, moment)
+                    elif isinstance(v, date):
+                        sheet.write_datetime(r, col, v, day)
+                    else:
+                        sheet.write_string(r, col, str(v))
+    finally:
+        book.close()
     return out.getvalue()
 
 

@@ -54,8 +54,10 @@ def known_kassenzeichen(session: Session) -> dict[str, tuple[str, int | None]]:
 
 
 def open_cases(session: Session, actor: Actor, until: date | None = None, limit: int | None = 500):
-    """The Klärfälle (payments no account was found for), oldest first. Visible to the treasury profile:
-    a payment has no org unit until it is assigned."""
+    """The Klärfälle (payments no account was found for), oldest first. An unmatched payment belongs to no
+    org unit, so the queue is not filtered by unit: it is guarded by the admin function ``treasury`` (the page
+    ``/kasse/klaerfaelle``). Assigning it (``assign``) needs a Kassenzeichen of a unit the actor sees; from
+    then on the booking belongs to that account and its unit (docs/kasse.md "Klärfälle")."""
     query = select(TreasuryPayment).where(TreasuryPayment.state == KLAERFALL)
     if until is not None:
         query = query.where(TreasuryPayment.buchungstag <= until)
@@ -63,6 +65,12 @@ def open_cases(session: Session, actor: Actor, until: date | None = None, limit:
     if limit:
         query = query.limit(limit)
     return list(session.scalars(query))
+
+
+def count_open_cases(session: Session) -> int:
+    """How many Klärfälle wait (the worklist's "payments to clear"): one COUNT, no rows."""
+    from sqlalchemy import func
+    return session.scalar(select(func.count(TreasuryPayment.id)).where(TreasuryPayment.state == KLAERFALL)) or 0
 
 
 def assign(session: Session, actor: Actor, payment_id: int, kassenzeichen: str) -> TreasuryPayment:

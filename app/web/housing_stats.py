@@ -19,13 +19,14 @@ from sqlalchemy import or_, select
 
 from .. import clock
 from ..domain import housing_stats as hs
-from ..domain.dates import parse_date
+from ..domain.dates import format_date, parse_date
 from ..errors import DomainError
 from ..extensions import db
 from ..integrations import housing_stats_files as files
 from ..metamodel.build_models import built_registry
 from ..scoping import scope_query
 from ..services import housing_stats as svc
+from ..services.xlsx_export import record_export
 from ..statistics_models import StatisticSnapshot
 from . import menus
 from .actor import current_actor
@@ -258,7 +259,14 @@ class HousingStatisticsView(BaseView):
             mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         if snapshot_id:
             svc.record_change(snap, "export", actor, f"{name} heruntergeladen")
-            db.session.commit()
+        # Every download is an export in the history, like the lists' XLSX (who, what, Stichtag, version, rows).
+        what = "NRW-Statistik" if kind == "nrw" else "Bundesstatistik (WoBerichtsG)"
+        rows = (report.get("personen", {}).get("gesamt", {}).get("insgesamt") if kind == "nrw"
+                else len(report.get("rows") or ()))
+        detail = (f"Stichtag {format_date(stichtag)}; {fmt.upper()}; "
+                  + (f"eingefrorene Fassung {version}" if snapshot_id else "aktueller Stand") + f"; Datei {name}")
+        record_export(db.session, actor.name, what, detail, rows, clock.utcnow())
+        db.session.commit()
         return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
 
 

@@ -138,6 +138,11 @@ def test_team_lead_writes_off_one_loan_and_waives_another(page_for, live_server,
     lead.get_by_text("Niedergeschlagen.").wait_for()
     assert "niedergeschlagen" in lead.locator("body").inner_text().lower()
     shoot(lead, "loans-09-niedergeschlagen")
+    # #13 follow-up: a written-off loan offers no second write-off (nor a deferral), only lifting it
+    assert lead.get_by_role("button", name="Niederschlagen", exact=True).count() == 0
+    assert lead.get_by_role("button", name="Stunden", exact=True).count() == 0
+    assert lead.get_by_role("button", name="Raten festlegen").count() == 0
+    assert lead.get_by_role("button", name="Niederschlagung aufheben").count() == 1
     assert live_server.query("SELECT count(*) FROM loan_event WHERE loan_id = ? AND kind = 'niederschlagung' "
                              "AND review_on IS NOT NULL", written_off)[0][0] == 1
 

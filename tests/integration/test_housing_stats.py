@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from app.actor import Actor
 from tests.conftest import login
@@ -290,3 +290,30 @@ def test_a_user_of_every_unit_shares_the_citywide_versions(world):
     db.session.commit()
     assert (cli.scope, mine.scope, mine.version, mine.scope_label) == ("", "", 2, "alle Dienststellen")
     assert [s.version for s in svc.snapshots(db.session, "nrw", NRW_DAY, actor=every)] == [2, 1]
+
+
+def test_every_statistics_download_is_in_the_export_history(world, app):
+    # #14 follow-up: NRW and Bund downloads, live and frozen, are recorded like the lists' exports.
+    from app.core_models import ChangeLog
+    from app.extensions import db
+    from app.services.xlsx_export import export_history
+    before = db.session.scalar(select(func.count()).select_from(ChangeLog).where(ChangeLog.entity == "export"))
+    with app.app_context(), app.test_client() as c:
+        login(c, "controlling_nord")
+        frozen = c.post("/statistics/freeze", data={"kind": "nrw", "stichtag": "30.06.2025"})
+        snap_id = int(frozen.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+        urls = ["/statistics/download?kind=nrw&stichtag=30.06.2025&format=json",
+                "/statistics/download?kind=nrw&stichtag=30.06.2025&format=xlsx",
+                "/statistics/download?kind=bund&stichtag=31.01.2026&format=csv",
+                "/statistics/download?kind=bund&stichtag=31.01.2026&format=xlsx",
+                f"/statistics/download?snapshot={snap_id}&format=xlsx"]
+        for url in urls:
+            assert c.get(url).status_code == 200, url
+    db.session.expire_all()
+    recorded = [row for row in export_history(db.session) if row.changed_by == "controlling_nord"][:len(urls)]
+    assert len(recorded) == len(urls) == db.session.scalar(
+        select(func.count()).select_from(ChangeLog).where(ChangeLog.entity == "export")) - before
+    texts = [(row.field, row.new_value) for row in reversed(recorded)]
+    assert texts[0][0] == "NRW-Statistik" and "Stichtag 30.06.2025; JSON; aktueller Stand" in texts[0][1]
+    assert texts[2][0] == "Bundesstatistik (WoBerichtsG)" and texts[2][1].startswith("4 Zeilen; Stichtag 31.01.2026; CSV")
+    assert "eingefrorene Fassung 1" in texts[4][1] and texts[4][1].endswith("-v1.xlsx")

@@ -206,3 +206,82 @@ def test_counted_due_equals_the_plan(as_of, amount, rate, first):
 def test_offset_rate(regelbedarf, percent, rate):
     from app.domain.loans import offset_rate
     assert offset_rate(D(regelbedarf), D(percent)) == D(rate)
+
+
+# -- the report's plain path (#13 follow-up): equal to ``figures`` for loans without deferral/write-off/waiver --
+
+@pytest.mark.parametrize("as_of", ["31.12.2026", "01.01.2027", "28.02.2027", "15.01.2028", "31.12.2030"])
+@pytest.mark.parametrize(("workflow", "amount", "rate", "first", "paid", "waived"), [
+    ("tilgung", "1234.56", "100", "31.01.2027", "0.00", "0.00"),
+    ("tilgung", "1234.56", "100", "31.01.2027", "250.00", "0.00"),
+    ("tilgung", "300.00", "99.99", "01.01.2027", "300.00", "0.00"),     # settled
+    ("tilgung", "300.00", "99.99", "01.01.2027", "350.00", "0.00"),     # overpaid: refund
+    ("tilgung", "300.00", "99.99", "01.01.2027", "-20.00", "0.00"),     # a reversal
+    ("ausgezahlt", "500.00", None, None, "0.00", "0.00"),              # no plan yet
+    ("beantragt", "500.00", None, None, "0.00", "0.00"),
+    ("tilgung", "500.00", "100", "01.01.2027", "100.00", "400.00"),    # waived amount booked (no event)
+])
+def test_plain_figures_equal_figures(as_of, workflow, amount, rate, first, paid, waived):
+    from app.domain.loans import Terms, plain_figures
+    terms = Terms(D(rate), d(first)) if rate else None
+    bookings = (Booking(d("01.01.2000"), ZAHLUNG, D(paid)), Booking(d("01.01.2000"), ERLASS, D(waived)))
+    full = figures(Account(kind=DARLEHEN, amount=D(amount), workflow=workflow, terms=terms, bookings=bookings), d(as_of))
+    cache = {}
+    for _ in range(2):  # the second call answers from the cache
+        plain = plain_figures(D(amount), workflow, terms, D(paid), D(waived), d(as_of), cache)
+        assert plain == full
+
+
+# -- which actions a loan offers (#13 follow-up: no second "Niederschlagen" after a write-off) --
+
+def _acc(workflow=TILGUNG, **kwargs):
+    from app.domain.loans import Terms
+    values = dict(kind=DARLEHEN, amount=D("1234.56"), workflow=workflow, terms=Terms(D("100"), d("01.01.2027")))
+    values.update(kwargs)
+    return Account(**values)
+
+
+TODAY = "01.03.2027"
+# (reason, account, pending, offered actions)
+ACTIONS = [
+    ("application", _acc("beantragt", terms=None), (), ["bewilligen", "ablehnen"]),
+    ("rejected", _acc("abgelehnt", terms=None), (), []),
+    ("paid out, no plan yet", _acc("ausgezahlt", terms=None), (),
+     ["raten", "niederschlagen", "erlassen", "zahlung"]),
+    ("repaying", _acc(), (), ["stunden", "niederschlagen", "erlassen", "zahlung"]),
+    ("deferred", _acc(deferrals=(Deferral(d("01.02.2027"), d("30.04.2027")),)), (),
+     ["stunden", "stundung_widerrufen", "niederschlagen", "erlassen", "zahlung"]),
+    ("written off: no second write-off, no deferral",
+     _acc(write_offs=(WriteOff(d("15.02.2027"), d("01.09.2027")),)), (),
+     ["niederschlagung_aufheben", "erlassen", "zahlung"]),
+    ("paid out and written off: no plan either", _acc("ausgezahlt", terms=None,
+                                                       write_offs=(WriteOff(d("15.02.2027")),)), (),
+     ["niederschlagung_aufheben", "erlassen", "zahlung"]),
+    ("write-off lifted", _acc(write_offs=(WriteOff(d("15.02.2027"), None, d("20.02.2027")),)), (),
+     ["stunden", "niederschlagen", "erlassen", "zahlung"]),
+    ("write-off waiting for a second person", _acc(), ("niederschlagung",),
+     ["stunden", "erlassen", "freigeben", "zahlung"]),
+    ("waiver waiting", _acc(), ("erlass",), ["stunden", "niederschlagen", "freigeben", "zahlung"]),
+    ("waived: nothing but nothing", _acc(waived_on=d("10.02.2027"),
+                                         bookings=(pay("10.02.2027", "1234.56", ERLASS),)), (), []),
+    ("settled", _acc(bookings=(pay("10.02.2027", "1234.56"),)), (), ["zahlung"]),
+    ("grant paid out: nothing to repay", _acc("ausgezahlt", kind=BEIHILFE, terms=None), (), ["zahlung"]),
+]
+
+
+@pytest.mark.parametrize(("reason", "account", "pending", "offered"), ACTIONS, ids=[a[0] for a in ACTIONS])
+def test_allowed_actions(reason, account, pending, offered):
+    from app.domain.loans import ACTION_LABELS, allowed_actions, check_action
+    allowed = allowed_actions(account, d(TODAY), frozenset(pending))
+    assert sorted(allowed) == sorted(offered)
+    for action in ACTION_LABELS:
+        if action not in offered:
+            with pytest.raises(LoanError, match=r"ist nicht möglich: "):
+                check_action(account, d(TODAY), action, frozenset(pending))
+
+
+def test_refusal_names_the_reason():
+    from app.domain.loans import check_action
+    written_off = _acc(write_offs=(WriteOff(d("15.02.2027")),))
+    with pytest.raises(LoanError, match="„Niederschlagen“ ist nicht möglich: das Darlehen ist schon niedergeschlagen."):
+        check_action(written_off, d(TODAY), "niederschlagen")
