@@ -41,18 +41,23 @@ def _store(name: str) -> dict:
 
 # --- menu ----------------------------------------------------------------------------------------
 def menu_html() -> str:
-    """FAB's menu for the current user, rendered once per permission set and locale."""
+    """FAB's menu for the current user with the search box (#11), rendered once per permission set and locale."""
     sm = current_app.appbuilder.sm
     user = getattr(current_user, "_get_current_object", lambda: current_user)()
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         # The login page (Public role, JWT clients): rare, and FAB's own path decides.
-        return Markup(render_template(_MENU_TEMPLATE, menu=current_app.appbuilder.menu))
+        return Markup(_render_menu())
     key = (frozenset(sm.permissions_of(user)), str(get_locale()), request.script_root)
     cache = _store("menu")
     html = cache.get(key)
     if html is None:
-        html = cache[key] = Markup(render_template(_MENU_TEMPLATE, menu=current_app.appbuilder.menu))
+        html = cache[key] = Markup(_render_menu())
     return html
+
+
+def _render_menu() -> str:
+    appbuilder = current_app.appbuilder
+    return render_template(_MENU_TEMPLATE, menu=appbuilder.menu, appbuilder=appbuilder)
 
 
 # --- caches emptied by a flush -------------------------------------------------------------------
