@@ -70,6 +70,9 @@ def _counts(app) -> tuple[int, int]:
     except Exception:  # noqa: BLE001 - no tables yet
         db.session.rollback()
         return 0, 0
+    # End the read's transaction: on PostgreSQL it holds a lock on the tables, and the migration that
+    # follows (another connection) waited for it forever when the schema had changed.
+    db.session.rollback()
     return partners or 0, cases or 0
 
 
