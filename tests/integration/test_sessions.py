@@ -318,8 +318,9 @@ def test_jwt_login_path_counts_in_the_audit(app, accounts):
         with app.test_request_context("/api/v1/security/login", method="POST",
                                       environ_base={"REMOTE_ADDR": address}):
             assert app.appbuilder.sm.auth_user_db("sitzung_e", "mein-neues-passwort-26") is None  # locked
-            rows = db.session.scalars(select(LoginAttempt).where(LoginAttempt.address == address)).all()
-            db.session.remove()
+            rows = db.session.scalars(select(LoginAttempt).where(LoginAttempt.address == address)
+                                      .order_by(LoginAttempt.id)).all()  # without an order PostgreSQL may
+            db.session.remove()                                          # return the last one first
     assert [r.outcome for r in rows].count("failed") == 10 and rows[-1].outcome == "locked"
     assert {r.channel for r in rows} == {"api"}
 
