@@ -41,10 +41,11 @@ class FachstelleInterface(InterfaceWall):
        is one ``select()`` (``_one_parent_select``).
     7. Counts are cached (``count_cache``) and settled by the rows each page shows (``_settled``).
     8. Selected columns (REST) load with one ``load_only``; list values are read as plain attributes.
-    10. Catalogue references the list neither shows nor names in its title are not joined
-        (``unjoined_in_lists``, set by build_views); a record read for its page still joins them.
     9. A show page asks once which of its related lists have no row of the record at all
        (``note_empty_related_lists``, one query of EXISTS probes); those lists are answered without a query.
+    10. Catalogue references the list neither shows nor names in its title are not joined
+        (``unjoined_in_lists``, set by build_views); a record read for its page still joins them.
+    11. A form's or REST call's commit keeps the request's objects loaded (``_kept_after_commit``).
     """
 
     filter_converter_class = FachstelleFilterConverter
