@@ -10,20 +10,15 @@ Bad input is one German line (or the import's line-numbered report) on stderr an
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
 from .actor import Actor
-from .cli_indicators import _app, _date, _format, _write
+from .cli_indicators import _app, _date, _fail, _format, _run_import, _write
 
 CLI_ACTOR = Actor.system("cli")
-
-
-def _fail(message: str, code: int = 1):
-    click.echo(message, err=True)
-    sys.exit(code)
+IMPORT_ACTOR = Actor.system("import")  # the imports' history names "import", as before
 
 
 @click.command("occupancy-report", help="Kapazität und Auslastung je Unterkunft im Zeitraum "
@@ -51,23 +46,6 @@ def occupancy_report(date_from, date_to, fmt, output):
         _write(output, fmt, json.dumps(utilisation_json(rows), ensure_ascii=False, indent=2) + "\n")
 
 
-def _run_import(run, file: str, dry_run: bool, **kwargs):
-    from .extensions import db
-    from .integrations.pipeline import ImportFailed, terminal_progress
-    app = _app()
-    with app.app_context():
-        try:
-            result = run(db.session, Path(file), actor=Actor.system("import"), progress=terminal_progress(), **kwargs)
-        except ImportFailed as exc:
-            db.session.rollback()
-            _fail(exc.report())
-        if dry_run:
-            db.session.rollback()
-        else:
-            db.session.commit()
-    click.echo(result.report(dry_run))
-
-
 @click.command("import-shelters", help="Unterkünfte aus einer Liste einlesen "
                                        "(CSV: unterkunft;art;anbieter;verband;gemeindeschluessel;plaetze).")
 @click.argument("file", type=click.Path(dir_okay=False))
@@ -75,7 +53,7 @@ def _run_import(run, file: str, dry_run: bool, **kwargs):
 @click.option("--dry-run", is_flag=True, help="Nur prüfen und zählen, nichts speichern.")
 def import_shelters_cmd(file, org_unit, dry_run):
     from .integrations.accommodation_import import import_shelters
-    _run_import(import_shelters, file, dry_run, org_unit=org_unit)
+    _run_import(import_shelters, file, dry_run, IMPORT_ACTOR, org_unit=org_unit)
 
 
 @click.command("import-occupancy", help="Belegung aus einer Altliste einlesen (CSV: haushalt;person;name;vorname;"
@@ -85,7 +63,7 @@ def import_shelters_cmd(file, org_unit, dry_run):
 @click.option("--dry-run", is_flag=True, help="Nur prüfen und zählen, nichts speichern.")
 def import_occupancy_cmd(file, dry_run):
     from .integrations.accommodation_import import import_occupancy
-    _run_import(import_occupancy, file, dry_run)
+    _run_import(import_occupancy, file, dry_run, IMPORT_ACTOR)
 
 
 @click.command("reservations-expire", help="Reservierungen, deren Frist abgelaufen ist, auf „abgelaufen“ setzen "

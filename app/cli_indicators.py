@@ -56,6 +56,25 @@ def _app():
     return make()
 
 
+def _run_import(run, file: str, dry_run: bool, actor, **kwargs) -> None:
+    """A file import on the command line: ``run(session, path, actor, progress=…, **kwargs)``, all or nothing;
+    its line-numbered report on stderr and exit 1 when it fails, else its summary (nothing kept with --dry-run)."""
+    from .extensions import db
+    from .integrations.pipeline import ImportFailed, terminal_progress
+    app = _app()
+    with app.app_context():
+        try:
+            result = run(db.session, Path(file), actor, progress=terminal_progress(), **kwargs)
+        except ImportFailed as exc:
+            db.session.rollback()
+            _fail(exc.report(), 1)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    click.echo(result.report(dry_run))
+
+
 def _write(output: str | None, fmt: str, text: str | None = None, xlsx=None) -> None:
     """Text to stdout or a file; XLSX (a callable taking the target) only to a file."""
     if output is None:

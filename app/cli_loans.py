@@ -9,14 +9,13 @@ Bad input is one German line (or the import's line-numbered report) on stderr an
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from . import clock
 from .actor import Actor
-from .cli_indicators import _app, _date, _fail, _format
+from .cli_indicators import _app, _date, _fail, _format, _run_import
 
 CLI_ACTOR = Actor.system("cli")
 
@@ -60,21 +59,8 @@ def export_command(until, profile, output, test, again):
 @click.argument("file")
 @click.option("--dry-run", is_flag=True, help="nur prüfen und zeigen, was gebucht würde")
 def import_payments_command(file, dry_run):
-    from .extensions import db
-    from .integrations.pipeline import ImportFailed, terminal_progress
     from .integrations.treasury.payments import import_payments
-    app = _app()
-    with app.app_context():
-        try:
-            result = import_payments(db.session, Path(file), CLI_ACTOR, progress=terminal_progress())
-        except ImportFailed as exc:
-            db.session.rollback()
-            _fail(exc.report(), 1)
-        if dry_run:
-            db.session.rollback()
-        else:
-            db.session.commit()
-    click.echo(result.report(dry_run))
+    _run_import(import_payments, file, dry_run, CLI_ACTOR)
 
 
 @click.group("loans", help="Darlehen: Berichte.")
@@ -119,21 +105,8 @@ def loans_report(as_of, fmt, output):
 @click.option("--org-unit", "org_unit", default=None, help="Kürzel der Dienststelle (Vorgabe: die erste)")
 @click.option("--dry-run", is_flag=True, help="nur prüfen und zeigen, was angelegt würde")
 def import_loans_command(file, org_unit, dry_run):
-    from .extensions import db
-    from .integrations.pipeline import ImportFailed, terminal_progress
     from .integrations.treasury.legacy_loans import import_loans
-    app = _app()
-    with app.app_context():
-        try:
-            result = import_loans(db.session, Path(file), CLI_ACTOR, org_unit=org_unit, progress=terminal_progress())
-        except ImportFailed as exc:
-            db.session.rollback()
-            _fail(exc.report(), 1)
-        if dry_run:
-            db.session.rollback()
-        else:
-            db.session.commit()
-    click.echo(result.report(dry_run))
+    _run_import(import_loans, file, dry_run, CLI_ACTOR, org_unit=org_unit)
 
 
 def register(main) -> None:
