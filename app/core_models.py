@@ -96,9 +96,11 @@ class Street(Model):
         return f"{self.name}, {self.postcode or ''} {self.city or ''}".strip()
 
 
-# FAB's user gets its org units (FAB's own class, extended once, before any view inspects it).
+# FAB's user gets its org units (FAB's own class, extended once, before any view inspects it). Read when
+# asked for: a user shown as the clerk of a record needs no units (the signed-in user joins them,
+# security.get_user_by_id).
 if not hasattr(User, "org_units"):
-    User.org_units = relationship(OrgUnit, secondary=user_org_unit, lazy="selectin")
+    User.org_units = relationship(OrgUnit, secondary=user_org_unit)
 
 
 class Attachment(Model):

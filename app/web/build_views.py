@@ -9,7 +9,7 @@ from __future__ import annotations
 from wtforms.validators import Length
 
 from ..metamodel.build_models import VERSION_COLUMN, ModelRegistry, column_name
-from ..metamodel.kinds import kind_of
+from ..metamodel.kinds import is_kind, kind_of
 from ..metamodel.spec import EntitySpec, FieldSpec
 from ..scoping import OrgUnitFilter
 from .entity_api import EntityRestApi
@@ -169,7 +169,11 @@ def _base_order(entity: EntitySpec, order: str | None) -> tuple[str, str]:
 def _interface(entity: EntitySpec, model, listed: list[str]) -> FachstelleInterface:
     # References shown in the list are loaded in one query each, not once per row (N+1).
     interface = FachstelleInterface(model)
-    interface.eager_refs = tuple(f.name for f in entity.fields if kind_of(f).refers_to_record and f.name in listed)
+    # Staff references (type user) too: a related list's author column read one user per row.
+    record_refs = tuple(f.name for f in entity.fields if kind_of(f).refers_to_record or is_kind(f, "user"))
+    interface.eager_refs = tuple(name for name in record_refs if name in listed)
+    # A record read for its page or form joins them: one query instead of one per reference.
+    interface.record_refs = record_refs
     # Catalogue values are joined into every read of a record (the show page needs them); a list that does
     # not show one, nor names it in its title, does not join it (a partner list joined four of them).
     titles = set(entity.title_fields or [entity.fields[0].name])

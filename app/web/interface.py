@@ -8,7 +8,7 @@ from flask_appbuilder.exceptions import DatabaseException
 from flask_login import current_user
 from sqlalchemy import Enum, asc, bindparam, desc, exists, func, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import lazyload, scoped_session, selectinload
+from sqlalchemy.orm import joinedload, lazyload, scoped_session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..scoping import OrgUnitFilter, scope_query, visible_org_unit_ids
@@ -46,11 +46,14 @@ class FachstelleInterface(InterfaceWall):
     10. Catalogue references the list neither shows nor names in its title are not joined
         (``unjoined_in_lists``, set by build_views); a record read for its page still joins them.
     11. A form's or REST call's commit keeps the request's objects loaded (``_kept_after_commit``).
+    12. One record read by key (``get``: its page, its form) joins its references to records and staff
+        (``record_refs``, set by build_views): a case file's client and its clerk come with the case.
     """
 
     filter_converter_class = FachstelleFilterConverter
     eager_refs: tuple[str, ...] = ()
     unjoined_in_lists: tuple[str, ...] = ()
+    record_refs: tuple[str, ...] = ()
 
     def sort_column(self, order_column):
         # A name sorts by its lower-cased twin: case-insensitive ("de Vries" among the D), and the same
@@ -101,7 +104,8 @@ class FachstelleInterface(InterfaceWall):
         if (self.is_pk_composite() or any(not isinstance(flt, OrgUnitFilter) for flt in flts)
                 or (select_columns and any(is_dotted(column) for column in select_columns))):
             return super().get(id, filters, select_columns=select_columns, outer_default_load=outer_default_load)
-        query = select(self.obj).where(self.get_pk() == self.key_value(id))
+        query = select(self.obj).where(self.get_pk() == self.key_value(id)).options(
+            *(joinedload(getattr(self.obj, name)) for name in self.record_refs))
         if flts:
             query = scope_query(query, self.obj)
         return self.session.scalars(query).unique().first()

@@ -159,6 +159,40 @@ def test_case_file_reads_only_the_tabs_that_have_rows(client, factory, monkeypat
     assert without_probe(client.get(f"/case/show/{case.id}").get_data(as_text=True)) == without_probe(body)
 
 
+def test_a_case_file_reads_its_client_and_clerk_with_the_case(client, factory):
+    """#10: the record of a page joins its references (``record_refs``): no query per reference, and a
+    colleague shown as the clerk does not have their units read (only the signed-in user's are)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+    from flask_appbuilder.security.sqla.models import User
+
+    clerk = db.session.query(User).filter_by(username="sozialarbeit_nord").one()
+    person = factory("partner", "nord", kind_id=factory.value("partner_kind", "person").id, surname="Verweis",
+                     first_name="Vera")
+    case = factory("case", "nord", client_id=person.id, file_number="VW/1", opened_on=date(2025, 5, 5),
+                   status_id=factory.value("case_status", "open").id, clerk_user_id=clerk.id)
+    login(client, NORD)
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        page = client.get(f"/case/show/{case.id}")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Verweis" in body and str(clerk) in body
+    case_reads = [s for s in statements if re.search(r'FROM "?case"?\b', s) and "partner" in s and "ab_user" in s]
+    assert case_reads, "the case is read with its client and clerk joined"
+    assert not [s for s in statements if re.search(r"FROM partner\s+WHERE partner.id = ", s)]  # no lazy load
+    assert len([s for s in statements if "FROM user_org_unit" in s]) == 0  # the clerk's units are not read
+    login(client, "sozialarbeit_nord")
+    assert client.get(f"/case/show/{case.id}").status_code == 200  # a user of nord still sees nord's case
+
+
 @pytest.mark.parametrize("url", ["/household-member/list/?_oc_HouseholdMemberView=member&_od_HouseholdMemberView=asc",
                                  "/partner/list/?_oc_PartnerView=kind&_od_PartnerView=asc",
                                  "/partner/list/?_oc_PartnerView=nosuch&_od_PartnerView=up",
