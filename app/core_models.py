@@ -130,3 +130,4 @@ from . import session_models  # noqa: E402,F401  (sign-in: session generations a
 from . import statistics_models  # noqa: E402,F401  (frozen snapshots of the housing statistics, #14)
 from . import research_models  # noqa: E402,F401  (saved queries of the research module, #14)
 from . import privacy_models  # noqa: E402,F401  (access log and retention protocol, #15)
+from . import permission_stamp  # noqa: E402,F401  (when the workers read the roles' permissions again, #10)

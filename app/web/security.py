@@ -11,7 +11,7 @@ from flask import g
 from flask_appbuilder.security.views import UserDBModelView
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, undefer
 
 from ..domain.dates import format_datetime
 from ..errors import DomainError
@@ -138,9 +138,11 @@ class FachstelleSecurityManager(SecurityManagerWall):
         # Flask-Login loads the user on every request; FAB then reads its roles, groups and (for the
         # org-unit filter) its units lazily, one query each. A user has a handful of each: one query.
         model = self.user_model
-        # The session generation (#11, app/web/sessions.py) comes along in the same query.
+        # The session generation (#11, app/web/sessions.py) and the permission stamp (#10) come along in the
+        # same query.
         return self.session.get(model, pk, options=[joinedload(model.roles), joinedload(model.groups),
-                                                    joinedload(model.org_units), joinedload(model.session_state)])
+                                                    joinedload(model.org_units), joinedload(model.session_state),
+                                                    undefer(model.permission_stamp)])
 
     def create_login_manager(self, app):
         # A cookie authenticates only while its session lives: same generation, not idle (#11).
@@ -186,18 +188,33 @@ class FachstelleSecurityManager(SecurityManagerWall):
     def get_user_permissions(self, user) -> set[tuple[str, str]]:
         # FAB loads every PermissionView of every role as ORM objects with their permission and view
         # (some 500 objects per request); the names alone, for all of the user's roles in one query, are
-        # the same set. Still read on every request, so a role edited in the admin UI counts at once.
+        # the same set.
         roles = self.get_user_roles(user)
         result = {(perm, view) for role in roles if role.name in self.builtin_roles
                   for view, perm in self.builtin_roles[role.name]}
-        db_role_ids = [role.id for role in roles if role.name not in self.builtin_roles]
+        db_role_ids = tuple(sorted(role.id for role in roles if role.name not in self.builtin_roles))
         if db_role_ids:
-            pv = self.permissionview_model
-            query = (select(self.permission_model.name, self.viewmenu_model.name)
-                     .select_from(pv).join(pv.permission).join(pv.view_menu).join(pv.role)
-                     .where(self.role_model.id.in_(db_role_ids)))
-            result.update((perm, view) for perm, view in self.session.execute(query))
+            result.update(self._role_permissions(db_role_ids, _loaded_stamp(user)))
         return result
+
+    def _role_permissions(self, role_ids: tuple[int, ...], stamp: int | None) -> frozenset[tuple[str, str]]:
+        # Kept per worker while the database's permission stamp stands (app/permission_stamp.py): a role
+        # edited in the admin UI, by sync-roles or in SQL raises it, and counts from the next request on.
+        # Without a stamp (NULL: no triggers in this database) they are read on every request.
+        cache = self.__dict__.setdefault("_fs_role_permissions", {})
+        if stamp is not None and cache.get("stamp") == stamp and role_ids in cache:
+            return cache[role_ids]
+        pv = self.permissionview_model
+        query = (select(self.permission_model.name, self.viewmenu_model.name)
+                 .select_from(pv).join(pv.permission).join(pv.view_menu).join(pv.role)
+                 .where(self.role_model.id.in_(role_ids)))
+        found = frozenset((perm, view) for perm, view in self.session.execute(query))
+        if stamp is not None:
+            if cache.get("stamp") != stamp:
+                cache.clear()
+                cache["stamp"] = stamp
+            cache[role_ids] = found
+        return found
 
     def has_access(self, permission_name, view_name):
         # A show page asks some 50 times (menu, tabs, the buttons of every related list); FAB's answer goes
@@ -228,3 +245,9 @@ class FachstelleSecurityManager(SecurityManagerWall):
         return cache[key]
 
     _permissions_of = permissions_of  # its former name, for code written before fab_compat
+
+
+def _loaded_stamp(user) -> int | None:
+    """The permission stamp read with ``user`` (get_user_by_id); None if it was not read with it."""
+    state = sa_inspect(user, raiseerr=False)
+    return None if state is None else state.dict.get("permission_stamp")
