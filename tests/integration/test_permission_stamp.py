@@ -89,7 +89,8 @@ def test_a_removed_permission_counts_from_the_next_request(app):
     finally:
         with app.app_context():
             sm = app.appbuilder.sm
-            sm.add_permission_role(sm.find_role("Sachbearbeitung"), sm.find_permission_view_menu("can_list", "entity_partner"))
+            pv = sm.find_permission_view_menu("can_list", "entity_partner")
+            sm.add_permission_role(sm.find_role("Sachbearbeitung"), pv)
     assert client.get("/partner/list/").status_code == 200  # given back: counts at once, too
 
 
