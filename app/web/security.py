@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, undefer
 
 from ..domain.dates import format_datetime
 from ..errors import DomainError
+from ..services import permission_stamp as _stamp_triggers  # noqa: F401  (installed after every migration)
 from ..services.users import check_password, require_password_change
 from .account import AdminPasswordView, FachstelleAuthDBView, OwnPasswordRedirect
 from .fab_compat import SecurityManagerWall, is_api_key_request, login_user_of_request
