@@ -7,6 +7,7 @@ read the permissions again.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 from sqlalchemy import event, select, text
 
@@ -57,22 +58,26 @@ class _Statements:
         return sum(1 for s in self.seen if re.search(r"FROM ab_permission_view\b", s))
 
 
-def _engine(app):
+@contextmanager
+def _statements_of(app):
+    """The SQL of the requests inside; they run outside an app context of the test, so each gets its own
+    ``g`` (no per-request permission cache shared between them)."""
     with app.app_context():
-        return db.engine
+        engine = db.engine
+    statements = _Statements()
+    event.listen(engine, "before_cursor_execute", statements)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", statements)
 
 
 def test_a_request_does_not_read_the_permissions_again_while_the_stamp_stands(app):
-    # Requests outside an app context of the test: each gets its own ``g`` (no per-request cache shared).
     client = login(app.test_client(), USER)
     assert client.get("/partner/list/").status_code == 200
-    statements = _Statements()
-    event.listen(_engine(app), "before_cursor_execute", statements)
-    try:
+    with _statements_of(app) as statements:
         assert client.get("/partner/list/").status_code == 200
         assert client.get("/case/list/").status_code == 200
-    finally:
-        event.remove(_engine(app), "before_cursor_execute", statements)
     assert statements.reading_permissions() == 0
     assert sum("permission_stamp" in s for s in statements.seen) == 2  # with the user's own query
 
@@ -101,13 +106,11 @@ def test_without_the_stamps_row_the_permissions_are_read_on_every_request(app):
         kept = row.n
         db.session.delete(row)
         db.session.commit()
-    statements = _Statements()
-    event.listen(_engine(app), "before_cursor_execute", statements)
     try:
-        assert client.get("/partner/list/").status_code == 200
-        assert client.get("/partner/list/").status_code == 200
+        with _statements_of(app) as statements:
+            assert client.get("/partner/list/").status_code == 200
+            assert client.get("/partner/list/").status_code == 200
     finally:
-        event.remove(_engine(app), "before_cursor_execute", statements)
         with app.app_context():
             db.session.add(PermissionStamp(id=1, n=kept + 1))
             db.session.commit()
