@@ -31,7 +31,7 @@ from .. import clock, settings
 from ..domain.text import normalise
 from .build_models import built_registry, column_name
 from .kinds import kind_of
-from .migration_hooks import AFTER_MIGRATE, after_migrate  # noqa: F401  (after_migrate: its former home)
+from .migration_hooks import AFTER_MIGRATE
 from .revision_ops import backfill_sql, rewrite_directives, type_change_is_safe
 
 KIND_TEXT = {
@@ -396,12 +396,11 @@ class MigrationResult:
     notes: list[str] = field(default_factory=list)  # German lines for the admin (revisions moved or taken over)
 
 
-# Database rules a YAML entity cannot state (the exclusion constraint of the occupancy, #12): a module
-# registers ``hook(engine)``; it runs after every migration and must be idempotent.
 def migrate(engine: Engine, metadata: MetaData, allow_destructive: bool = False,
             versions_dir: Path | None = None, export_dir: Path | None = None,
             message: str = "fachstelle migrate", spec=None) -> MigrationResult:
-    """Bring the database up to the configured models (``_migrate``), then the rules of ``AFTER_MIGRATE``."""
+    """Bring the database up to the configured models (``_migrate``), then the rules of ``AFTER_MIGRATE``
+    (app/metamodel/migration_hooks.py)."""
     result = _migrate(engine, metadata, allow_destructive, versions_dir, export_dir, message, spec)
     for hook in AFTER_MIGRATE:
         hook(engine)

@@ -10,7 +10,7 @@ AFTER_MIGRATE: list = []
 
 
 def after_migrate(hook):
-    """Decorator: run ``hook(engine)`` after each migration (once per hook)."""
+    """Decorator: run ``hook(engine)`` after each migration (once per hook); a hook must be idempotent."""
     if hook not in AFTER_MIGRATE:
         AFTER_MIGRATE.append(hook)
     return hook
