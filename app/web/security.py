@@ -202,19 +202,18 @@ class FachstelleSecurityManager(SecurityManagerWall):
         # Kept per worker while the database's permission stamp stands (app/permission_stamp.py): a role
         # edited in the admin UI, by sync-roles or in SQL raises it, and counts from the next request on.
         # Without a stamp (NULL: no triggers in this database) they are read on every request.
-        cache = self.__dict__.setdefault("_fs_role_permissions", {})
-        if stamp is not None and cache.get("stamp") == stamp and role_ids in cache:
-            return cache[role_ids]
+        kept_stamp, kept = self.__dict__.get("_fs_role_permissions", (None, {}))
+        if stamp is not None and stamp == kept_stamp and role_ids in kept:
+            return kept[role_ids]
         pv = self.permissionview_model
         query = (select(self.permission_model.name, self.viewmenu_model.name)
                  .select_from(pv).join(pv.permission).join(pv.view_menu).join(pv.role)
                  .where(self.role_model.id.in_(role_ids)))
         found = frozenset((perm, view) for perm, view in self.session.execute(query))
-        if stamp is not None:
-            if cache.get("stamp") != stamp:
-                cache.clear()
-                cache["stamp"] = stamp
-            cache[role_ids] = found
+        if stamp is not None:  # a new stamp starts afresh: what was kept under the old one is dropped
+            kept = kept if stamp == kept_stamp else {}
+            kept[role_ids] = found
+            self.__dict__["_fs_role_permissions"] = (stamp, kept)
         return found
 
     def has_access(self, permission_name, view_name):
