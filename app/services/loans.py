@@ -137,22 +137,17 @@ def figures(session: Session, loan, as_of: date | None = None) -> rules.Figures:
     return rules.figures(account(session, loan), as_of or clock.today())
 
 
-def _pending(loan_events) -> frozenset[str]:
+def pending_kinds(loan_events) -> frozenset[str]:
+    """The kinds of events that wait for a second person's release (four eyes)."""
     return frozenset(e.kind for e in loan_events if e.pending)
 
 
-def allowed_actions(session: Session, loan, today: date) -> list[str]:
-    """The actions the account page offers for the loan today (the domain decides: ``rules.allowed_actions``)."""
-    loan_events = events(session, loan.id)
-    current = domain_account(loan, loan_events, bookings(session, loan.id))
-    return rules.allowed_actions(current, today, _pending(loan_events))
-
-
 def check_action(session: Session, loan, action: str, today: date) -> None:
-    """Refuse an action the loan's state does not allow (a stale page, a second click, a crafted POST)."""
+    """Refuse an action the loan's state does not allow (a stale page, a second click, a crafted POST); what the
+    account page offers is ``rules.allowed_actions`` of the same account."""
     loan_events = events(session, loan.id)
     current = domain_account(loan, loan_events, bookings(session, loan.id))
-    rules.check_action(current, today, action, _pending(loan_events))
+    rules.check_action(current, today, action, pending_kinds(loan_events))
 
 
 # -- actions -------------------------------------------------------------------------------------------------
@@ -488,8 +483,9 @@ class PlanRow:
     moved: bool
 
 
-def plan_rows(session: Session, loan) -> list[PlanRow]:
-    current = account(session, loan)
+def plan_rows(session: Session, loan, current: rules.Account | None = None) -> list[PlanRow]:
+    """The instalment plan as shown, deferred instalments marked; ``current``: the account if already read."""
+    current = current or account(session, loan)
     plan = current.full_plan()
     if plan is None:
         return []

@@ -87,11 +87,12 @@ class LoanAccountView(BaseView):
     def account(self, loan_id: int):
         loan = _loan_or_404(loan_id)
         today = clock.today()
-        events = loans.events(db.session, loan.id)
-        figures = loans.figures(db.session, loan, today)
+        events, booked = loans.events(db.session, loan.id), loans.bookings(db.session, loan.id)
+        current = loans.domain_account(loan, events, booked)  # read once: figures, plan and the actions offered
         return self.render_template(
-            "fachstelle/loans/account.html", loan=loan, figures=figures, plan=loans.plan_rows(db.session, loan),
-            bookings=loans.bookings(db.session, loan.id), events=events, postings=loans.postings(db.session, loan),
+            "fachstelle/loans/account.html", loan=loan, figures=rules.figures(current, today),
+            plan=loans.plan_rows(db.session, loan, current), bookings=booked, events=events,
+            postings=loans.postings(db.session, loan),
             kz=shown(loan.kassenzeichen), state=loans.code(loan.state), kind=loans.code(loan.kind),
             may_act=self._may_act(), money=format_money, date=format_date, labels=loans.EVENT_LABELS,
             statuses=rules.STATUSES, posting_kinds=POSTING_KINDS, today=today, workflow=rules.WORKFLOW,
@@ -99,7 +100,7 @@ class LoanAccountView(BaseView):
             open_deferrals=[e for e in events if e.kind == "stundung" and e.ended_on is None],
             open_write_offs=[e for e in events if e.kind == "niederschlagung" and e.ended_on is None and not e.pending],
             pending=[e for e in events if e.pending], offset=self._offset(loan),
-            allowed=set(loans.allowed_actions(db.session, loan, today)))
+            allowed=set(rules.allowed_actions(current, today, loans.pending_kinds(events))))
 
     @staticmethod
     def _offset(loan) -> str | None:
