@@ -4,6 +4,7 @@ of their units) and counts nights with the one rule (``accommodated_on_sql`` / `
 """
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -21,6 +22,7 @@ from ..errors import DomainError
 from ..metamodel.build_models import built_registry
 from ..scoping import scope_query, visible_org_unit_ids
 from .occupancy import accommodated_on_sql, catalogue_value, nights_overlap_sql, reservation_holds_sql
+from .xlsx_export import XlsxColumn as Col, XlsxSheet, write_sheets
 
 
 def M(name: str):  # noqa: N802 - a model class
@@ -474,47 +476,20 @@ def occupancy_list(session: Session, actor: Actor, shelter_id: int, day: date, t
 
 
 def write_list_xlsx(shelter_name: str, day: date, rows: list[ListRow]) -> bytes:
-    head = ["Raum", "Platz", "Name", "Geburtsdatum", "Aktenzeichen", "Einzug / ab", "Auszug / bis",
-            "Rechtsgrundlage", "Art", "Hinweis"]
+    columns = [Col("Raum", "text", 10), Col("Platz", "text", 8), Col("Name", "text", 28),
+               Col("Geburtsdatum", "date", 14), Col("Aktenzeichen", "text", 16), Col("Einzug / ab", "date", 14),
+               Col("Auszug / bis", "date", 14), Col("Rechtsgrundlage", "text", 30), Col("Art", "text", 14),
+               Col("Hinweis", "text", 22)]
     body = [[r.room, r.place, r.name, r.birth_date, r.file_number, r.move_in, r.move_out, r.legal_basis, r.kind,
              r.note] for r in rows]
-    return _xlsx("Belegungsliste", f"Belegungsliste {shelter_name}, Nacht vom {day:%d.%m.%Y}", head, body,
-                 [10, 8, 28, 14, 16, 14, 14, 30, 14, 22])
+    return _xlsx("Belegungsliste", f"Belegungsliste {shelter_name}, Nacht vom {day:%d.%m.%Y}", columns, body)
 
 
-def _xlsx(sheet_name: str, title: str, head: list[str], body: list[list], widths: list[int]) -> bytes:
-    """One sheet: a title, a bold header, the rows; dates as real dates (TT.MM.JJJJ), numbers as numbers.
-    Written with XlsxWriter, the app's one XLSX writer (#14)."""
-    import io
-
-    import xlsxwriter
+def _xlsx(sheet_name: str, title: str, columns: list, body: list[list]) -> bytes:
+    """One sheet through the app's XLSX writer (``xlsx_export``): the title, the header on row 3 (frozen, with
+    filters), the rows; dates as real dates (TT.MM.JJJJ), numbers as numbers."""
     out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                   "strings_to_numbers": False})
-    try:
-        ws = wb.add_worksheet(sheet_name[:31])
-        bold = wb.add_format({"bold": True})
-        day = wb.add_format({"num_format": "DD.MM.YYYY"})
-        ws.write_string(0, 0, title, bold)
-        for col, text in enumerate(head):
-            ws.write_string(2, col, str(text), bold)
-        for r, values in enumerate(body, start=3):
-            for col, v in enumerate(values):
-                if v is None or v == "":
-                    continue
-                if isinstance(v, bool):
-                    ws.write_boolean(r, col, v)
-                elif isinstance(v, (int, float, Decimal)):
-                    ws.write_number(r, col, float(v) if isinstance(v, Decimal) else v)
-                elif isinstance(v, date):
-                    ws.write_datetime(r, col, v, day)
-                else:
-                    ws.write_string(r, col, str(v))
-        for col, width in enumerate(widths):
-            ws.set_column(col, col, width)
-        ws.freeze_panes(3, 0)
-    finally:
-        wb.close()
+    write_sheets(out, [XlsxSheet(sheet_name, columns, body, title)])
     return out.getvalue()
 
 
@@ -579,10 +554,10 @@ def monthly_utilisation(session: Session, actor: Actor, year: int) -> dict[int, 
 
 
 def write_utilisation_xlsx(rows: list[Utilisation], start: date, end: date) -> bytes:
-    head = ["Unterkunft", "Plätze", "Kapazität (Nächte)", "belegte Nächte", "Auslastung (%)"]
+    columns = [Col("Unterkunft", "text", 36), Col("Plätze", "int", 10), Col("Kapazität (Nächte)", "int", 20),
+               Col("belegte Nächte", "int", 16), Col("Auslastung (%)", "decimal", 16, places=1)]
     body = [[r.name, r.places, r.capacity_nights, r.occupied_nights, r.percent] for r in rows]
-    return _xlsx("Auslastung", f"Auslastung der Unterkünfte {start:%d.%m.%Y} bis {end:%d.%m.%Y}", head, body,
-                 [36, 10, 20, 16, 16])
+    return _xlsx("Auslastung", f"Auslastung der Unterkünfte {start:%d.%m.%Y} bis {end:%d.%m.%Y}", columns, body)
 
 
 # --- household actions (the household page) ------------------------------------------------------------
