@@ -3,8 +3,7 @@
 
 Everything is computed from three bulk queries (loans, events, bookings summed per loan up to the day) and the
 pure rules of ``app/domain/loans.py``, so 20,000 loans take well under a second (BENCHMARKS.md, "#13/#14
-follow-up (money2)"). Web users see only their
-org units (``scope_query``); the CLI reports on every unit.
+follow-up (money2)"). Web users see only their org units (``scope_query``); the CLI reports on every unit.
 """
 from __future__ import annotations
 
