@@ -31,8 +31,17 @@ def type_date(page, label: str, value: str) -> None:
     control.press("Tab")
 
 
+def page_text(page) -> str:
+    """The visible text of the page once its document has been parsed.
+
+    A click on a link returns when the next page has *started* loading; reading the body at that moment can give
+    the new document's still-empty body (seen once in CI: an empty text right after the click on "Kataloge")."""
+    page.wait_for_load_state("domcontentloaded")
+    return page.locator("body").inner_text()
+
+
 def assert_german_page(page) -> None:
-    text = page.locator("body").inner_text()
+    text = page_text(page)
     for leftover in ("None", "Select a State", "Cancel", "Save", "Search", "Record", "Add", "Edit"):
         assert not re.search(rf"\b{leftover}\b", text), f"englischer Rest/None auf {page.url}: {leftover!r}"
     assert not page.js_errors, page.js_errors

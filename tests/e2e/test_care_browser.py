@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.browser_helpers import assert_german_page, choose, field, type_date
+from tests.e2e.browser_helpers import assert_german_page, choose, field, page_text, type_date
 from tests.unit.letter_docs import text_of
 
 pytestmark = pytest.mark.e2e
@@ -114,5 +114,5 @@ def test_datenschutz_sees_the_access_log_and_masked_goals(page_for, live_server,
     shoot(page, "care-08-zugriffsprotokoll")
     page.goto(f"{live_server.url}/help-goal/list/")
     page.get_by_text("••• (vertraulich)").first.wait_for()
-    assert "Mietschulden sind geregelt" not in page.locator("body").inner_text()
+    assert "Mietschulden sind geregelt" not in page_text(page)
     shoot(page, "care-09-ziele-verdeckt")

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from app import clock
-from tests.e2e.browser_helpers import assert_german_page
+from tests.e2e.browser_helpers import assert_german_page, page_text
 
 pytestmark = pytest.mark.e2e
 
@@ -68,13 +68,13 @@ def test_fee_steps(live_server, page_for, shoot):
     page.wait_for_url("**/fees/**")
     month = f"{clock.today():%Y-%m}"
     assert page.locator("#month").input_value() == month
-    assert "neue Zeile" in page.locator("body").inner_text()
+    assert "neue Zeile" in page_text(page)
     shoot(page, "fee-02-gebuehrenlauf-vorschau")
     assert_german_page(page)
     page.get_by_role("button", name=f"Gebührenlauf {month} starten").click()
     flash = page.locator(".alert-success").inner_text()
     assert f"Gebührenlauf {month}:" in flash and "Sollstellung" in flash
-    assert "Nichts Neues" in page.locator("body").inner_text()  # a second run would add nothing
+    assert "Nichts Neues" in page_text(page)  # a second run would add nothing
     shoot(page, "fee-03-gebuehrenlauf-gebucht")
 
     # 3. Hand the debits to the treasury file (the command the treasury's export page also runs; that page is

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from app.domain.loans import add_months
-from tests.e2e.browser_helpers import choose, field
+from tests.e2e.browser_helpers import choose, field, page_text
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +59,7 @@ def test_loan_story(page_for, live_server, shoot, tmp_path):
     treasury = page_for("kasse")
     treasury.on("dialog", lambda dialog: dialog.accept())
     treasury.goto(f"{base}/kasse/export")
-    assert "Noch nicht übergeben: 14" in treasury.locator("body").inner_text()
+    assert "Noch nicht übergeben: 14" in page_text(treasury)
     shoot(treasury, "loans-04-kasse-export")
     with treasury.expect_download() as download:
         treasury.get_by_role("button", name="Exportieren").click()
@@ -75,7 +75,7 @@ def test_loan_story(page_for, live_server, shoot, tmp_path):
     treasury.get_by_text(re.compile("1 Zahlung\\(en\\) gebucht")).wait_for()
     shoot(treasury, "loans-05-zahlungen-eingelesen")
     treasury.goto(f"{base}/kasse/klaerfaelle")
-    assert "E2E-2" in treasury.locator("body").inner_text()
+    assert "E2E-2" in page_text(treasury)
     shoot(treasury, "loans-06-klaerfaelle")
 
     page.goto(f"{base}/darlehen/{loan_id}")
@@ -136,7 +136,7 @@ def test_team_lead_writes_off_one_loan_and_waives_another(page_for, live_server,
     lead.locator('input[name="review_on"]').fill(date.fromisoformat(review).strftime("%d.%m.%Y"))
     lead.get_by_role("button", name="Niederschlagen").click()
     lead.get_by_text("Niedergeschlagen.").wait_for()
-    assert "niedergeschlagen" in lead.locator("body").inner_text().lower()
+    assert "niedergeschlagen" in page_text(lead).lower()
     shoot(lead, "loans-09-niedergeschlagen")
     # #13 follow-up: a written-off loan offers no second write-off (nor a deferral), only lifting it
     assert lead.get_by_role("button", name="Niederschlagen", exact=True).count() == 0
@@ -149,7 +149,7 @@ def test_team_lead_writes_off_one_loan_and_waives_another(page_for, live_server,
     lead.goto(f"{base}/darlehen/{waived}")
     lead.get_by_role("button", name="Erlassen").click()
     lead.get_by_text("Erlassen.").wait_for()
-    assert "erlassen" in lead.locator("body").inner_text().lower()
+    assert "erlassen" in page_text(lead).lower()
     shoot(lead, "loans-10-erlassen")
     assert live_server.query("SELECT count(*) FROM loan_booking WHERE loan_id = ? AND kind = 'erlass'",
                              waived)[0][0] == 1

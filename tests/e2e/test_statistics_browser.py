@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from app import clock
-from tests.e2e.browser_helpers import assert_german_page
+from tests.e2e.browser_helpers import assert_german_page, page_text
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ def test_statistics_walkthrough(live_server, page_for, shoot):
     assert_german_page(page)
     total_row.locator("td").first.get_by_role("link").click()
     page.wait_for_url(re.compile(r"/statistics/persons"))
-    assert f"{total} Person(en)" in page.locator("body").inner_text()
+    assert f"{total} Person(en)" in page_text(page)
     assert page.locator("table tbody tr").count() == min(total, 100)
     shoot(page, "14-03-persons-behind-the-number")
     page.get_by_role("link", name="zurück zur Statistik").click()

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from app.domain.phonetics import phonetic
-from tests.e2e.browser_helpers import assert_german_page, choose, field, type_date
+from tests.e2e.browser_helpers import assert_german_page, choose, field, page_text, type_date
 
 pytestmark = pytest.mark.e2e
 
@@ -168,10 +168,10 @@ def test_walkthrough(live_server, page_for, shoot):
     # 5. A clerk of Fachstelle Süd sees none of it: not in lists, not in type-ahead, 404 on direct URLs.
     other = page_for("sb_sued")
     other.goto(f"{base}/partner/list/?_flt_0_surname={variant[:5]}")
-    assert variant not in other.locator("body").inner_text()
+    assert variant not in page_text(other)
     shoot(other, "12-sued-partnerliste")
     other.goto(f"{base}/case/list/?_flt_0_file_number=E2E")
-    assert CASE_NUMBER not in other.locator("body").inner_text()
+    assert CASE_NUMBER not in page_text(other)
     shoot(other, "13-sued-fallakten")
     found = other.request.get(f"{base}/typeahead/partner", params={"q": variant[:5].lower()}).json()
     assert found == {"results": []}
@@ -179,7 +179,7 @@ def test_walkthrough(live_server, page_for, shoot):
                  f"/housing-emergency/show/{emergency_id}", f"/housing-emergency/edit/{emergency_id}"):
         response = other.goto(f"{base}{path}")
         assert response.status == 404, path
-        text = other.locator("body").inner_text()
+        text = page_text(other)
         assert "Nicht gefunden" in text
         # ("Räumungsklage" itself is in the menu now: "Räumungsklage erfassen"; the data are what must not show.)
         for secret in (CASE_NUMBER, variant, "15.01.2027", "03.11.2026"):
@@ -219,7 +219,7 @@ def test_walkthrough(live_server, page_for, shoot):
     admin.wait_for_url(lambda url: "/edit/" not in url)
     admin.goto(f"{base}/housing-emergency/show/{emergency_id}")
     admin.locator("#Home").get_by_text(COURT_FILE).first.wait_for()
-    body = admin.locator("body").inner_text()
+    body = page_text(admin)
     for expected in ("Aktenzeichen Amtsgericht", "Räumungsklage", "15.01.2027", "2.345,67 €", "§ 22 SGB II"):
         assert expected in body, expected
     shoot(admin, "16-admin-wohnungsnotfall-mit-neuem-feld")
