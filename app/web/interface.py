@@ -48,6 +48,9 @@ class FachstelleInterface(InterfaceWall):
     11. A form's or REST call's commit keeps the request's objects loaded (``_kept_after_commit``).
     12. One record read by key (``get``: its page, its form) joins its references to records and staff
         (``record_refs``, set by build_views): a case file's client and its clerk come with the case.
+    13. The choices of a select box (FAB asks without order and without paging) come in a stable order:
+        catalogue values as their catalogue sorts them, colleagues by name (``choice_order``). Without it
+        PostgreSQL gives heap order, which moves a row to the end whenever it is updated (a login, a label).
     """
 
     filter_converter_class = FachstelleFilterConverter
@@ -143,6 +146,8 @@ class FachstelleInterface(InterfaceWall):
         if page_size and not page and _of_one_parent(filters) and self._known_empty(filters):
             return 0, []
         query = self.session.query(self.obj).options(*self._list_loading())
+        if not order_column and not page_size:
+            query = query.order_by(*choice_order(self.obj))
         if page_size and not page and _of_one_parent(filters):
             # The pages of one case (or partner) are a few rows each: a first page that is not full is the
             # whole list, and its count query (four per case file) is saved.
@@ -281,6 +286,19 @@ class FachstelleInterface(InterfaceWall):
         if page:
             keys = keys.offset(page * page_size)
         return query.filter(pk.in_(keys.limit(page_size)))
+
+
+def choice_order(model) -> list:
+    """The order of ``model``'s rows in a select box: a catalogue's own order, colleagues as they are shown
+    (FAB shows "Vorname Nachname"), anything else by key."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from ..core_models import CatalogueValue
+    if model is CatalogueValue:
+        return [CatalogueValue.sort, CatalogueValue.label, CatalogueValue.id]
+    if model is User:
+        return [func.lower(User.first_name), func.lower(User.last_name), User.id]
+    return [pk for pk in sa_inspect(model).primary_key]
 
 
 def _settled(count: int, page: int | None, page_size: int, shown: int) -> int:

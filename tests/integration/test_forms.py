@@ -98,3 +98,39 @@ def test_rest_speaks_the_yamls_german(client, factory):
     info = client.get("/api/v1/case/_info").get_json()
     assert info["add_title"] == "Fallakte anlegen"
     assert {f["name"]: f["label"] for f in info["add_columns"]}["file_number"] == "Aktenzeichen"
+
+
+def _option_labels(form: str, name: str) -> list[str]:
+    import re
+    box = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', form, re.S).group(1)
+    return [label for value, label in re.findall(r'<option[^>]*value="([^"]*)"[^>]*>([^<]*)</option>', box)
+            if value != "__None"]
+
+
+def test_select_boxes_keep_the_catalogue_order_and_list_colleagues_by_name(client, factory):
+    # PostgreSQL returns unordered rows in heap order, where an updated row moves to the end: a renamed value
+    # or a colleague who just logged in would jump around in the box.
+    from app.core_models import CatalogueValue
+    from app.extensions import db
+    login(client, "admin")
+    values = db.session.query(CatalogueValue).filter_by(catalogue="address_kind", active=True).all()
+    assert len(values) >= 2
+    first = min(values, key=lambda value: (value.sort, value.label))
+    # The admin moves the first value to the end, then renames the (new) first one: the order is the catalogue's.
+    client.post(f"/catalogues/edit/{first.id}", data={"label": first.label, "sort": "999", "active": "y"})
+    new_first = min((value for value in values if value.id != first.id), key=lambda value: (value.sort, value.label))
+    moved_label, renamed_label = first.label, f"{new_first.label} (neu)"
+    client.post(f"/catalogues/edit/{new_first.id}", data={"label": renamed_label, "sort": str(new_first.sort),
+                                                          "active": "y"})
+    db.session.expire_all()
+    expected = [str(value) for value in sorted(
+        db.session.query(CatalogueValue).filter_by(catalogue="address_kind", active=True),
+        key=lambda value: (value.sort, value.label, value.id))]
+    partner = _partner(factory)
+    form = client.get(f"/address/add?_flt_0_partner={partner.id}").get_data(as_text=True)
+    labels = _option_labels(form, "kind")
+    assert labels == expected and labels[0] == renamed_label and labels[-1] == moved_label
+
+    login(client, "sachbearbeitung_nord")
+    colleagues = _option_labels(client.get("/case/add").get_data(as_text=True), "clerk_user")
+    assert len(colleagues) >= 2 and colleagues == sorted(colleagues, key=str.lower)
