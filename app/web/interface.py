@@ -5,12 +5,14 @@ from contextlib import contextmanager
 
 from flask import g, has_request_context
 from flask_appbuilder.exceptions import DatabaseException
+from flask_appbuilder.security.sqla.models import User
 from flask_login import current_user
 from sqlalchemy import Enum, asc, bindparam, desc, exists, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import joinedload, lazyload, scoped_session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..core_models import CatalogueValue
 from ..scoping import OrgUnitFilter, scope_query, visible_org_unit_ids
 from .fab_compat import InterfaceWall, filter_list, filter_pairs, is_dotted, is_parent_filter
 from .filters import FachstelleFilterConverter
@@ -291,9 +293,6 @@ class FachstelleInterface(InterfaceWall):
 def choice_order(model) -> list:
     """The order of ``model``'s rows in a select box: a catalogue's own order, colleagues as they are shown
     (FAB shows "Vorname Nachname"), anything else by key."""
-    from flask_appbuilder.security.sqla.models import User
-
-    from ..core_models import CatalogueValue
     if model is CatalogueValue:
         return [CatalogueValue.sort, CatalogueValue.label, CatalogueValue.id]
     if model is User:
